@@ -1,0 +1,135 @@
+/**
+ * The two servers the benchmark compares, each started as its own process: the bare QUIC
+ * server (`bench/bare_server.ts`) and Gatehouse (`src/cli/main.ts start`), as in production.
+ *
+ * @module
+ */
+
+import { parse as parseYaml } from "yaml";
+import type { Child, ChildGroup } from "./children.ts";
+
+/** A server under test, running. */
+export interface Target {
+  readonly name: "bare" | "gatehouse";
+  readonly hostname: string;
+  readonly port: number;
+  readonly child: Child;
+}
+
+/** How long a server may take to start (the self-signed certificate takes ~100 ms). */
+const START_TIMEOUT_MS = 30_000;
+const POLL_MS = 50;
+
+/**
+ * `yaml` reads these two environment variables while parsing; Gatehouse's config loader needs
+ * them readable (or it fails with NotCapable before listening).
+ */
+const YAML_ENV = "--allow-env=LOG_TOKENS,LOG_STREAM";
+
+/** Starts `bench/bare_server.ts` on a free port and waits for its `{"port":N}` line. */
+export async function startBare(group: ChildGroup, root: string): Promise<Target> {
+  const { promise: portLine, resolve } = Promise.withResolvers<string>();
+  const child = group.spawn(
+    ["run", "--unstable-net", "--no-prompt", "--allow-net=127.0.0.1", "bench/bare_server.ts"],
+    root,
+    (line) => resolve(line),
+  );
+  const line = await untilReady(child, "bare server", portLine);
+  const port = (JSON.parse(line) as { port?: unknown }).port;
+  if (typeof port !== "number") throw new Error(`bare server printed ${line}, expected {"port":N}`);
+  return { name: "bare", hostname: "127.0.0.1", port, child };
+}
+
+/**
+ * Starts Gatehouse with `configPath` at log level warn (as the `start` task does, plus what the
+ * YAML library needs) and waits until its UDP port is bound. The port is read from the config;
+ * it must be free before the start, so that "bound" means "bound by Gatehouse".
+ */
+export async function startGatehouse(
+  group: ChildGroup,
+  root: string,
+  configPath: string,
+): Promise<Target> {
+  const { hostname, port } = await listenAddressOf(`${root}/${configPath}`);
+  if (udpPortBound(hostname, port)) {
+    throw new Error(
+      `udp ${hostname}:${port} (listen in ${configPath}) is already in use; ` +
+        `pass --config with a copy that listens on a free port`,
+    );
+  }
+  const child = group.spawn(
+    [
+      "run",
+      "--unstable-net",
+      "--no-prompt",
+      "--allow-net",
+      "--allow-read",
+      YAML_ENV,
+      "src/cli/main.ts",
+      "start",
+      "--config",
+      configPath,
+      "--log-level",
+      "warn",
+    ],
+    root,
+    () => {},
+  );
+  await untilReady(child, "gatehouse", pollUntilBound(hostname, port, child));
+  return { name: "gatehouse", hostname, port, child };
+}
+
+/** Waits for `ready`, failing if the child exits first or it takes too long. */
+async function untilReady<T>(child: Child, what: string, ready: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} not ready after ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
+  });
+  const exited = child.exited.then((code): never => {
+    throw new Error(`${what} exited with code ${code}:\n${child.stderrTail.join("\n")}`);
+  });
+  try {
+    return await Promise.race([ready, exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function pollUntilBound(hostname: string, port: number, child: Child): Promise<void> {
+  while (!child.hasExited()) {
+    if (udpPortBound(hostname, port)) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/**
+ * Whether something holds UDP `hostname:port`. Gatehouse binds its endpoint and starts
+ * listening in the same synchronous step, so once the port is taken it accepts connections.
+ */
+function udpPortBound(hostname: string, port: number): boolean {
+  try {
+    Deno.listenDatagram({ transport: "udp", hostname, port }).close();
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) return true;
+    throw err;
+  }
+}
+
+/** The `listen` address of a Gatehouse config (it must name a host and a non-zero port). */
+async function listenAddressOf(path: string): Promise<{ hostname: string; port: number }> {
+  const doc = parseYaml(await Deno.readTextFile(path)) as { listen?: unknown } | null;
+  const listen = typeof doc?.listen === "string" ? doc.listen : "";
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(listen);
+  if (!m || Number(m[2]) === 0) {
+    throw new Error(
+      `${path}: listen must be "IPv4:PORT" with a fixed port for the benchmark, got ${
+        JSON.stringify(listen)
+      }`,
+    );
+  }
+  return { hostname: m[1]!, port: Number(m[2]) };
+}

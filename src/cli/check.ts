@@ -1,0 +1,50 @@
+import { type Config, ConfigErrors, loadConfig } from "../config/mod.ts";
+import { formatAddr } from "../server/mod.ts";
+
+/** Output streams of a command, injectable for tests. */
+export interface CommandIO {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/**
+ * `check --config FILE`: validate only. Prints a one-line summary and returns 0, or prints
+ * every error (one per line, `file:line:col path: message`) and returns 1.
+ */
+export async function runCheck(configPath: string, io: CommandIO): Promise<number> {
+  const result = await loadConfigOrReport(configPath, io);
+  if (!result) return 1;
+  io.out(summarize(result));
+  return 0;
+}
+
+/** Loads a config; on failure reports every error to `io.err` and returns null. */
+export async function loadConfigOrReport(path: string, io: CommandIO): Promise<Config | null> {
+  try {
+    return await loadConfig(path);
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    for (const e of err.errors) io.err(e.message);
+    io.err(`${path}: ${err.errors.length} error${err.errors.length === 1 ? "" : "s"}`);
+    return null;
+  }
+}
+
+/** One line describing a valid config. */
+export function summarize(config: Config): string {
+  const pools = [...config.routing.routes.map((r) => r.pool), config.routing.default]
+    .filter((p) => p !== null);
+  const backends = pools.reduce((n, p) => n + p.backends.length, 0);
+  const { routes } = config.routing;
+  return [
+    `ok: ${config.source}`,
+    `listen udp ${formatAddr(config.listen.hostname, config.listen.port)}`,
+    `${routes.length} route${routes.length === 1 ? "" : "s"}`,
+    config.routing.default ? "default pool" : "no default pool",
+    `${backends} static backend${backends === 1 ? "" : "s"}`,
+    config.referral.hmacSecret
+      ? `referrals signed (key ${config.referral.keyId})`
+      : "referrals unsigned",
+    config.tls.certFile ? `tls ${config.tls.certFile}` : "self-signed tls",
+  ].join(", ");
+}

@@ -1,0 +1,6 @@
+/** Entry point of the `gatehouse` binary and of `deno task start|check|probe`. */
+import { run } from "./mod.ts";
+
+if (import.meta.main) {
+  Deno.exitCode = await run(Deno.args);
+}

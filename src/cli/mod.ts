@@ -1,0 +1,125 @@
+/**
+ * The `gatehouse` command line: `start`, `check`, `probe`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseDuration } from "../config/mod.ts";
+import { LOG_LEVELS } from "../observability/mod.ts";
+import { type CommandIO, runCheck } from "./check.ts";
+import { runProbe } from "./probe.ts";
+import { runStart } from "./start.ts";
+import { parseHostPort, USAGE, UsageError } from "./usage.ts";
+
+export { UsageError } from "./usage.ts";
+export type { CommandIO } from "./check.ts";
+
+/** The config `start` uses when none is given. */
+export const DEFAULT_CONFIG = "dev/config.dev.yaml";
+
+/** Writes command output to stdout and diagnostics to stderr. */
+export const consoleIO: CommandIO = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+};
+
+/** Runs one command line (without the program name) and returns the process exit code. */
+export async function run(args: readonly string[], io: CommandIO = consoleIO): Promise<number> {
+  try {
+    const [command, ...rest] = args;
+    switch (command) {
+      case "start":
+        return await start(rest, io);
+      case "check":
+        return await check(rest, io);
+      case "probe":
+        return await probe(rest, io);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError) && !isParseArgsError(err)) throw err;
+    io.err(`gatehouse: ${(err as Error).message}`);
+    io.err(`run 'gatehouse help' for usage`);
+    return 2;
+  }
+}
+
+function start(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: "string", default: DEFAULT_CONFIG },
+      "log-level": { type: "string", default: "info" },
+      "log-format": { type: "string", default: "text" },
+    },
+  });
+  const logLevel = oneOf(values["log-level"], LOG_LEVELS, "--log-level");
+  const logFormat = oneOf(values["log-format"], ["text", "json"] as const, "--log-format");
+  return runStart({ configPath: values.config, logLevel, logFormat }, io);
+}
+
+function check(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values } = parseArgs({ args: [...args], options: { config: { type: "string" } } });
+  if (!values.config) throw new UsageError("check: --config FILE is required");
+  return runCheck(values.config, io);
+}
+
+function probe(args: readonly string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      sni: { type: "string" },
+      username: { type: "string", default: "probe" },
+      uuid: { type: "string", default: "00000000-0000-0000-0000-000000000000" },
+      language: { type: "string", default: "en-US" },
+      timeout: { type: "string", default: "5s" },
+      secret: { type: "string" },
+      alpn: { type: "string", default: "hytale/2" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("probe: expected exactly one HOST:PORT");
+  if (values.sni === undefined) throw new UsageError("probe: --sni NAME is required");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.uuid)) {
+    throw new UsageError(`probe: --uuid must look like 8-4-4-4-12 hex, got ${values.uuid}`);
+  }
+  return runProbe({
+    ...parseHostPort(positionals[0]!, "probe"),
+    sni: values.sni,
+    username: values.username,
+    uuid: values.uuid,
+    language: values.language,
+    timeoutMs: durationArg(values.timeout, "--timeout"),
+    secret: values.secret ?? null,
+    alpn: values.alpn.split(","),
+  }, io);
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(
+    `${flag} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}`,
+  );
+}
+
+function durationArg(text: string, flag: string): number {
+  try {
+    const ms = parseDuration(text);
+    if (ms > 0) return ms;
+  } catch { /* reported below */ }
+  throw new UsageError(`${flag}: expected a positive duration like 500ms or 5s, got ${text}`);
+}
+
+// node:util parseArgs throws TypeErrors with these codes for unknown or malformed options.
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}

@@ -1,0 +1,54 @@
+import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
+import { formatAddr, GatehouseServer } from "../server/mod.ts";
+import { type CommandIO, loadConfigOrReport } from "./check.ts";
+
+/** Options of `start`. */
+export interface StartOptions {
+  readonly configPath: string;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+/**
+ * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code.
+ * After binding, read and net permissions are revoked: the running router needs neither (it only
+ * answers on the socket it already holds), so a bug cannot read files or open connections.
+ */
+export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
+  const config = await loadConfigOrReport(options.configPath, io);
+  if (!config) return 1;
+  const logger = new Logger({ level: options.logLevel, format: options.logFormat });
+  let server: GatehouseServer;
+  try {
+    server = await GatehouseServer.start(config, { logger });
+  } catch (err) {
+    logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  }
+  await dropPermissions();
+  logger.info("listening", {
+    addr: formatAddr(server.addr.hostname, server.addr.port),
+    config: config.source,
+    routes: config.routing.routes.length,
+  });
+  await untilSignal();
+  logger.info("shutting down", { in_flight: server.inFlight });
+  await server.close();
+  return 0;
+}
+
+async function dropPermissions(): Promise<void> {
+  await Deno.permissions.revoke({ name: "read" });
+  await Deno.permissions.revoke({ name: "net" });
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const onSignal = () => {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+      resolve();
+    };
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+  });
+}

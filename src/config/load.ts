@@ -1,0 +1,81 @@
+import { ConfigError, ConfigErrors } from "./errors.ts";
+import { Reader } from "./fields.ts";
+import { deepFreeze } from "./freeze.ts";
+import { readMessages } from "./messages.ts";
+import type { ProviderRef } from "./pool.ts";
+import { readRouting } from "./routing.ts";
+import { readSettings } from "./settings.ts";
+import { formatOf, readSource } from "./source.ts";
+import { didYouMean } from "./suggest.ts";
+import type { Config } from "./types.ts";
+import { readUnsupported } from "./unsupported.ts";
+
+const TOP_LEVEL_KEYS = [
+  "listen",
+  "tls",
+  "quic",
+  "logging",
+  "routing",
+  "referral",
+  "messages",
+  "plugins",
+  "discovery",
+  "admin",
+  "limits",
+];
+
+/** Parses and validates a config text; see `mod.ts`. */
+export function parseConfig(text: string, source: string): Config {
+  const doc = readSource(text, source);
+  const r = new Reader(source, doc.format);
+  const root = doc.root === null ? undefined : r.object(doc.root, "", TOP_LEVEL_KEYS);
+  const refs: ProviderRef[] = [];
+  const config: Config = {
+    source,
+    ...readSettings(r, root),
+    routing: readRouting(r, root?.get("routing"), "routing", refs),
+    messages: readMessages(r, root?.get("messages"), "messages"),
+  };
+  checkProviders(r, refs, readUnsupported(r, root));
+  if (r.errors.length > 0) throw new ConfigErrors(r.errors);
+  return deepFreeze(config);
+}
+
+/** Reads and parses a config file; see `mod.ts`. */
+export async function loadConfig(
+  path: string,
+  fs: { readTextFile(p: string): Promise<string> } = Deno,
+): Promise<Config> {
+  const format = formatOf(path);
+  if (format instanceof ConfigError) throw new ConfigErrors([format]);
+  let text: string;
+  try {
+    text = await fs.readTextFile(path);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigErrors([
+      new ConfigError({ code: "io", source: path, detail: `cannot read config file: ${reason}` }),
+    ]);
+  }
+  return parseConfig(text, path);
+}
+
+function checkProviders(
+  r: Reader,
+  refs: readonly ProviderRef[],
+  providers: ReadonlySet<string>,
+): void {
+  for (const ref of refs) {
+    if (providers.has(ref.provider)) continue;
+    const hint = providers.size === 0
+      ? "no discovery providers are configured"
+      : didYouMean(ref.provider, [...providers]);
+    r.report(
+      "reference",
+      ref.path,
+      ref.position,
+      `unknown discovery provider "${ref.provider}"`,
+      hint,
+    );
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Loading Gatehouse configuration: YAML or JSON files in Hyrouter's schema (plus this project's
+ * additions), validated strictly and turned into readonly, typed, normalised values.
+ *
+ * @module
+ */
+
+import { parseConfig as parse } from "./load.ts";
+import { loadConfig as load } from "./load.ts";
+import { parseDuration as duration } from "./duration.ts";
+import type { Config } from "./types.ts";
+
+/** The typed shape of a loaded configuration (see `types.ts` for each part). */
+export type {
+  Backend,
+  CompareOp,
+  Config,
+  DisconnectKind,
+  DisconnectMessages,
+  FallbackConfig,
+  FilterConfig,
+  ListenAddress,
+  MessagesConfig,
+  PoolConfig,
+  PoolDiscoveryConfig,
+  RouteConfig,
+  RoutingConfig,
+  SortKeyConfig,
+  StrategyName,
+} from "./types.ts";
+
+/**
+ * Errors: {@link ConfigError} is one problem located by config path and line:column (message
+ * like `config.yaml:12:7 routing.routes[2].pool.strategy: unknown strategy "round_robbin" (did
+ * you mean "round_robin"?)`); {@link ConfigErrors} carries all problems of one file.
+ */
+export { ConfigError, type ConfigErrorCode, ConfigErrors, type Position } from "./errors.ts";
+
+/**
+ * Reads the config file at `path` and parses it with {@link parseConfig}. The extension
+ * (`.yaml`, `.yml`, `.json`, any case) picks the format and is checked before reading.
+ *
+ * @param fs where to read from; defaults to `Deno` (tests pass a fake).
+ * @throws {ConfigErrors} when the file cannot be read or is not a valid config.
+ */
+export function loadConfig(
+  path: string,
+  fs?: { readTextFile(p: string): Promise<string> },
+): Promise<Config> {
+  return fs === undefined ? load(path) : load(path, fs);
+}
+
+/**
+ * Parses and validates config text. `source` names the file for messages and its extension
+ * picks YAML or JSON. Unknown keys, wrong types and invalid values are errors; all of them are
+ * collected and thrown together. Defaults, normalisation and the built-in message translations
+ * match Hyrouter, so any config Hyrouter accepts means the same here unless it is invalid
+ * by this stricter reading. The result is deeply frozen.
+ *
+ * @throws {ConfigErrors} every problem found, sorted by position.
+ */
+export function parseConfig(text: string, source: string): Config {
+  return parse(text, source);
+}
+
+/**
+ * Parses a Go duration string (`250ms`, `1.5s`, `1h30m`, `-2m`, `0`) into milliseconds, with
+ * the semantics of Go's `time.ParseDuration`.
+ *
+ * @throws {ConfigError} code `invalid` for text Go would reject, such as `5` or `5x`.
+ */
+export function parseDuration(text: string): number {
+  return duration(text);
+}

@@ -1,0 +1,152 @@
+import { parseListenAddress } from "./address.ts";
+import { parseDuration } from "./duration.ts";
+import { ConfigError } from "./errors.ts";
+import type { Obj, Reader } from "./fields.ts";
+import type { Node } from "./nodes.ts";
+import { decodeSecret } from "./secret.ts";
+import type { Config, ListenAddress } from "./types.ts";
+
+/** The top-level settings other than routing and messages. */
+export type Settings = Pick<
+  Config,
+  "listen" | "tls" | "quic" | "logging" | "referral" | "limits" | "admin"
+>;
+
+const DEFAULT_LISTEN = ":5520";
+const DEFAULT_ALPN = ["hytale/*"];
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
+
+/** Reads `listen`, `tls`, `quic`, `logging`, `referral`, `limits` and `admin`. */
+export function readSettings(r: Reader, root: Obj | undefined): Settings {
+  const section = (key: string, keys: readonly string[]) => r.object(root?.get(key), key, keys);
+  return {
+    listen: readListen(r, root?.get("listen"), "listen") ?? ALL_5520,
+    tls: readTls(r, section("tls", ["cert_file", "key_file", "alpn"])),
+    quic: readQuic(r, section("quic", ["max_idle_timeout"])),
+    logging: readLogging(r, section("logging", ["log_client_ip"])),
+    referral: readReferral(r, section("referral", ["key_id", "hmac_secret"])),
+    limits: readLimits(r, section("limits", ["connect_timeout", "max_connections_per_ip"])),
+    admin: readAdmin(r, section("admin", ["listen"])),
+  };
+}
+
+const ALL_5520 = parseOk(DEFAULT_LISTEN);
+
+function parseOk(text: string): ListenAddress {
+  const parsed = parseListenAddress(text);
+  if (!parsed.ok) throw new Error(`bad built-in address ${text}`);
+  return parsed.address;
+}
+
+/** A listen address; `""` is refused unless `emptyMeansOff`, which turns it into `null`. */
+function readListen(
+  r: Reader,
+  node: Node | undefined,
+  path: string,
+  emptyMeansOff = false,
+): ListenAddress | null | undefined {
+  const text = r.string(node, path);
+  if (text === undefined || node === undefined) return undefined;
+  if (text === "" && emptyMeansOff) return null;
+  if (text === "") return r.report("invalid", path, node.position, "must not be empty");
+  const parsed = parseListenAddress(text);
+  if (parsed.ok) return parsed.address;
+  return r.report(
+    "invalid",
+    path,
+    node.position,
+    `invalid address ${JSON.stringify(text)}: ${parsed.problem}`,
+  );
+}
+
+function readTls(r: Reader, obj: Obj | undefined): Settings["tls"] {
+  const file = (key: string) => (obj && r.string(obj.get(key), obj.at(key))) || null;
+  const certFile = file("cert_file");
+  const keyFile = file("key_file");
+  if (obj && (certFile === null) !== (keyFile === null)) {
+    const [missing, given] = certFile === null
+      ? ["cert_file", "key_file"]
+      : ["key_file", "cert_file"];
+    r.report("required", obj.at(missing), obj.node.position, `required when tls.${given} is set`);
+  }
+  return { certFile, keyFile, alpn: readAlpn(r, obj) };
+}
+
+function readAlpn(r: Reader, obj: Obj | undefined): readonly string[] {
+  const node = obj?.get("alpn");
+  if (obj === undefined || node === undefined) return DEFAULT_ALPN;
+  // An explicit null empties the list in Go too, which Hyrouter then rejects.
+  const alpn = node.kind === "null" ? [] : r.strings(node, obj.at("alpn"));
+  if (alpn?.length === 0) r.report("invalid", obj.at("alpn"), node.position, "must not be empty");
+  return alpn ?? DEFAULT_ALPN;
+}
+
+function readQuic(r: Reader, obj: Obj | undefined): Settings["quic"] {
+  const node = obj?.get("max_idle_timeout");
+  const ms = obj && readDuration(r, node, obj.at("max_idle_timeout"), true);
+  // Hyrouter treats "" as unset, and quic-go turns 0 into its default (30s).
+  return { maxIdleTimeoutMs: ms === undefined || ms === 0 ? DEFAULT_IDLE_TIMEOUT_MS : ms };
+}
+
+/** A Go duration string in ms; `""` is unset. Negative is refused, zero unless `allowZero`. */
+function readDuration(
+  r: Reader,
+  node: Node | undefined,
+  path: string,
+  allowZero: boolean,
+): number | undefined {
+  const text = r.string(node, path);
+  if (text === undefined || text === "" || node === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const hint = /^[0-9.]+$/.test(text) ? `write a unit, e.g. "${text}s" or "${text}ms"` : null;
+    return r.report("invalid", path, node.position, e.message, hint);
+  }
+  if (ms > 0 || (ms === 0 && allowZero)) return ms;
+  return r.report(
+    "invalid",
+    path,
+    node.position,
+    `must be greater than 0, got ${JSON.stringify(text)}`,
+  );
+}
+
+function readLogging(r: Reader, obj: Obj | undefined): Settings["logging"] {
+  return {
+    logClientIp: (obj && r.bool(obj.get("log_client_ip"), obj.at("log_client_ip"))) ?? true,
+  };
+}
+
+function readReferral(r: Reader, obj: Obj | undefined): Settings["referral"] {
+  const keyId = (obj && r.int(obj.get("key_id"), obj.at("key_id"), 0, 255)) ?? 0;
+  const node = obj?.get("hmac_secret");
+  const text = obj && r.string(node, obj.at("hmac_secret"));
+  // A blank secret means "do not sign", as an empty secret does in Hyrouter's envelope encoder.
+  if (obj === undefined || node === undefined || text === undefined || text.trim() === "") {
+    return { keyId, hmacSecret: null };
+  }
+  const decoded = decodeSecret(text);
+  if (decoded.ok) return { keyId, hmacSecret: decoded.bytes };
+  r.report("invalid", obj.at("hmac_secret"), node.position, `invalid secret: ${decoded.problem}`);
+  return { keyId, hmacSecret: null };
+}
+
+function readLimits(r: Reader, obj: Obj | undefined): Settings["limits"] {
+  const timeout = obj &&
+    readDuration(r, obj.get("connect_timeout"), obj.at("connect_timeout"), false);
+  const perIp = obj && r.int(obj.get("max_connections_per_ip"), obj.at("max_connections_per_ip"));
+  return {
+    connectTimeoutMs: timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    maxConnectionsPerIp: perIp ?? 0,
+  };
+}
+
+function readAdmin(r: Reader, obj: Obj | undefined): Settings["admin"] {
+  const listen = obj && readListen(r, obj.get("listen"), obj.at("listen"), true);
+  return { listen: listen === undefined ? parseOk(DEFAULT_ADMIN_LISTEN) : listen };
+}

@@ -1,0 +1,67 @@
+/**
+ * The Hytale wire protocol as far as the router needs it (PROTOCOL.md): stream framing, the
+ * Connect packet (v1 and v2 layouts), Disconnect, ClientReferral and the referral envelope.
+ * Everything here is pure (no I/O); only the envelope functions are async, for WebCrypto.
+ *
+ * @module
+ */
+
+/** A protocol failure with a `code`; its message names the packet and field. */
+export { ProtocolError } from "./errors.ts";
+/** The codes a `ProtocolError` can carry. */
+export type { ProtocolErrorCode } from "./errors.ts";
+
+/** Known packet ids (Connect 0, Disconnect 1, Ping 2, Pong 3, ConnectAccept 14, ClientReferral 18). */
+export { PacketId, packetName } from "./packet_ids.ts";
+/** One of the known packet ids. */
+export type { KnownPacketId } from "./packet_ids.ts";
+
+/** What a Connect yields, and the HostAddress wire type. */
+export type { ConnectEvent, HostAddress } from "./types.ts";
+
+/** Field limits shared by encoders and decoders (e.g. `MAX_HOST_BYTES` for backend hosts). */
+export {
+  MAX_DISCONNECT_REASON_BYTES,
+  MAX_HOST_BYTES,
+  MAX_IDENTITY_TOKEN_BYTES,
+  MAX_LANGUAGE_BYTES_V1,
+  MAX_LANGUAGE_BYTES_V2,
+  MAX_REFERRAL_DATA_BYTES,
+  MAX_USERNAME_BYTES,
+} from "./limits.ts";
+
+/** Incremental frame decoding with a payload cap, frame encoding, and the Connect cap. */
+export { encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MAX_CONNECT_PAYLOAD } from "./framing.ts";
+/** A decoded frame: packet id and payload. */
+export type { Frame } from "./framing.ts";
+
+/** Connect (packet 0): decode either layout (never throws); encode v2 as a client would. */
+export { decodeConnect } from "./connect_decoder.ts";
+/** Connect (packet 0) v2 encoder and its input. */
+export { encodeConnect } from "./connect_encoder.ts";
+/** What `encodeConnect` writes. */
+export type { ConnectFields } from "./connect_encoder.ts";
+
+/** Disconnect (packet 1) payload encoder and decoder. */
+export { decodeDisconnect, encodeDisconnect } from "./disconnect.ts";
+/** A decoded Disconnect. */
+export type { DisconnectPacket } from "./disconnect.ts";
+
+/** ClientReferral (packet 18) payload encoder and decoder. */
+export { decodeClientReferral, encodeClientReferral } from "./client_referral.ts";
+/** A decoded ClientReferral. */
+export type { ClientReferralPacket } from "./client_referral.ts";
+
+/** Referral envelope v1: seal (HMAC-SHA256 when a secret is set) and open/verify. */
+export {
+  createEnvelopeSealer,
+  ENVELOPE_HEADER_BYTES,
+  ENVELOPE_MAC_BYTES,
+  MAX_ENVELOPE_BYTES,
+  openEnvelope,
+} from "./envelope.ts";
+/** The sealer created at load, and what `openEnvelope` returns. */
+export type { EnvelopeSealer, OpenedEnvelope } from "./envelope.ts";
+
+/** Decodes `referral.hmac_secret` text (raw, `base64:`, `hex:`). */
+export { parseHmacSecret } from "./hmac_secret.ts";

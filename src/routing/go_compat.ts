@@ -1,0 +1,144 @@
+/**
+ * The few Go standard-library behaviours that decide how the Go router reads backend metadata
+ * and SNI, reproduced so that every value reads the same here: `strings.TrimSpace`,
+ * `strconv.ParseFloat`, `strconv.ParseInt` (base 10) and Go's byte-wise string order.
+ */
+
+/** Go's `unicode.IsSpace`; differs from JS `trim()` (Go trims U+0085, keeps U+FEFF). */
+function isGoSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0x85) return false;
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** `strings.TrimSpace`. */
+export function goTrimSpace(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isGoSpace(s.charCodeAt(start))) start++;
+  while (end > start && isGoSpace(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/**
+ * Orders strings as Go compares them: by UTF-8 bytes, i.e. by code point. Plain `<` compares
+ * UTF-16 units, which puts U+10000 and above (surrogates) before U+E000–U+FFFF.
+ */
+export function compareGoStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) - codePointRank(y);
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+const SPECIAL_FLOAT = /^(?:([+-]?)inf(?:inity)?|nan)$/i;
+const DECIMAL_FLOAT = /^[+-]?([0-9_]*)(?:\.([0-9_]*))?(?:[eE][+-]?[0-9][0-9_]*)?$/;
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F_]*)(?:\.([0-9a-fA-F_]*))?[pP]([+-]?)([0-9][0-9_]*)$/;
+const HAS_DIGIT = /[0-9a-fA-F]/;
+
+/**
+ * `strconv.ParseFloat(s, 64)` → the value, or `undefined` where Go returns an error. Go accepts
+ * `_` digit separators, hex floats (`0x1p-2`), `inf`/`infinity` (signed) and `nan` in any case,
+ * and rejects surrounding spaces, `0x10` and out-of-range values such as `1e400`; JS `Number()`
+ * disagrees on every one of those.
+ */
+export function parseGoFloat(s: string): number | undefined {
+  const special = SPECIAL_FLOAT.exec(s);
+  if (special) {
+    if (special[1] === undefined) return NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
+  if (s.includes("_") && !goUnderscoresOk(s)) return undefined;
+  const decimal = DECIMAL_FLOAT.exec(s);
+  if (decimal) {
+    if (!/[0-9]/.test((decimal[1] ?? "") + (decimal[2] ?? ""))) return undefined;
+    const value = Number(s.replaceAll("_", ""));
+    return Number.isFinite(value) ? value : undefined;
+  }
+  const hex = HEX_FLOAT.exec(s);
+  if (!hex) return undefined;
+  const [, sign = "", whole = "", fraction = "", expSign = "", expDigits = ""] = hex;
+  const digits = (whole + fraction).replaceAll("_", "");
+  if (!HAS_DIGIT.test(digits)) return undefined;
+  // Go stops accumulating exponent digits once the exponent reaches 10000.
+  let exp = 0;
+  for (const ch of expDigits) {
+    if (ch !== "_" && exp < 10000) exp = exp * 10 + ch.charCodeAt(0) - 48;
+  }
+  const e2 = (expSign === "-" ? -exp : exp) - 4 * fraction.replaceAll("_", "").length;
+  const magnitude = binaryToDouble(BigInt("0x" + digits), e2);
+  if (!Number.isFinite(magnitude)) return undefined;
+  return sign === "-" ? -magnitude : magnitude;
+}
+
+/** Go's rule for `_` in number literals: only between digits, or after a base prefix. */
+function goUnderscoresOk(literal: string): boolean {
+  let s = literal;
+  if (s.startsWith("+") || s.startsWith("-")) s = s.slice(1);
+  let saw: "^" | "0" | "_" | "!" = "^";
+  let i = 0;
+  let hex = false;
+  if (s.length >= 2 && s[0] === "0" && /[bBoOxX]/.test(s[1] ?? "")) {
+    i = 2;
+    saw = "0";
+    hex = s[1] === "x" || s[1] === "X";
+  }
+  for (; i < s.length; i++) {
+    const ch = s[i] ?? "";
+    if ((ch >= "0" && ch <= "9") || (hex && /[a-fA-F]/.test(ch))) {
+      saw = "0";
+    } else if (ch === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+    } else {
+      if (saw === "_") return false;
+      saw = "!";
+    }
+  }
+  return saw !== "_";
+}
+
+/** `m · 2^e2` rounded half-to-even to a double, subnormals included; Infinity on overflow. */
+function binaryToDouble(m: bigint, e2: number): number {
+  if (m === 0n) return 0;
+  const top = m.toString(2).length - 1 + e2;
+  if (top > 1023) return Infinity;
+  // The lowest bit a double keeps: 53 significant bits, but never below 2^-1074.
+  const keepFrom = Math.max(top - 52, -1074);
+  let mantissa = m;
+  let exponent = e2;
+  if (keepFrom > e2) {
+    const drop = BigInt(keepFrom - e2);
+    const kept = m >> drop;
+    const rest = m - (kept << drop);
+    const half = 1n << (drop - 1n);
+    mantissa = rest > half || (rest === half && (kept & 1n) === 1n) ? kept + 1n : kept;
+    exponent = keepFrom;
+  }
+  // Exact: mantissa ≤ 2^53 and exponent ≥ -1074; only a rounding carry past 2^1024 overflows.
+  return Number(mantissa) * 2 ** exponent;
+}
+
+const DECIMAL_INT = /^[+-]?[0-9]+$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** `strconv.ParseInt(s, 10, 64)` → the value, or `undefined` where Go returns an error. */
+export function parseGoInt64(s: string): number | undefined {
+  if (!DECIMAL_INT.test(s)) return undefined;
+  if (s.length > 18) {
+    const big = BigInt(s);
+    if (big < INT64_MIN || big > INT64_MAX) return undefined;
+  }
+  return Number(s);
+}

@@ -1,0 +1,121 @@
+import type { PoolConfig, RoutingConfig, StrategyName } from "../config/types.ts";
+import { type CandidateSource, compileCandidateSource } from "./candidates.ts";
+import type { ClientFacts } from "./filters.ts";
+import { compileHostPattern } from "./glob.ts";
+import { goTrimSpace } from "./go_compat.ts";
+import { type Attempt, compileAttempts, runAttempts } from "./pool.ts";
+import { compileRouteTable } from "./route_table.ts";
+import { RoutingError } from "./routing_error.ts";
+import type { PickContext } from "./strategies/strategy.ts";
+import type { DecideResult, Router, RouteRequest, RouterOptions } from "./types.ts";
+
+/** A route (or the default pool) ready to decide: everything parsed, its own counter. */
+interface CompiledRoute {
+  readonly label: string;
+  readonly index: number;
+  readonly poolStrategy: StrategyName;
+  readonly candidates: CandidateSource;
+  readonly attempts: readonly Attempt[];
+  readonly ctx: PickContext;
+}
+
+/**
+ * Compiles the `routing` section once: hostname lookup, candidate sources, filters, sort keys
+ * and strategies. `decide` then only looks things up; it never throws.
+ */
+export function compileRouter(config: RoutingConfig, options: RouterOptions = {}): Router {
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const compileRoute = (label: string, index: number, pool: PoolConfig): CompiledRoute => {
+    let turn = 0;
+    return {
+      label,
+      index,
+      poolStrategy: pool.strategy,
+      candidates: compileCandidateSource(pool, label, options.discovered),
+      attempts: compileAttempts(pool),
+      ctx: { random, nextTurn: () => turn++ },
+    };
+  };
+  const table = compileRouteTable(
+    config.routes.map((r) => r.hostnames),
+    options.compilePattern ?? compileHostPattern,
+  );
+  const routes = config.routes.map((r, i) => compileRoute(`routes[${i}]`, i, r.pool));
+  const fallback = config.default === null ? null : compileRoute("default", -1, config.default);
+
+  return {
+    decide(req) {
+      let route: CompiledRoute | null = null;
+      try {
+        const host = canonicalHost(req.sni);
+        const index = table.lookup(host);
+        route = index >= 0 ? routes[index] ?? null : fallback;
+        if (route === null) {
+          const what = req.sni === null ? "a connection without SNI" : `SNI "${host}"`;
+          return failed("no_route", `no route matches ${what} and there is no default pool`, null);
+        }
+        return decideOnRoute(route, req, now);
+      } catch (err) {
+        // Defensive: nothing above is expected to throw, but a connection must get an answer.
+        const label = route?.label ?? null;
+        const why = err instanceof Error ? err.message : String(err);
+        return failed("routing", `${label ?? "routing"}: ${why}`, label, err);
+      }
+    },
+  };
+}
+
+/** The Go router's canonical host: trim spaces, drop one trailing dot, lower-case. */
+function canonicalHost(sni: string | null): string {
+  if (sni === null) return "";
+  const trimmed = goTrimSpace(sni);
+  const host = trimmed.endsWith(".") ? trimmed.slice(0, -1) : trimmed;
+  return host.toLowerCase();
+}
+
+function decideOnRoute(route: CompiledRoute, req: RouteRequest, now: () => number): DecideResult {
+  const resolved = route.candidates();
+  if (resolved instanceof RoutingError) return { ok: false, error: resolved };
+  const noBackends = `${route.label}: no backends`;
+  if (resolved.length === 0) return failed("no_backends", noBackends, route.label);
+  const client = (): ClientFacts => ({
+    uuid: goTrimSpace(req.uuid),
+    username: goTrimSpace(req.username),
+    nowMs: now(),
+  });
+  const picked = runAttempts(route.attempts, resolved, client, route.ctx);
+  if (picked === null) {
+    return failed("no_backends", `${noBackends} left after filters and fallbacks`, route.label);
+  }
+  const { attempt, candidates, index } = picked;
+  if (typeof attempt.strategy === "string") {
+    return failed("routing", `${route.label}: ${attempt.strategy}`, route.label);
+  }
+  const backend = candidates[index];
+  if (backend === undefined) {
+    return failed("routing", `${route.label}: strategy picked index ${index}`, route.label);
+  }
+  return {
+    ok: true,
+    decision: {
+      route: route.label,
+      routeIndex: route.index,
+      strategy: attempt.strategyName,
+      poolStrategy: route.poolStrategy,
+      candidates,
+      selectedIndex: index,
+      backend,
+    },
+  };
+}
+
+function failed(
+  code: RoutingError["code"],
+  message: string,
+  route: string | null,
+  cause?: unknown,
+): DecideResult {
+  const options = cause === undefined ? undefined : { cause };
+  return { ok: false, error: new RoutingError(code, message, route, options) };
+}

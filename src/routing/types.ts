@@ -1,0 +1,59 @@
+import type { Backend, StrategyName } from "../config/types.ts";
+import type { HostMatcher } from "./glob.ts";
+import type { RoutingError } from "./routing_error.ts";
+
+/** What a decision is made from. */
+export interface RouteRequest {
+  /** TLS server name; `null` when the client dialled an IP (routes as `""`: default pool only). */
+  readonly sni: string | null;
+  /** The Connect's uuid (whitelist filters). */
+  readonly uuid: string;
+  /** The Connect's username (whitelist filters). */
+  readonly username: string;
+}
+
+/** A successful decision. */
+export interface Decision {
+  /** `routes[3]` or `default`; a log and metrics label. */
+  readonly route: string;
+  /** Index into `routing.routes`; -1 for the default pool. */
+  readonly routeIndex: number;
+  /** The strategy that picked: a fallback's when a fallback applied. */
+  readonly strategy: StrategyName;
+  /**
+   * The pool's own strategy, even when a fallback picked: what the Go router reports as the
+   * decision's `strategy` (and so what its plugins see).
+   */
+  readonly poolStrategy: StrategyName;
+  /** The candidates after filters, sort and limit, in that order. */
+  readonly candidates: readonly Backend[];
+  readonly selectedIndex: number;
+  /** `candidates[selectedIndex]`. */
+  readonly backend: Backend;
+}
+
+/** The outcome of `decide`. */
+export type DecideResult =
+  | { readonly ok: true; readonly decision: Decision }
+  | { readonly ok: false; readonly error: RoutingError };
+
+/** A compiled routing table. */
+export interface Router {
+  /** Chooses a backend for one connection. Never throws. */
+  decide(req: RouteRequest): DecideResult;
+}
+
+/** What `compileRouter` takes besides the config; everything is optional. */
+export interface RouterOptions {
+  /** Uniform in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
+  /** Epoch milliseconds, for `game_start_not_past`; default `Date.now`. */
+  readonly now?: () => number;
+  /**
+   * The current backends of a discovery provider (a snapshot lookup). May throw, which fails
+   * the decision with code `discovery`; when absent, pools with `discovery` fail that way too.
+   */
+  readonly discovered?: (provider: string) => readonly Backend[];
+  /** Builds hostname-pattern matchers; default `compileHostPattern` (tests count calls). */
+  readonly compilePattern?: (pattern: string) => HostMatcher;
+}

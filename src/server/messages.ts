@@ -1,0 +1,45 @@
+import type { DisconnectKind, DisconnectMessages, MessagesConfig } from "../config/mod.ts";
+
+/** Values a message template may reference as `${sni}` and `${error}`. */
+export interface MessageVars {
+  readonly sni: string;
+  readonly error: string;
+}
+
+/**
+ * Player-facing Disconnect texts, merged per locale at load so a connection only does a map
+ * lookup (CONFIG.md "Message selection").
+ */
+export class DisconnectTexts {
+  readonly #base: DisconnectMessages;
+  readonly #locales: ReadonlyMap<string, DisconnectMessages>;
+
+  constructor(config: MessagesConfig) {
+    this.#base = config.disconnect;
+    const merged = new Map<string, DisconnectMessages>();
+    for (const [locale, overrides] of config.locales) {
+      merged.set(locale, { ...config.disconnect, ...overrides });
+    }
+    this.#locales = merged;
+  }
+
+  /** The text for `kind` in the client's `language` (Connect field; `""` when unknown). */
+  text(kind: DisconnectKind, language: string, vars: MessageVars): string {
+    return expand(this.#forLanguage(language)[kind], vars);
+  }
+
+  // Exact locale (case-insensitive, `_` = `-`), else its base language, else the base texts.
+  #forLanguage(language: string): DisconnectMessages {
+    if (language === "" || this.#locales.size === 0) return this.#base;
+    const key = language.replaceAll("_", "-").toLowerCase();
+    const exact = this.#locales.get(key);
+    if (exact) return exact;
+    const dash = key.indexOf("-");
+    return (dash > 0 ? this.#locales.get(key.slice(0, dash)) : undefined) ?? this.#base;
+  }
+}
+
+function expand(template: string, vars: MessageVars): string {
+  if (!template.includes("${")) return template;
+  return template.replaceAll("${sni}", vars.sni).replaceAll("${error}", vars.error);
+}

@@ -1,0 +1,19 @@
+/**
+ * The QUIC face of Gatehouse: the listener, the per-connection pipeline and TLS material.
+ *
+ * @module
+ */
+
+/** A running router; `GatehouseServer.start(config, options)`. */
+export { formatAddr, GatehouseServer, ListenError } from "./server.ts";
+export type { ServerOptions } from "./server.ts";
+/** Certificate loading and development self-signed certificates. */
+export { generateSelfSigned, loadTlsMaterial, TlsError } from "./tls.ts";
+export type { TextFileReader, TlsMaterial } from "./tls.ts";
+/** `hytale/*` → the concrete ALPN list the listener advertises. */
+export { expandAlpn } from "./alpn.ts";
+/** Localized player-facing Disconnect texts. */
+export { DisconnectTexts } from "./messages.ts";
+/** How long the server waits for a client to close after the reply. */
+export { CLOSE_WAIT_MS } from "./connection.ts";
+export type { OutcomeKind } from "./connection.ts";

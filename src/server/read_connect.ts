@@ -1,0 +1,77 @@
+import { FrameDecoder, MAX_CONNECT_PAYLOAD, PacketId, ProtocolError } from "../protocol/mod.ts";
+import { ABORTED, deadline, raceAbort } from "./timing.ts";
+
+/** How many non-Connect frames a client may send before its Connect (Pings, say). */
+const MAX_FRAMES_BEFORE_CONNECT = 8;
+
+/** What reading the first Connect of a connection gave. */
+export type FirstConnect =
+  | {
+    readonly kind: "connect";
+    readonly payload: Uint8Array;
+    /** Where the reply goes: the writable side of the stream the Connect came on. */
+    readonly writable: WritableStream<Uint8Array>;
+  }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "closed" }
+  | { readonly kind: "protocol_error"; readonly error: ProtocolError };
+
+/**
+ * Waits for the client's first bidirectional stream and reads frames from it until the Connect
+ * packet, buffering at most one Connect's worth of bytes. Gives up after `timeoutMs`
+ * (`limits.connect_timeout`).
+ */
+export async function readFirstConnect(
+  conn: Deno.QuicConn,
+  timeoutMs: number,
+): Promise<FirstConnect> {
+  const timer = deadline(timeoutMs);
+  try {
+    const streams = conn.incomingBidirectionalStreams.getReader();
+    const next = await raceAbort(streams.read(), timer.signal).catch(() => null);
+    streams.releaseLock();
+    if (next === ABORTED) return { kind: "timeout" };
+    if (next === null || next.done) return { kind: "closed" };
+    return await readConnectFrame(next.value, timer.signal);
+  } finally {
+    timer.clear();
+  }
+}
+
+async function readConnectFrame(
+  stream: Deno.QuicBidirectionalStream,
+  signal: AbortSignal,
+): Promise<FirstConnect> {
+  const decoder = new FrameDecoder(MAX_CONNECT_PAYLOAD);
+  const reader = stream.readable.getReader();
+  let skipped = 0;
+  let found = false;
+  try {
+    while (true) {
+      const chunk = await raceAbort(reader.read(), signal).catch(() => null);
+      if (chunk === ABORTED) return { kind: "timeout" };
+      if (chunk === null || chunk.done) return { kind: "closed" };
+      decoder.push(chunk.value);
+      for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
+        if (frame.id === PacketId.Connect) {
+          found = true;
+          return { kind: "connect", payload: frame.payload, writable: stream.writable };
+        }
+        if (++skipped > MAX_FRAMES_BEFORE_CONNECT) {
+          throw new ProtocolError(
+            "bad_packet",
+            `expected Connect (packet 0), got ${skipped} other packets (last id ${frame.id})`,
+          );
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) return { kind: "protocol_error", error: err };
+    throw err;
+  } finally {
+    // After the Connect the client may keep sending; leave its half alone (a STOP_SENDING
+    // could make it drop the reply). Anything else: stop the stream.
+    if (found) reader.releaseLock();
+    else reader.cancel().catch(() => {});
+  }
+}

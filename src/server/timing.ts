@@ -1,0 +1,48 @@
+/** Marker resolved by `raceDeadline` when the signal fired first. */
+export const ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * Resolves with `promise`'s value, or with `ABORTED` as soon as `signal` aborts. The losing
+ * promise is left to settle on its own (its rejection is swallowed so it is never unhandled).
+ */
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+): Promise<T | typeof ABORTED> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.resolve(ABORTED);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** An AbortController that aborts after `ms`; `clear()` cancels the timer (no leaked timers). */
+export function deadline(ms: number): { readonly signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const id = setTimeout(() => controller.abort(), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(id) };
+}
+
+/** Waits for `promise` at most `ms`; never rejects. Returns whether it settled in time. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = deadline(ms);
+  try {
+    const r = await raceAbort(promise.then(() => true, () => true), timer.signal);
+    return r !== ABORTED;
+  } finally {
+    timer.clear();
+  }
+}

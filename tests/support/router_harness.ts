@@ -1,0 +1,90 @@
+/**
+ * Starts the real router in-process on a loopback port and talks to it as a Hytale client
+ * would, over QUIC. The client side encodes with `hytale_client_codec.ts`, never with `src/`.
+ */
+import { parseConfig } from "../../src/config/mod.ts";
+import { Logger } from "../../src/observability/mod.ts";
+import { GatehouseServer } from "../../src/server/mod.ts";
+import type { RouterOptions } from "../../src/routing/mod.ts";
+
+/** A router under test plus the log lines it wrote. */
+export interface RouterUnderTest {
+  readonly port: number;
+  readonly logs: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a router on `yaml` (its `listen` should be `127.0.0.1:0`). */
+export async function startRouter(
+  yaml: string,
+  routerOptions: RouterOptions = {},
+): Promise<RouterUnderTest> {
+  const config = parseConfig(yaml, "e2e.yaml");
+  const logs: string[] = [];
+  const logger = new Logger({
+    level: "debug",
+    format: "json",
+    sink: { write: (line) => logs.push(line), now: () => new Date() },
+  });
+  const server = await GatehouseServer.start(config, { logger, routerOptions });
+  return { port: server.addr.port, logs, close: () => server.close(1_000) };
+}
+
+/** What a client saw. */
+export interface Conversation {
+  /** Every byte the router sent on the bidirectional stream before closing it. */
+  readonly received: Uint8Array;
+  /** Whether the router closed its side of the stream (FIN). */
+  readonly finished: boolean;
+  /** The negotiated ALPN. */
+  readonly alpn: string | undefined;
+}
+
+/** How a test client behaves. */
+export interface ClientScript {
+  /** TLS server name; `null` dials the IP with no SNI. */
+  readonly sni: string | null;
+  /** Chunks written one after another on the bidirectional stream. */
+  readonly writes: readonly Uint8Array[];
+  readonly alpn?: readonly string[];
+  /** Open a unidirectional stream and send this first. */
+  readonly uniFirst?: Uint8Array;
+}
+
+/** Connects, runs `script`, reads until the router closes the stream, then closes. */
+export async function converse(port: number, script: ClientScript): Promise<Conversation> {
+  const conn = await Deno.connectQuic({
+    hostname: "127.0.0.1",
+    port,
+    // An IP literal as server name makes the client send no SNI.
+    serverName: script.sni ?? "127.0.0.1",
+    alpnProtocols: [...(script.alpn ?? ["hytale/2"])],
+  });
+  try {
+    if (script.uniFirst) {
+      const uni = await conn.createUnidirectionalStream();
+      const w = uni.getWriter();
+      await w.write(script.uniFirst);
+      await w.close();
+    }
+    const stream = await conn.createBidirectionalStream();
+    const writer = stream.writable.getWriter();
+    for (const chunk of script.writes) await writer.write(chunk);
+    const received = await readAll(stream.readable);
+    return { ...received, alpn: conn.protocol };
+  } finally {
+    conn.close({ closeCode: 0, reason: "" });
+  }
+}
+
+async function readAll(
+  readable: ReadableStream<Uint8Array>,
+): Promise<{ received: Uint8Array; finished: boolean }> {
+  const parts: number[] = [];
+  try {
+    for await (const chunk of readable) parts.push(...chunk);
+    return { received: new Uint8Array(parts), finished: true };
+  } catch {
+    return { received: new Uint8Array(parts), finished: false };
+  }
+}
