@@ -22,16 +22,20 @@ import { encodeConnect, encodeFrame, PacketId } from "../src/protocol/mod.ts";
 export interface LoadgenReport {
   readonly targetRate: number;
   readonly durationS: number;
-  /** Arrivals the schedule asked for. */
+  /** Measured arrivals the schedule asked for (after the warm-up). */
   readonly scheduled: number;
-  /** Connections that got a whole ClientReferral frame back. */
+  /** Measured connections that got a whole ClientReferral frame back. */
   readonly completed: number;
-  /** Connections that failed, by kind (`timeout`, `connect`, `closed`, `packet_1`, ...). */
+  /** Warm-up connections that got their reply (served, but not measured). */
+  readonly warmupCompleted: number;
+  /** Connections that failed, warm-up included, by kind (`timeout`, `connect`, `packet_1`…). */
   readonly errors: Readonly<Record<string, number>>;
-  /** Arrivals not started because `maxInFlight` connections were already open. */
+  /** Arrivals not started because `maxInFlight` connections were open (warm-up included). */
   readonly capped: number;
-  /** Wall time from the first arrival to the last reply (or the schedule's end), ms. */
+  /** Wall time from the first measured arrival to the last reply (or schedule's end), ms. */
   readonly elapsedMs: number;
+  /** The same from the first warm-up arrival, ms. */
+  readonly totalElapsedMs: number;
   /** Connect start → whole reply frame, ms, one per completed connection. */
   readonly latencyMs: readonly number[];
   /** Connect start → handshake done (`connectQuic` resolved), ms. */
@@ -39,8 +43,10 @@ export interface LoadgenReport {
   /** How late each started arrival was against its schedule, ms (load-generator saturation). */
   readonly lagP99Ms: number;
   readonly peakInFlight: number;
-  /** CPU time this process used during the run, ms (user + system). */
+  /** CPU time this process used during the measured part, ms (user + system). */
   readonly cpuMs: number;
+  /** CPU time this process used in all, start-up included, ms. */
+  readonly processCpuMs: number;
   /** Reply frame size in bytes (the first one seen), to check both targets answer alike. */
   readonly replyBytes: number | null;
 }
@@ -53,6 +59,8 @@ export interface LoadgenOptions {
   readonly alpn: readonly string[];
   readonly rate: number;
   readonly durationMs: number;
+  /** Arrivals at the same rate before the measured ones, not measured. */
+  readonly warmupMs: number;
   readonly maxInFlight: number;
   readonly timeoutMs: number;
   /** Distinct Connect packets to cycle through (different usernames and UUIDs). */
@@ -192,71 +200,88 @@ function quantile(sorted: readonly number[], q: number): number {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** What a run has seen so far, filled in as connections finish. */
+class Tally {
+  readonly latencyMs: number[] = [];
+  readonly handshakeMs: number[] = [];
+  readonly lags: number[] = [];
+  readonly errors: Record<string, number> = {};
+  warmupCompleted = 0;
+  capped = 0;
+  peakInFlight = 0;
+  replyBytes: number | null = null;
+  lastReply = 0;
+
+  record(r: Outcome, measured: boolean): void {
+    if (!r.ok) {
+      this.errors[r.error] = (this.errors[r.error] ?? 0) + 1;
+    } else if (!measured) {
+      this.warmupCompleted++;
+    } else {
+      this.latencyMs.push(round3(r.latency));
+      this.handshakeMs.push(round3(r.handshake));
+      this.replyBytes ??= r.bytes;
+      this.lastReply = performance.now();
+    }
+  }
+}
+
 /**
  * Runs the arrival schedule: arrival i is due at `start + i / rate`; every wake-up starts all
- * arrivals that are due (timers are ~1 ms coarse), skipping those over the in-flight cap.
+ * arrivals that are due (timers are ~1 ms coarse), skipping those over the in-flight cap. The
+ * first `warmupMs` of arrivals warm this process up (JIT, the endpoint) and are not measured;
+ * errors and skips count throughout.
  */
 export async function runLoad(options: LoadgenOptions): Promise<LoadgenReport> {
   const endpoint = new Deno.QuicEndpoint({ hostname: options.hostname, port: 0 });
   const frames = connectFrames(options.variants);
   const interval = 1000 / options.rate;
-  const scheduled = Math.max(1, Math.floor(options.rate * options.durationMs / 1000));
-  const latencyMs: number[] = [];
-  const handshakeMs: number[] = [];
-  const lags: number[] = [];
-  const errors: Record<string, number> = {};
+  const warmup = Math.floor(options.rate * options.warmupMs / 1000);
+  const total = warmup + Math.max(1, Math.floor(options.rate * options.durationMs / 1000));
+  const tally = new Tally();
   const pending = new Set<Promise<void>>();
-  let capped = 0;
-  let peakInFlight = 0;
-  let replyBytes: number | null = null;
-  let lastReply = 0;
-
-  const cpuStart = cpuMs();
+  let cpuStart = cpuMs();
   const start = performance.now();
-  for (let i = 0; i < scheduled;) {
+  for (let i = 0; i < total;) {
     const now = performance.now();
-    for (; i < scheduled && start + i * interval <= now; i++) {
+    for (; i < total && start + i * interval <= now; i++) {
+      if (i === warmup) cpuStart = cpuMs();
       if (pending.size >= options.maxInFlight) {
-        capped++;
+        tally.capped++;
         continue;
       }
-      lags.push(now - (start + i * interval));
-      const task = oneConnection(endpoint, options, frames[i % frames.length]!).then((r) => {
-        if (r.ok) {
-          latencyMs.push(round3(r.latency));
-          handshakeMs.push(round3(r.handshake));
-          replyBytes ??= r.bytes;
-          lastReply = performance.now();
-        } else {
-          errors[r.error] = (errors[r.error] ?? 0) + 1;
-        }
-      });
+      const measured = i >= warmup;
+      if (measured) tally.lags.push(now - (start + i * interval));
+      const frame = frames[i % frames.length]!;
+      const task = oneConnection(endpoint, options, frame).then((r) => tally.record(r, measured));
       pending.add(task);
       task.finally(() => pending.delete(task));
-      peakInFlight = Math.max(peakInFlight, pending.size);
+      tally.peakInFlight = Math.max(tally.peakInFlight, pending.size);
     }
-    if (i < scheduled) await sleep(Math.max(0, start + i * interval - performance.now()));
+    if (i < total) await sleep(Math.max(0, start + i * interval - performance.now()));
   }
-  const scheduleEnd = start + scheduled * interval;
+  const scheduleEnd = start + total * interval;
   await Promise.all(pending);
-  const elapsedMs = Math.max(lastReply, scheduleEnd) - start;
   const cpu = cpuMs() - cpuStart;
+  const end = Math.max(tally.lastReply, scheduleEnd);
   endpoint.close({ closeCode: 0, reason: "" });
-  lags.sort((a, b) => a - b);
   return {
     targetRate: options.rate,
     durationS: options.durationMs / 1000,
-    scheduled,
-    completed: latencyMs.length,
-    errors,
-    capped,
-    elapsedMs: round3(elapsedMs),
-    latencyMs,
-    handshakeMs,
-    lagP99Ms: round3(quantile(lags, 0.99)),
-    peakInFlight,
+    scheduled: total - warmup,
+    completed: tally.latencyMs.length,
+    warmupCompleted: tally.warmupCompleted,
+    errors: tally.errors,
+    capped: tally.capped,
+    elapsedMs: round3(end - (start + warmup * interval)),
+    totalElapsedMs: round3(end - start),
+    latencyMs: tally.latencyMs,
+    handshakeMs: tally.handshakeMs,
+    lagP99Ms: round3(quantile(tally.lags.sort((a, b) => a - b), 0.99)),
+    peakInFlight: tally.peakInFlight,
     cpuMs: Math.round(cpu),
-    replyBytes,
+    processCpuMs: Math.round(cpuMs()),
+    replyBytes: tally.replyBytes,
   };
 }
 
@@ -266,6 +291,10 @@ function positive(text: string, flag: string): number {
     throw new Error(`${flag}: expected a positive number, got ${text}`);
   }
   return n;
+}
+
+function nonNegative(text: string, flag: string): number {
+  return text.trim() === "0" ? 0 : positive(text, flag);
 }
 
 async function main(): Promise<void> {
@@ -278,6 +307,7 @@ async function main(): Promise<void> {
       alpn: { type: "string", default: "hytale/2" },
       rate: { type: "string", default: "100" },
       duration: { type: "string", default: "5" },
+      warmup: { type: "string", default: "0.5" },
       "max-in-flight": { type: "string", default: "256" },
       timeout: { type: "string", default: "5" },
       variants: { type: "string", default: "64" },
@@ -291,6 +321,7 @@ async function main(): Promise<void> {
     alpn: values.alpn.split(","),
     rate: positive(values.rate, "--rate"),
     durationMs: positive(values.duration, "--duration") * 1000,
+    warmupMs: nonNegative(values.warmup, "--warmup") * 1000,
     maxInFlight: positive(values["max-in-flight"], "--max-in-flight"),
     timeoutMs: positive(values.timeout, "--timeout") * 1000,
     variants: positive(values.variants, "--variants"),

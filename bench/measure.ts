@@ -13,6 +13,8 @@ import type { Target } from "./targets.ts";
 export interface StepSpec {
   readonly rate: number;
   readonly durationS: number;
+  /** Unmeasured arrivals at the same rate before the measured ones (load-generator warm-up). */
+  readonly warmupS: number;
   readonly procs: number;
   readonly maxInFlight: number;
   readonly timeoutS: number;
@@ -34,7 +36,7 @@ export interface StepResult {
   readonly max: number;
   /** Median of connect start → handshake done. */
   readonly handshakeP50: number;
-  /** Server process CPU (user + system, all threads) per completed connection, µs. */
+  /** Server process CPU (user + system, all threads) per connection served, µs. */
   readonly serverCpuUsPerConn: number;
   /** Server process CPU over the step's wall time, % of one core. */
   readonly serverCpuPct: number;
@@ -42,6 +44,11 @@ export interface StepResult {
   readonly loadgenCpuPct: number;
   /** p99 of how late the load generators started arrivals (their own saturation). */
   readonly lagP99: number;
+  /**
+   * CPU the rest of the host used meanwhile (all CPUs busy, minus the server under test and the
+   * load generators), % of one core: other tenants, and the kernel's share of the traffic.
+   */
+  readonly otherCpuPct: number;
   /** UDP datagrams the kernel dropped for want of receive buffer (`RcvbufErrors`), all sockets. */
   readonly udpDrops: number;
   readonly replyBytes: number | null;
@@ -63,6 +70,7 @@ export async function runStep(
 ): Promise<StepResult> {
   const cpuBefore = await processCpuMs(target.child.pid);
   const dropsBefore = await udpRcvbufErrors();
+  const hostBefore = await hostBusyMs();
   const started = performance.now();
   const reports = await Promise.all(
     Array.from({ length: spec.procs }, () => runLoadgen(group, root, target, spec)),
@@ -70,14 +78,18 @@ export async function runStep(
   const wallMs = performance.now() - started;
   const serverCpuMs = await processCpuMs(target.child.pid) - cpuBefore;
   const udpDrops = await udpRcvbufErrors() - dropsBefore;
-  return merge(target.name, spec, reports, { serverCpuMs, wallMs, udpDrops });
+  const hostMs = await hostBusyMs() - hostBefore;
+  const loadgenMs = reports.reduce((sum, r) => sum + r.processCpuMs, 0);
+  // Tick rounding and process start-up can make it read a little below zero on a quiet host.
+  const otherCpuPct = Math.max(0, 100 * (hostMs - serverCpuMs - loadgenMs) / wallMs);
+  return merge(target.name, spec, reports, { serverCpuMs, udpDrops, otherCpuPct });
 }
 
 function merge(
   name: Target["name"],
   spec: StepSpec,
   reports: readonly LoadgenReport[],
-  sys: { serverCpuMs: number; wallMs: number; udpDrops: number },
+  sys: { serverCpuMs: number; udpDrops: number; otherCpuPct: number },
 ): StepResult {
   const samples = Float64Array.from(reports.flatMap((r) => r.latencyMs)).sort();
   const handshakes = Float64Array.from(reports.flatMap((r) => r.handshakeMs)).sort();
@@ -89,7 +101,10 @@ function merge(
   }
   const completed = samples.length;
   const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
-  // Load-generator CPU is over its own run; the step's wall time adds process start-up.
+  const totalElapsedMs = Math.max(...reports.map((r) => r.totalElapsedMs));
+  // The server also served the load generators' warm-up connections.
+  const served = completed + reports.reduce((sum, r) => sum + r.warmupCompleted, 0);
+  // Load-generator CPU covers the measured part only.
   const loadgenCpuMs = reports.reduce((sum, r) => sum + r.cpuMs, 0);
   return {
     target: name,
@@ -104,10 +119,11 @@ function merge(
     p99: quantile(samples, 0.99),
     max: samples.at(-1) ?? NaN,
     handshakeP50: quantile(handshakes, 0.5),
-    serverCpuUsPerConn: completed > 0 ? sys.serverCpuMs * 1000 / completed : NaN,
-    serverCpuPct: 100 * sys.serverCpuMs / elapsedMs,
+    serverCpuUsPerConn: served > 0 ? sys.serverCpuMs * 1000 / served : NaN,
+    serverCpuPct: 100 * sys.serverCpuMs / totalElapsedMs,
     loadgenCpuPct: 100 * loadgenCpuMs / elapsedMs,
     lagP99: Math.max(...reports.map((r) => r.lagP99Ms)),
+    otherCpuPct: sys.otherCpuPct,
     udpDrops: sys.udpDrops,
     replyBytes: reports.find((r) => r.replyBytes !== null)?.replyBytes ?? null,
     samples,
@@ -143,13 +159,14 @@ async function runLoadgen(
       `--server-name=${spec.serverName}`,
       `--rate=${spec.rate / spec.procs}`,
       `--duration=${spec.durationS}`,
+      `--warmup=${spec.warmupS}`,
       `--max-in-flight=${Math.max(1, Math.ceil(spec.maxInFlight / spec.procs))}`,
       `--timeout=${spec.timeoutS}`,
     ],
     root,
     (line) => out += line,
   );
-  const limitMs = (spec.durationS + spec.timeoutS) * 1000 + WATCHDOG_SLACK_MS;
+  const limitMs = (spec.warmupS + spec.durationS + spec.timeoutS) * 1000 + WATCHDOG_SLACK_MS;
   const watchdog = setTimeout(() => group.stop(child, 0), limitMs);
   const code = await child.exited.finally(() => clearTimeout(watchdog));
   if (code !== 0 || out === "") {
@@ -180,6 +197,17 @@ export async function processCpuMs(pid: number): Promise<number> {
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 1000 / USER_HZ;
+}
+
+/** Busy time of all CPUs so far (everything in `/proc/stat` but idle and iowait), ms. */
+export async function hostBusyMs(): Promise<number> {
+  const stat = await readProc("/proc/stat");
+  const cpu = stat?.split("\n").find((l) => l.startsWith("cpu "));
+  if (!cpu) return NaN;
+  // cpu user nice system idle iowait irq softirq steal (guest time is already in user)
+  const t = cpu.split(/\s+/).slice(1, 9).map(Number);
+  const busy = (t[0] ?? 0) + (t[1] ?? 0) + (t[2] ?? 0) + (t[5] ?? 0) + (t[6] ?? 0) + (t[7] ?? 0);
+  return busy * 1000 / USER_HZ;
 }
 
 /** The kernel's count of UDP datagrams dropped for a full receive buffer; NaN if unreadable. */

@@ -14,6 +14,8 @@ export interface Step extends StepResult {
   readonly phase: Phase;
   /** Whether the step met the sustainability rule (see `isSustained`). */
   readonly sustained: boolean;
+  /** Whether other processes took enough CPU during the step to skew it (kept after retries). */
+  readonly disturbed: boolean;
 }
 
 /** The project's goals (CONTRIBUTING: checked by benchmarks, as ratios measured side by side). */
@@ -100,15 +102,16 @@ const int = (x: number) => Number.isFinite(x) ? Math.round(x).toString() : "–"
 export function stepsTable(steps: readonly Step[], p99BoundMs: number): string {
   const head = [
     "| # | phase | target | offered/s | conn/s | p50 ms | p90 ms | p99 ms | errors | skipped |" +
-    " srv CPU µs/conn | srv CPU % | loadgen CPU % | UDP drops | ok |",
-    "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
+    " srv CPU µs/conn | srv CPU % | loadgen CPU % | other CPU % | UDP drops | ok |",
+    "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
   ];
   const rows = steps.map((s, i) => {
     const errs = s.errors === 0 ? "0" : `${s.errors} ${JSON.stringify(s.errorKinds)}`;
-    const ok = s.phase === "latency" ? "" : s.sustained ? "✓" : `✗`;
+    const ok = (s.phase === "latency" ? "" : s.sustained ? "✓" : "✗") + (s.disturbed ? " ⚠" : "");
     return `| ${i + 1} | ${s.phase} | ${s.target} | ${int(s.offered)} | ${int(s.achieved)} | ` +
       `${f(s.p50)} | ${f(s.p90)} | ${f(s.p99)} | ${errs} | ${s.capped} | ` +
       `${int(s.serverCpuUsPerConn)} | ${int(s.serverCpuPct)} | ${int(s.loadgenCpuPct)} | ` +
+      `${int(s.otherCpuPct)} | ` +
       `${int(s.udpDrops)} | ${ok} |`;
   });
   const note =
@@ -117,9 +120,18 @@ export function stepsTable(steps: readonly Step[], p99BoundMs: number): string {
   return [...head, ...rows].join("\n") + note;
 }
 
-/** The comparison against the goals. */
-export function summaryTable(s: Summary, fixedRate: number, p99BoundMs: number): string {
-  const verdict = (met: boolean) => met ? "**met**" : "**not met**";
+/**
+ * The comparison against the goals. A `--quick` run's steps are too short to judge by (one
+ * scheduling stall moves a 1-second step's p50), so it shows the figures without a verdict.
+ */
+export function summaryTable(
+  s: Summary,
+  fixedRate: number,
+  p99BoundMs: number,
+  smoke: boolean,
+): string {
+  const verdict = (met: boolean) =>
+    smoke ? "smoke run: no verdict" : met ? "**met**" : "**not met**";
   const bound = (t: TargetSummary) => `${t.maxIsLowerBound ? "≥ " : ""}${int(t.maxSustained)}`;
   return [
     "| metric | bare | gatehouse | gatehouse vs bare | goal | |",
@@ -135,6 +147,34 @@ export function summaryTable(s: Summary, fixedRate: number, p99BoundMs: number):
     `| server CPU per connection at ${fixedRate}/s, µs | ${int(s.bare.serverCpuUsPerConn)} | ` +
     `${int(s.gatehouse.serverCpuUsPerConn)} | ${f(100 * s.cpuRatio, 1)} % (bare ÷ gatehouse) | | |`,
   ].join("\n");
+}
+
+/** Caveats the steps themselves show; one line each, empty when there are none. */
+export function caveats(steps: readonly Step[]): string[] {
+  const out: string[] = [];
+  const drops = steps.reduce((n, s) => n + (Number.isFinite(s.udpDrops) ? s.udpDrops : 0), 0);
+  if (drops > 0) {
+    out.push(
+      `- The kernel dropped ${drops} UDP datagrams (full receive buffer) during the run; each ` +
+        `lost handshake packet costs ~1 s, so affected rows measure the buffer, not the server.`,
+    );
+  }
+  const disturbed = steps.filter((s) => s.disturbed).length;
+  if (disturbed > 0) {
+    out.push(
+      `- ⚠ ${disturbed} step(s) ran while other processes used a lot of CPU (even after retries): ` +
+        `their figures are skewed; rerun when the host is quiet.`,
+    );
+  }
+  const busy = steps.filter((s) => !s.sustained && s.phase !== "latency" && s.loadgenCpuPct >= 90);
+  if (busy.length > 0) {
+    out.push(
+      `- The load generator was at ≥ 90 % of a core in ${busy.length} failed step(s): on this ` +
+        `host the ramp finds where client and server together run out of CPU; the server CPU ` +
+        `per connection row compares the servers alone.`,
+    );
+  }
+  return out;
 }
 
 /** A step's figures without its latency samples, for the JSON report. */

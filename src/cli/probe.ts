@@ -8,6 +8,7 @@ import {
   PacketId,
   parseHmacSecret,
 } from "../protocol/mod.ts";
+import { ABORTED, deadline, raceAbort } from "../server/mod.ts";
 import type { CommandIO } from "./check.ts";
 
 /** Options of `probe`. */
@@ -25,6 +26,9 @@ export interface ProbeOptions {
   readonly alpn: readonly string[];
 }
 
+/** What the probe prints, besides timing. */
+type ProbeResult = { readonly outcome: string } & Record<string, unknown>;
+
 /** Largest reply frame the probe accepts (a Disconnect reason may be long). */
 const MAX_REPLY_PAYLOAD = 1 << 20;
 
@@ -35,22 +39,32 @@ const MAX_REPLY_PAYLOAD = 1 << 20;
 export async function runProbe(options: ProbeOptions, io: CommandIO): Promise<number> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
+  const timer = deadline(options.timeoutMs);
   let conn: Deno.QuicConn | null = null;
-  const timer = setTimeout(() => conn?.close({ closeCode: 0, reason: "" }), options.timeoutMs);
-  try {
+  const attempt = (async () => {
     conn = await connect(options);
     const frame = await exchange(conn, options);
-    const result = frame ? await describe(frame, options.secret) : { outcome: "closed" };
-    io.out(JSON.stringify({ ...result, alpn: conn.protocol ?? null, ms: elapsed() }));
-    return frame ? 0 : 1;
+    const result: ProbeResult = frame
+      ? await describe(frame, options.secret)
+      : { outcome: "closed" };
+    return { ...result, alpn: conn.protocol ?? null };
+  })();
+  try {
+    const result = await raceAbort(attempt, timer.signal);
+    if (result === ABORTED) {
+      io.out(JSON.stringify({ outcome: "timeout", ms: elapsed() }));
+      return 1;
+    }
+    io.out(JSON.stringify({ ...result, ms: elapsed() }));
+    return result.outcome === "referral" || result.outcome === "disconnect" ? 0 : 1;
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     io.out(JSON.stringify({ outcome: "error", error, ms: elapsed() }));
     return 1;
   } finally {
-    clearTimeout(timer);
+    timer.clear();
     try {
-      conn?.close({ closeCode: 0, reason: "" });
+      (conn as Deno.QuicConn | null)?.close({ closeCode: 0, reason: "" });
     } catch { /* already closed */ }
   }
 }
@@ -63,6 +77,8 @@ async function connect(options: ProbeOptions): Promise<Deno.QuicConn> {
     port: options.port,
     serverName,
     alpnProtocols: [...options.alpn],
+    // Bounds the handshake too: an unanswered connect gives up with the probe.
+    maxIdleTimeout: options.timeoutMs,
   });
 }
 
@@ -91,7 +107,7 @@ async function exchange(
 async function describe(
   frame: { id: number; payload: Uint8Array },
   secret: string | null,
-): Promise<Record<string, unknown>> {
+): Promise<ProbeResult> {
   if (frame.id === PacketId.Disconnect) {
     return { outcome: "disconnect", reason: decodeDisconnect(frame.payload).reason };
   }

@@ -1,5 +1,5 @@
 import { indexPath, type Obj, type Reader } from "./fields.ts";
-import { hostnamePatternProblem } from "./hostname_pattern.ts";
+import { validatePattern } from "../routing/mod.ts";
 import type { Node } from "./nodes.ts";
 import { type ProviderRef, readPool } from "./pool.ts";
 import type { RouteConfig, RoutingConfig } from "./types.ts";
@@ -62,9 +62,7 @@ function readPattern(r: Reader, node: Node, path: string): string | null {
   const raw = r.string(node, path);
   if (raw === undefined) return null;
   const pattern = canonical(raw);
-  const problem = pattern === ""
-    ? "hostname pattern must not be empty"
-    : hostnamePatternProblem(pattern);
+  const problem = pattern === "" ? "hostname pattern must not be empty" : validatePattern(pattern);
   if (problem === null) return pattern;
   r.report("invalid", path, node.position, problem);
   return null;

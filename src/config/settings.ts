@@ -1,9 +1,9 @@
 import { parseListenAddress } from "./address.ts";
 import { parseDuration } from "./duration.ts";
+import { parseHmacSecret, ProtocolError } from "../protocol/mod.ts";
 import { ConfigError } from "./errors.ts";
 import type { Obj, Reader } from "./fields.ts";
 import type { Node } from "./nodes.ts";
-import { decodeSecret } from "./secret.ts";
 import type { Config, ListenAddress } from "./types.ts";
 
 /** The top-level settings other than routing and messages. */
@@ -130,10 +130,15 @@ function readReferral(r: Reader, obj: Obj | undefined): Settings["referral"] {
   if (obj === undefined || node === undefined || text === undefined || text.trim() === "") {
     return { keyId, hmacSecret: null };
   }
-  const decoded = decodeSecret(text);
-  if (decoded.ok) return { keyId, hmacSecret: decoded.bytes };
-  r.report("invalid", obj.at("hmac_secret"), node.position, `invalid secret: ${decoded.problem}`);
-  return { keyId, hmacSecret: null };
+  try {
+    return { keyId, hmacSecret: parseHmacSecret(text) };
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    // The protocol's message starts with the field name, which the config error already shows.
+    const problem = err.message.replace(/^referral\.hmac_secret: /, "");
+    r.report("invalid", obj.at("hmac_secret"), node.position, `invalid secret: ${problem}`);
+    return { keyId, hmacSecret: null };
+  }
 }
 
 function readLimits(r: Reader, obj: Obj | undefined): Settings["limits"] {

@@ -7,8 +7,8 @@ const FIELD = "referral.hmac_secret";
  * Decodes a configured HMAC secret (PROTOCOL.md, "Referral envelope v1"). After trimming
  * surrounding whitespace: `base64:<…>` is standard base64 and `hex:<…>` is hex (prefixes
  * case-insensitive, the text after the prefix trimmed again); anything else is used as its
- * UTF-8 bytes. Base64 may omit its `=` padding and contain ASCII whitespace (a superset of what
- * the Go router accepts, so every secret valid there decodes to the same bytes here).
+ * UTF-8 bytes. Base64 needs its `=` padding, as Go's `StdEncoding` does (whitespace inside
+ * is skipped), so a secret is valid here exactly when the Go router accepts it.
  *
  * An empty secret — blank text, or a prefix with nothing behind it — is rejected with
  * `bad_secret`, as is invalid base64 or hex: HMAC needs a key, and a configured-but-empty
@@ -21,7 +21,10 @@ export function parseHmacSecret(text: string): Uint8Array {
   const lower = trimmed.toLowerCase();
   let secret: Uint8Array;
   if (lower.startsWith("base64:")) {
-    secret = decodeOrThrow("base64", () => Uint8Array.fromBase64(trimmed.slice(7).trim()));
+    secret = decodeOrThrow(
+      "base64",
+      () => Uint8Array.fromBase64(trimmed.slice(7).trim(), { lastChunkHandling: "strict" }),
+    );
   } else if (lower.startsWith("hex:")) {
     secret = decodeOrThrow("hex", () => Uint8Array.fromHex(trimmed.slice(4).trim()));
   } else {

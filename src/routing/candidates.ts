@@ -1,4 +1,4 @@
-import type { Backend, PoolConfig } from "../config/types.ts";
+import type { Backend, PoolConfig } from "../config/mod.ts";
 import { goTrimSpace } from "./go_compat.ts";
 import { RoutingError } from "./routing_error.ts";
 

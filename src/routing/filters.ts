@@ -1,4 +1,4 @@
-import type { Backend, CompareOp, FilterConfig } from "../config/types.ts";
+import type { Backend, CompareOp, FilterConfig } from "../config/mod.ts";
 import { goTrimSpace, parseGoInt64 } from "./go_compat.ts";
 import { compileNumberKey, metaValue } from "./meta_key.ts";
 

@@ -6,7 +6,11 @@
  * Not a RegExp on purpose: `path.Match` commits each star-separated chunk to its leftmost match
  * instead of backtracking, so a backtracking engine would accept names it rejects (`*a[^z]*`
  * against `aa/`). The two agree on every name without `/`, which includes every DNS name, but
- * this matcher follows Go everywhere.
+ * this matcher follows Go there too.
+ *
+ * One known difference: Go's star skips bytes, so with a non-ASCII name `?` can match part of
+ * a UTF-8 sequence (`*??` matches the one character `€`); here characters are whole code
+ * points. TLS SNI is an ASCII DNS name (RFC 6066 §3), so no routed name reaches that case.
  */
 
 /** Matches one already-canonical host name (lower case, no trailing dot). */

@@ -1,7 +1,8 @@
 /**
  * The few Go standard-library behaviours that decide how the Go router reads backend metadata
  * and SNI, reproduced so that every value reads the same here: `strings.TrimSpace`,
- * `strconv.ParseFloat`, `strconv.ParseInt` (base 10) and Go's byte-wise string order.
+ * `strconv.ParseFloat`, `strconv.ParseInt` (base 10), Go's byte-wise string order and the
+ * algorithm of `sort.SliceStable`.
  */
 
 /** Go's `unicode.IsSpace`; differs from JS `trim()` (Go trims U+0085, keeps U+FEFF). */
@@ -141,4 +142,95 @@ export function parseGoInt64(s: string): number | undefined {
     if (big < INT64_MIN || big > INT64_MAX) return undefined;
   }
   return Number(s);
+}
+
+/**
+ * Sorts `items` in place with the algorithm of Go's `sort.SliceStable` (insertion-sorted blocks
+ * of 20, then pairwise SymMerge of Kim & Kutzner), asking `less` the same questions in the same
+ * order. Any stable sort gives the same result for a consistent `less`; this one also agrees
+ * with Go when `less` is not a strict weak order, as with NaN metadata values.
+ */
+export function goStableSort<T>(items: T[], less: (a: T, b: T) => boolean): void {
+  const n = items.length;
+  let block = 20;
+  let a = 0;
+  for (let b = block; b <= n; b += block) {
+    insertionSort(items, less, a, b);
+    a = b;
+  }
+  insertionSort(items, less, a, n);
+  for (; block < n; block *= 2) {
+    a = 0;
+    for (let b = 2 * block; b <= n; b += 2 * block) {
+      symMerge(items, less, a, a + block, b);
+      a = b;
+    }
+    if (a + block < n) symMerge(items, less, a, a + block, n);
+  }
+}
+
+function insertionSort<T>(items: T[], less: (a: T, b: T) => boolean, a: number, b: number) {
+  for (let i = a + 1; i < b; i++) {
+    for (let j = i; j > a && less(items[j]!, items[j - 1]!); j--) swap(items, j, j - 1);
+  }
+}
+
+/** Merges the sorted runs `[a, m)` and `[m, b)`; requires `a < m < b`. */
+function symMerge<T>(items: T[], less: (a: T, b: T) => boolean, a: number, m: number, b: number) {
+  if (m - a === 1) {
+    // Insert items[a] before the first element of [m, b) that is not less than it.
+    let i = m;
+    let j = b;
+    while (i < j) {
+      const h = (i + j) >>> 1;
+      if (less(items[h]!, items[a]!)) i = h + 1;
+      else j = h;
+    }
+    rotate(items, a, a + 1, i);
+    return;
+  }
+  if (b - m === 1) {
+    // Insert items[m] before the first element of [a, m) that is greater than it.
+    let i = a;
+    let j = m;
+    while (i < j) {
+      const h = (i + j) >>> 1;
+      if (!less(items[m]!, items[h]!)) i = h + 1;
+      else j = h;
+    }
+    rotate(items, i, m, m + 1);
+    return;
+  }
+  const mid = (a + b) >>> 1;
+  const n = mid + m;
+  let start = m > mid ? n - b : a;
+  let r = m > mid ? mid : m;
+  const p = n - 1;
+  while (start < r) {
+    const c = (start + r) >>> 1;
+    if (!less(items[p - c]!, items[c]!)) start = c + 1;
+    else r = c;
+  }
+  const end = n - start;
+  if (start < m && m < end) rotate(items, start, m, end);
+  if (a < start && start < mid) symMerge(items, less, a, start, mid);
+  if (mid < end && end < b) symMerge(items, less, mid, end, b);
+}
+
+/** Moves `[m, b)` in front of `[a, m)`. */
+function rotate<T>(items: T[], a: number, m: number, b: number) {
+  if (a >= m || m >= b) return;
+  reverse(items, a, m);
+  reverse(items, m, b);
+  reverse(items, a, b);
+}
+
+function reverse<T>(items: T[], from: number, to: number) {
+  for (let i = from, j = to - 1; i < j; i++, j--) swap(items, i, j);
+}
+
+function swap<T>(items: T[], i: number, j: number) {
+  const t = items[i]!;
+  items[i] = items[j]!;
+  items[j] = t;
 }

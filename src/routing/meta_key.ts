@@ -1,4 +1,4 @@
-import type { Backend } from "../config/types.ts";
+import type { Backend } from "../config/mod.ts";
 import { goTrimSpace, parseGoFloat } from "./go_compat.ts";
 
 /** Reads one key of a backend as text; `undefined` = missing (absent or empty). */

@@ -5,7 +5,7 @@ import type {
   PoolConfig,
   SortKeyConfig,
   StrategyName,
-} from "../config/types.ts";
+} from "../config/mod.ts";
 import { type BackendFilter, type ClientFacts, compileFilters } from "./filters.ts";
 import { goTrimSpace } from "./go_compat.ts";
 import { compileSort, type Sorter } from "./sort.ts";

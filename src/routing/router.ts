@@ -1,4 +1,4 @@
-import type { PoolConfig, RoutingConfig, StrategyName } from "../config/types.ts";
+import type { PoolConfig, RoutingConfig, StrategyName } from "../config/mod.ts";
 import { type CandidateSource, compileCandidateSource } from "./candidates.ts";
 import type { ClientFacts } from "./filters.ts";
 import { compileHostPattern } from "./glob.ts";
@@ -57,7 +57,8 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
         }
         return decideOnRoute(route, req, now);
       } catch (err) {
-        // Defensive: nothing above is expected to throw, but a connection must get an answer.
+        // Only an injected function (random, now) or a bug throws here; the connection still gets
+        // an answer.
         const label = route?.label ?? null;
         const why = err instanceof Error ? err.message : String(err);
         return failed("routing", `${label ?? "routing"}: ${why}`, label, err);

@@ -1,5 +1,5 @@
-import type { Backend, SortKeyConfig } from "../config/types.ts";
-import { compareGoStrings } from "./go_compat.ts";
+import type { Backend, SortKeyConfig } from "../config/mod.ts";
+import { compareGoStrings, goStableSort } from "./go_compat.ts";
 import { compileNumberKey, compileStringKey } from "./meta_key.ts";
 
 /** Returns a sorted copy of the candidates. */
@@ -22,7 +22,9 @@ interface Row {
  * Compiles a pool's `sort` list into a stable multi-key sort; `null` when there are no keys.
  * Per key, a present value sorts before a missing one whatever the order; numbers compare
  * numerically, strings by code point (Go's byte order). The first key that tells two backends
- * apart decides; NaN tells nothing apart and also ends the comparison, as in the Go router.
+ * apart decides; NaN tells nothing apart and also ends the comparison, as in the Go router —
+ * which makes the order inconsistent, hence Go's own sorting algorithm rather than
+ * `Array.prototype.sort`.
  */
 export function compileSort(keys: readonly SortKeyConfig[]): Sorter | null {
   if (keys.length === 0) return null;
@@ -30,14 +32,14 @@ export function compileSort(keys: readonly SortKeyConfig[]): Sorter | null {
     read: k.type === "number" ? compileNumberKey(k.key) : compileStringKey(k.key),
     direction: k.order === "desc" ? -1 : 1,
   }));
-  const compare = (x: Row, y: Row): number => compareRows(sortKeys, x.values, y.values);
+  const less = (x: Row, y: Row): boolean => compareRows(sortKeys, x.values, y.values) < 0;
   return (candidates) => {
     // Each value is read once per decision rather than once per comparison.
     const rows: Row[] = candidates.map((backend) => ({
       backend,
       values: sortKeys.map((k) => k.read(backend)),
     }));
-    rows.sort(compare); // Array.prototype.sort is stable
+    goStableSort(rows, less);
     return rows.map((row) => row.backend);
   };
 }

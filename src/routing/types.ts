@@ -1,4 +1,4 @@
-import type { Backend, StrategyName } from "../config/types.ts";
+import type { Backend, StrategyName } from "../config/mod.ts";
 import type { HostMatcher } from "./glob.ts";
 import type { RoutingError } from "./routing_error.ts";
 

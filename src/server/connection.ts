@@ -46,11 +46,15 @@ export interface ConnectionContext {
 }
 
 // The RoutingError → player message mapping lives here and only here (CONFIG.md messages).
-const MESSAGE_FOR: Readonly<Record<RoutingError["code"], DisconnectKind>> = {
-  no_route: "no_route",
-  no_backends: "no_backends",
-  discovery: "discovery_error",
-  routing: "routing_error",
+// `${error}` expands to the short text the Go router's sentinel errors carry, never to our
+// internal error message (which names routes and providers and stays in the logs).
+const MESSAGE_FOR: Readonly<
+  Record<RoutingError["code"], { readonly kind: DisconnectKind; readonly error: string }>
+> = {
+  no_route: { kind: "no_route", error: "" },
+  no_backends: { kind: "no_backends", error: "no backends" },
+  discovery: { kind: "discovery_error", error: "discovery error" },
+  routing: { kind: "routing_error", error: "routing error" },
 };
 
 const EMPTY = new Uint8Array(0);
@@ -71,6 +75,7 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
     return;
   }
   const event = decodeConnect(first.payload);
+  if (!event) ctx.logger.debug("connect undecodable; routing by SNI alone", { sni: sni ?? "" });
   const reply = await chooseReply(ctx.snapshot, sni, event);
   await sendAndClose(conn, first.writable, reply.packet);
   logOutcome(ctx, started, sni, event, reply);
@@ -88,7 +93,8 @@ async function chooseReply(
     username: event?.username ?? "",
   });
   if (!result.ok) {
-    return disconnectReply(snap, MESSAGE_FOR[result.error.code], sni, event, result.error.message);
+    const message = MESSAGE_FOR[result.error.code];
+    return disconnectReply(snap, message, sni, event, result.error.message);
   }
   const { backend } = result.decision;
   try {
@@ -102,23 +108,24 @@ async function chooseReply(
     };
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
-    return disconnectReply(snap, "routing_error", sni, event, err.message);
+    return disconnectReply(snap, MESSAGE_FOR.routing, sni, event, err.message);
   }
 }
 
 function disconnectReply(
   snap: RuntimeSnapshot,
-  kind: DisconnectKind,
+  message: { readonly kind: DisconnectKind; readonly error: string },
   sni: string | null,
   event: ConnectEvent | null,
-  error: string,
+  detail: string,
 ): Reply {
-  const text = snap.messages.text(kind, event?.language ?? "", { sni: sni ?? "", error });
+  const vars = { sni: sni ?? "", error: message.error };
+  const text = snap.messages.text(message.kind, event?.language ?? "", vars);
   return {
-    kind,
+    kind: message.kind,
     packet: encodeFrame(PacketId.Disconnect, encodeDisconnect(text)),
     decision: null,
-    detail: error,
+    detail,
   };
 }
 
@@ -193,7 +200,5 @@ function logOutcome(
       protocol_hash: event.protocolHash,
       identity_token_present: event.identityTokenPresent,
     });
-  } else if (!event && reply.kind !== "timeout" && reply.kind !== "closed") {
-    logger.debug("connect undecodable; routed by SNI alone", { sni: sni ?? "" });
   }
 }

@@ -260,3 +260,21 @@ Deno.test("one log line per connection names the outcome, route and backend, nev
   assert(lines.some((l) => l.msg === "connect" && l.identity_token_present === true));
   assert(!router.logs.some((l) => l.includes("SECRET-TOKEN-VALUE")));
 });
+
+Deno.test("${error} in a message expands to the short Go-style text, not internal detail", async () => {
+  const yaml = CONFIG.replace(
+    'no_route: "No server for ${sni}."',
+    'no_backends: "Full (${error}) at ${sni}"',
+  );
+  await withRouter(yaml, async ({ port }) => {
+    const seen = await converse(port, {
+      sni: "empty.example.com",
+      writes: [frame(0, v2({ language: "en" }))],
+    });
+    const { frames } = splitFrames(seen.received);
+    assertEquals(
+      parseDisconnect(frames[0]!.payload).reason,
+      "Full (no backends) at empty.example.com",
+    );
+  });
+});

@@ -90,7 +90,7 @@ Deno.test("parseHmacSecret: raw text is its trimmed UTF-8 bytes", () => {
 Deno.test("parseHmacSecret: base64: and hex: prefixes, any case, inner whitespace trimmed", () => {
   assertEquals(parseHmacSecret("base64:aGVsbG8="), UTF8.encode("hello"));
   assertEquals(parseHmacSecret(" BASE64: aGVsbG8= "), UTF8.encode("hello"));
-  assertEquals(parseHmacSecret("Base64:aGVsbG8"), UTF8.encode("hello")); // padding optional
+  assertEquals(parseHmacSecret("Base64:aGVs\nbG8="), UTF8.encode("hello")); // line breaks skipped
   assertEquals(parseHmacSecret("hex:00ff"), hex("00ff"));
   assertEquals(parseHmacSecret("HEX:00FF"), hex("00ff"));
   assertEquals(parseHmacSecret("\thex: 0a0B\n"), hex("0a0b"));
@@ -98,7 +98,17 @@ Deno.test("parseHmacSecret: base64: and hex: prefixes, any case, inner whitespac
 
 Deno.test("parseHmacSecret: invalid or empty secrets are bad_secret, without echoing them", () => {
   for (
-    const text of ["base64:!!!*", "base64:a", "hex:0g", "hex:abc", "", "   ", "hex:", "base64: "]
+    const text of [
+      "base64:!!!*",
+      "base64:a",
+      "base64:aGVsbG8",
+      "hex:0g",
+      "hex:abc",
+      "",
+      "   ",
+      "hex:",
+      "base64: ",
+    ]
   ) {
     const err = assertThrows(() => parseHmacSecret(text), ProtocolError);
     assertEquals(err.code, "bad_secret", JSON.stringify(text));

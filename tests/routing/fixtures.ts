@@ -1,6 +1,6 @@
 /** Hand-built routing configs and controllable randomness for the routing tests. */
 import assert from "node:assert/strict";
-import type { Backend, PoolConfig, RoutingConfig } from "../../src/config/types.ts";
+import type { Backend, PoolConfig, RoutingConfig } from "../../src/config/mod.ts";
 import type { Decision, Router, RouteRequest, RoutingError } from "../../src/routing/mod.ts";
 
 /** A backend; `meta` null unless given. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PoolConfig } from "../../src/config/types.ts";
+import type { PoolConfig } from "../../src/config/mod.ts";
 import { compileHostPattern, compileRouter, type HostMatcher } from "../../src/routing/mod.ts";
 import { backend, decideErr, decideOk, pool, routing } from "./fixtures.ts";
 

@@ -1,4 +1,4 @@
-import type { StrategyName } from "../../config/types.ts";
+import type { StrategyName } from "../../config/mod.ts";
 import { compileNumberKey } from "../meta_key.ts";
 import { leastLoaded } from "./least_loaded.ts";
 import { p2c } from "./p2c.ts";

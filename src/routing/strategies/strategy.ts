@@ -1,4 +1,4 @@
-import type { Backend } from "../../config/types.ts";
+import type { Backend } from "../../config/mod.ts";
 
 /** What a strategy may use besides the candidates; one per route. */
 export interface PickContext {

@@ -1,0 +1,88 @@
+/**
+ * Runs `start` as a subprocess with exactly the permission flags of `deno task start`, as an
+ * operator would, and checks it serves, sandboxes itself and stops cleanly.
+ */
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { run } from "../../src/cli/mod.ts";
+
+const deno = JSON.parse(await Deno.readTextFile("deno.json"));
+const startTask: string = deno.tasks.start;
+
+/** `deno task start` as an argv for Deno.Command, extra arguments appended. */
+function startCommand(extra: string[]): Deno.Command {
+  const [, ...args] = startTask.split(" ");
+  return new Deno.Command(Deno.execPath(), {
+    args: [...args, ...extra],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
+async function tempConfig(text: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+/** Reads stderr lines until one matches, with a bound on time. */
+async function waitForLine(
+  reader: ReadableStreamDefaultReader<string>,
+  pattern: RegExp,
+  seen: string[],
+): Promise<RegExpExecArray> {
+  const timer = setTimeout(() => reader.cancel(), 15_000);
+  try {
+    let buffered = "";
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`no line matching ${pattern}:\n${seen.join("\n")}`);
+      buffered += value;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        seen.push(line);
+        const m = pattern.exec(line);
+        if (m) return m;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("start serves with the task's permissions and exits 0 on SIGTERM", async () => {
+  const path = await tempConfig(`
+listen: "127.0.0.1:0"
+routing:
+  default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] }
+`);
+  const child = startCommand(["--config", path]).spawn();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const seen: string[] = [];
+  try {
+    const m = await waitForLine(stderr, /listening addr=127\.0\.0\.1:(\d+)/, seen);
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => {} };
+    assertEquals(await run(["probe", `127.0.0.1:${m[1]}`, "--sni", "any.example"], io), 0);
+    assertEquals(JSON.parse(out[0]!).host, "a.internal");
+    await waitForLine(stderr, /connection outcome=referral/, seen);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const status = await child.status;
+  await child.stdout.cancel();
+  await stderr.cancel();
+  assertEquals(status.code, 0, seen.join("\n"));
+});
+
+Deno.test("start refuses an invalid config and exits 1 naming the error", async () => {
+  const path = await tempConfig(
+    "routing:\n  default:\n    strategy: round_robbin\n    backends: []\n",
+  );
+  const result = await startCommand(["--config", path]).output();
+  assertEquals(result.code, 1);
+  const stderr = new TextDecoder().decode(result.stderr);
+  assertMatch(stderr, /3:15 routing\.default\.strategy: .*did you mean "round_robin"/);
+  assert(!stderr.includes("listening"));
+});
