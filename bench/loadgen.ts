@@ -8,8 +8,12 @@
  * All connections share one `Deno.QuicEndpoint` (a new endpoint per connection leaks native
  * memory until GC on Deno 2.9.6). Prints one JSON object (`LoadgenReport`) on stdout at the end.
  *
- *   deno run --unstable-net --allow-net=127.0.0.1 --unsafely-ignore-certificate-errors=127.0.0.1 \
+ *   deno run --unstable-net --allow-net=127.0.0.1 \
+ *     --unsafely-ignore-certificate-errors=play.example.com \
  *     bench/loadgen.ts --port 5520 --rate 200 --duration 5
+ *
+ * (Deno matches `--unsafely-ignore-certificate-errors` against the TLS server name, not the
+ * address dialled, so it must name `--server-name`.)
  *
  * @module
  */
@@ -103,19 +107,27 @@ async function oneConnection(
   let conn: Deno.QuicConn | null = null;
   let stage = "connect";
   let timedOut = false;
+  const connecting: Promise<Deno.QuicConn> = Promise.resolve(Deno.connectQuic({
+    hostname: options.hostname,
+    port: options.port,
+    serverName: options.serverName,
+    alpnProtocols: [...options.alpn],
+    endpoint,
+    // A handshake that gets no answer is given up by QUIC itself after this long.
+    maxIdleTimeout: options.timeoutMs,
+  }));
+  const { promise: expired, resolve: expire } = Promise.withResolvers<null>();
   const timer = setTimeout(() => {
     timedOut = true;
     closeQuietly(conn);
+    expire(null);
   }, options.timeoutMs);
   try {
-    conn = await Deno.connectQuic({
-      hostname: options.hostname,
-      port: options.port,
-      serverName: options.serverName,
-      alpnProtocols: [...options.alpn],
-      endpoint,
-    });
-    if (timedOut) return { ok: false, error: "timeout" };
+    conn = await Promise.race([connecting, expired]);
+    if (conn === null) {
+      connecting.then(closeQuietly, () => {});
+      return { ok: false, error: "timeout" };
+    }
     const handshake = performance.now() - started;
     stage = "stream";
     const stream = await conn.createBidirectionalStream();
@@ -153,7 +165,8 @@ async function readFirstFrame(
       chunks.push(value);
       have += value.length;
       if (header === null && have >= HEADER_BYTES) {
-        header = new DataView(concat(chunks, have).buffer);
+        const head = concat(chunks, have);
+        header = new DataView(head.buffer, head.byteOffset, head.byteLength);
         const len = header.getInt32(0, true);
         if (len < 0 || len > MAX_REPLY_PAYLOAD) return null;
         need = HEADER_BYTES + len;

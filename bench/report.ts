@@ -116,7 +116,8 @@ export function stepsTable(steps: readonly Step[], p99BoundMs: number): string {
   });
   const note =
     `\n✓ = sustained: 0 errors, 0 skipped at the in-flight cap, conn/s ≥ 95 % of offered, ` +
-    `p99 ≤ ${p99BoundMs} ms.`;
+    `p99 ≤ ${p99BoundMs} ms (a failed rate is run twice). ⚠ = other processes used ` +
+    `a lot of CPU meanwhile.`;
   return [...head, ...rows].join("\n") + note;
 }
 

@@ -20,11 +20,34 @@ export interface Target {
 const START_TIMEOUT_MS = 30_000;
 const POLL_MS = 50;
 
+/** The entry point `deno task start` runs. */
+const MAIN = "src/cli/main.ts";
+
+/** Used when `deno.json`'s `start` task cannot be read; they match it at the time of writing. */
+const FALLBACK_START_FLAGS = [
+  "--unstable-net",
+  "--unstable-worker-options",
+  "--no-prompt",
+  "--allow-net",
+  "--allow-read",
+  "--allow-env=LOG_TOKENS,LOG_STREAM",
+];
+
 /**
- * `yaml` reads these two environment variables while parsing; Gatehouse's config loader needs
- * them readable (or it fails with NotCapable before listening).
+ * The `deno run` flags of the `start` task in `deno.json`, so that the benchmark runs Gatehouse
+ * exactly as production does (`deno run <flags> src/cli/main.ts start`).
  */
-const YAML_ENV = "--allow-env=LOG_TOKENS,LOG_STREAM";
+async function startTaskFlags(root: string): Promise<string[]> {
+  try {
+    const config = JSON.parse(await Deno.readTextFile(`${root}/deno.json`));
+    const words = String(config?.tasks?.start ?? "").trim().split(/\s+/);
+    const main = words.indexOf(MAIN);
+    if (words[0] === "deno" && words[1] === "run" && main > 1) return words.slice(2, main);
+  } catch {
+    // Fall back to the known flags.
+  }
+  return FALLBACK_START_FLAGS;
+}
 
 /** Starts `bench/bare_server.ts` on a free port and waits for its `{"port":N}` line. */
 export async function startBare(group: ChildGroup, root: string): Promise<Target> {
@@ -41,8 +64,8 @@ export async function startBare(group: ChildGroup, root: string): Promise<Target
 }
 
 /**
- * Starts Gatehouse with `configPath` at log level warn (as the `start` task does, plus what the
- * YAML library needs) and waits until its UDP port is bound. The port is read from the config;
+ * Starts Gatehouse with `configPath` (absolute) at log level warn, with the `start` task's
+ * flags, and waits until its UDP port is bound. The port is read from the config;
  * it must be free before the start, so that "bound" means "bound by Gatehouse".
  */
 export async function startGatehouse(
@@ -50,31 +73,16 @@ export async function startGatehouse(
   root: string,
   configPath: string,
 ): Promise<Target> {
-  const { hostname, port } = await listenAddressOf(`${root}/${configPath}`);
+  const { hostname, port } = await listenAddressOf(configPath);
   if (udpPortBound(hostname, port)) {
     throw new Error(
       `udp ${hostname}:${port} (listen in ${configPath}) is already in use; ` +
         `pass --config with a copy that listens on a free port`,
     );
   }
-  const child = group.spawn(
-    [
-      "run",
-      "--unstable-net",
-      "--no-prompt",
-      "--allow-net",
-      "--allow-read",
-      YAML_ENV,
-      "src/cli/main.ts",
-      "start",
-      "--config",
-      configPath,
-      "--log-level",
-      "warn",
-    ],
-    root,
-    () => {},
-  );
+  const flags = await startTaskFlags(root);
+  const args = ["run", ...flags, MAIN, "start", "--config", configPath, "--log-level", "warn"];
+  const child = group.spawn(args, root, () => {});
   await untilReady(child, "gatehouse", pollUntilBound(hostname, port, child));
   return { name: "gatehouse", hostname, port, child };
 }

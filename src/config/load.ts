@@ -3,6 +3,7 @@ import { Reader } from "./fields.ts";
 import { deepFreeze } from "./freeze.ts";
 import { readMessages } from "./messages.ts";
 import type { ProviderRef } from "./pool.ts";
+import { readPlugins } from "./plugins.ts";
 import { readRouting } from "./routing.ts";
 import { readSettings } from "./settings.ts";
 import { formatOf, readSource } from "./source.ts";
@@ -35,6 +36,7 @@ export function parseConfig(text: string, source: string): Config {
     ...readSettings(r, root),
     routing: readRouting(r, root?.get("routing"), "routing", refs),
     messages: readMessages(r, root?.get("messages"), "messages"),
+    plugins: readPlugins(r, root?.get("plugins")),
   };
   checkProviders(r, refs, readUnsupported(r, root));
   if (r.errors.length > 0) throw new ConfigErrors(r.errors);

@@ -17,16 +17,21 @@ export type {
   Config,
   DisconnectKind,
   DisconnectMessages,
+  FailurePolicy,
   FallbackConfig,
   FilterConfig,
+  GrpcPluginConfig,
   ListenAddress,
   MessagesConfig,
+  PluginConfig,
+  PluginStage,
   PoolConfig,
   PoolDiscoveryConfig,
   RouteConfig,
   RoutingConfig,
   SortKeyConfig,
   StrategyName,
+  WasmPluginConfig,
 } from "./types.ts";
 
 /**

@@ -109,6 +109,50 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** Plugin stages, in the order they run. */
+export type PluginStage = "deny" | "route" | "mutate";
+
+/** What a plugin does when a call fails or times out. */
+export type FailurePolicy = "continue" | "deny";
+
+/** Settings every plugin has, whatever its transport. */
+interface PluginBase {
+  /** Unique among plugins; names it in every log line and metric. */
+  readonly name: string;
+  readonly stage: PluginStage;
+  /** Same-stage plugins that must run after this one (names outside the stage dropped). */
+  readonly before: readonly string[];
+  /** Same-stage plugins that must run before this one (names outside the stage dropped). */
+  readonly after: readonly string[];
+  /** Per-call deadline (`timeout`, default 1 s). */
+  readonly timeoutMs: number;
+  readonly failurePolicy: FailurePolicy;
+}
+
+/** An out-of-process plugin reached over gRPC. */
+export interface GrpcPluginConfig extends PluginBase {
+  readonly type: "grpc";
+  readonly grpc: { readonly address: string };
+}
+
+/** An in-process WebAssembly (WASI preview1) plugin. */
+export interface WasmPluginConfig extends PluginBase {
+  readonly type: "wasm";
+  readonly wasm: {
+    /** As configured (relative paths are relative to the working directory, as in Hyrouter). */
+    readonly path: string;
+    /** Lower-case hex SHA-256 pin, or `null`. */
+    readonly sha256: string | null;
+    /** `wasm.config` as a JSON value; `{}` when unset. */
+    readonly config: unknown;
+    /** Linear-memory cap in bytes (`max_memory`, default 64 MiB). */
+    readonly maxMemoryBytes: number;
+  };
+}
+
+/** One configured plugin. */
+export type PluginConfig = GrpcPluginConfig | WasmPluginConfig;
+
 /** The whole configuration. */
 export interface Config {
   /** Path of the file this was loaded from (for messages). */
@@ -134,6 +178,8 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly maxConnectionsPerIp: number;
   };
+  /** Plugins in execution order: by stage, then `before`/`after`, then config order. */
+  readonly plugins: readonly PluginConfig[];
   /** HTTP admin endpoint (`/metrics`, `/healthz`, `/readyz`); `listen` is `null` when disabled. */
   readonly admin: { readonly listen: ListenAddress | null };
 }

@@ -1,5 +1,4 @@
 import { FrameDecoder, MAX_CONNECT_PAYLOAD, PacketId, ProtocolError } from "../protocol/mod.ts";
-import { ABORTED, deadline, raceAbort } from "./timing.ts";
 
 /** How many non-Connect frames a client may send before its Connect (Pings, say). */
 const MAX_FRAMES_BEFORE_CONNECT = 8;
@@ -18,39 +17,49 @@ export type FirstConnect =
 
 /**
  * Waits for the client's first bidirectional stream and reads frames from it until the Connect
- * packet, buffering at most one Connect's worth of bytes. Gives up after `timeoutMs`
- * (`limits.connect_timeout`).
+ * packet, buffering at most one Connect's worth of bytes. After `timeoutMs`
+ * (`limits.connect_timeout`) the connection is closed, which ends any pending read.
  */
 export async function readFirstConnect(
   conn: Deno.QuicConn,
   timeoutMs: number,
 ): Promise<FirstConnect> {
-  const timer = deadline(timeoutMs);
+  let timedOut = false;
+  // One plain timer per connection: closing the connection is what actually stops the reads,
+  // and it is cheaper than racing every read against an AbortSignal.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      conn.close({ closeCode: 0, reason: "" });
+    } catch { /* already closed */ }
+  }, timeoutMs);
   try {
-    const streams = conn.incomingBidirectionalStreams.getReader();
-    const next = await raceAbort(streams.read(), timer.signal).catch(() => null);
-    streams.releaseLock();
-    if (next === ABORTED) return { kind: "timeout" };
-    if (next === null || next.done) return { kind: "closed" };
-    return await readConnectFrame(next.value, timer.signal);
+    const result = await readConnect(conn);
+    return timedOut && result.kind === "closed" ? { kind: "timeout" } : result;
+  } catch {
+    return timedOut ? { kind: "timeout" } : { kind: "closed" };
   } finally {
-    timer.clear();
+    clearTimeout(timer);
   }
 }
 
-async function readConnectFrame(
-  stream: Deno.QuicBidirectionalStream,
-  signal: AbortSignal,
-): Promise<FirstConnect> {
+async function readConnect(conn: Deno.QuicConn): Promise<FirstConnect> {
+  const streams = conn.incomingBidirectionalStreams.getReader();
+  const next = await streams.read();
+  streams.releaseLock();
+  if (next.done) return { kind: "closed" };
+  return await readConnectFrame(next.value);
+}
+
+async function readConnectFrame(stream: Deno.QuicBidirectionalStream): Promise<FirstConnect> {
   const decoder = new FrameDecoder(MAX_CONNECT_PAYLOAD);
   const reader = stream.readable.getReader();
   let skipped = 0;
   let found = false;
   try {
     while (true) {
-      const chunk = await raceAbort(reader.read(), signal).catch(() => null);
-      if (chunk === ABORTED) return { kind: "timeout" };
-      if (chunk === null || chunk.done) return { kind: "closed" };
+      const chunk = await reader.read();
+      if (chunk.done) return { kind: "closed" };
       decoder.push(chunk.value);
       for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
         if (frame.id === PacketId.Connect) {

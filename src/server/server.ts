@@ -1,6 +1,7 @@
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
+import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { buildSnapshot, type RuntimeSnapshot } from "./snapshot.ts";
@@ -14,6 +15,8 @@ export interface ServerOptions {
   readonly tls?: TlsMaterial;
   /** Randomness and clock for routing (tests). */
   readonly routerOptions?: RouterOptions;
+  /** Makes plugin transports; default: the WASM host and gRPC client. */
+  readonly transports?: TransportFactory;
   /** Monotonic milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -52,21 +55,20 @@ export class GatehouseServer {
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
   static async start(config: Config, options: ServerOptions): Promise<GatehouseServer> {
-    const snapshot = await buildSnapshot(config, options.routerOptions);
     const tls = options.tls ?? await loadTlsMaterial(config.tls);
-    const { hostname, port } = config.listen;
-    let endpoint: Deno.QuicEndpoint;
-    try {
-      endpoint = new Deno.QuicEndpoint({ hostname, port });
-    } catch (err) {
-      throw new ListenError(formatAddr(hostname, port), err);
-    }
-    const listener = endpoint.listen({
-      alpnProtocols: expandAlpn(config.tls.alpn),
-      cert: tls.cert,
-      key: tls.key,
-      maxIdleTimeout: config.quic.maxIdleTimeoutMs,
+    const snapshot = await buildSnapshot(config, {
+      logger: options.logger,
+      transports: options.transports ?? defaultTransportFactory,
+      ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
     });
+    let bound: { endpoint: Deno.QuicEndpoint; listener: Deno.QuicListener };
+    try {
+      bound = listen(config, tls);
+    } catch (err) {
+      await snapshot.chain.close();
+      throw err;
+    }
+    const { endpoint, listener } = bound;
     const server = new GatehouseServer(endpoint, listener, snapshot, options);
     server.#acceptLoop = server.#accept();
     return server;
@@ -90,6 +92,7 @@ export class GatehouseServer {
     // ends it (and any connection still open after the grace period).
     this.#endpoint.close({ closeCode: 0, reason: "" });
     await this.#acceptLoop;
+    await this.#snapshot.chain.close();
   }
 
   async #accept(): Promise<void> {
@@ -109,8 +112,12 @@ export class GatehouseServer {
       this.#logger.debug("handshake failed", { error: String(err) });
       return;
     }
-    const remote = formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port);
-    const ctx = { snapshot: this.#snapshot, logger: this.#logger, remote, now: this.#now };
+    const snapshot = this.#snapshot;
+    // Only read when a log line will show it (it costs a resource lookup per connection).
+    const remote = snapshot.config.logging.logClientIp && this.#logger.enabled("warn")
+      ? formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port)
+      : null;
+    const ctx = { snapshot, logger: this.#logger, remote, now: this.#now };
     try {
       await serveConnection(conn, ctx);
     } catch (err) {
@@ -125,6 +132,32 @@ export class GatehouseServer {
   #track(task: Promise<void>): void {
     this.#inFlight.add(task);
     task.finally(() => this.#inFlight.delete(task));
+  }
+}
+
+/** Binds `config.listen` and starts listening with the TLS material and ALPN list. */
+function listen(
+  config: Config,
+  tls: TlsMaterial,
+): { endpoint: Deno.QuicEndpoint; listener: Deno.QuicListener } {
+  const { hostname, port } = config.listen;
+  let endpoint: Deno.QuicEndpoint;
+  try {
+    endpoint = new Deno.QuicEndpoint({ hostname, port });
+  } catch (err) {
+    throw new ListenError(formatAddr(hostname, port), err);
+  }
+  try {
+    const listener = endpoint.listen({
+      alpnProtocols: expandAlpn(config.tls.alpn),
+      cert: tls.cert,
+      key: tls.key,
+      maxIdleTimeout: config.quic.maxIdleTimeoutMs,
+    });
+    return { endpoint, listener };
+  } catch (err) {
+    endpoint.close();
+    throw new ListenError(formatAddr(hostname, port), err);
   }
 }
 

@@ -1,4 +1,6 @@
 import type { Config } from "../config/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import { loadChain, type PluginChain, type TransportFactory } from "../plugins/mod.ts";
 import { createEnvelopeSealer, type EnvelopeSealer } from "../protocol/mod.ts";
 import { compileRouter, type Router, type RouterOptions } from "../routing/mod.ts";
 import { DisconnectTexts } from "./messages.ts";
@@ -13,17 +15,20 @@ export interface RuntimeSnapshot {
   readonly router: Router;
   readonly sealer: EnvelopeSealer;
   readonly messages: DisconnectTexts;
+  readonly chain: PluginChain;
 }
 
-/** Compiles routes, messages and the referral key of `config`. */
-export async function buildSnapshot(
-  config: Config,
-  routerOptions: RouterOptions = {},
-): Promise<RuntimeSnapshot> {
-  return {
-    config,
-    router: compileRouter(config.routing, routerOptions),
-    sealer: await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret),
-    messages: new DisconnectTexts(config.messages),
-  };
+/** What building a snapshot needs besides the config. */
+export interface SnapshotDeps {
+  readonly logger: Logger;
+  readonly transports: TransportFactory;
+  readonly routerOptions?: RouterOptions;
+}
+
+/** Compiles routes, messages and the referral key of `config`, and loads its plugins. */
+export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise<RuntimeSnapshot> {
+  const router = compileRouter(config.routing, deps.routerOptions);
+  const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
+  const chain = await loadChain(config.plugins, deps.transports, deps.logger);
+  return { config, router, sealer, messages: new DisconnectTexts(config.messages), chain };
 }

@@ -153,11 +153,10 @@ Deno.test("docs/routing.md discovery-backed route: rejected only for its unknown
   ]);
 });
 
-Deno.test("docs discovery and plugin examples: clearly unsupported in this build", () => {
+Deno.test("docs discovery and plugin examples: only discovery is unsupported in this build", () => {
   assert.deepEqual(summaries(docsDiscoveryPlugins), [
     "unsupported discovery 2:1",
     "reference routing.routes[0].pool.discovery.provider 25:21",
-    "unsupported plugins 28:1",
   ]);
 });
 

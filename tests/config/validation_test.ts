@@ -346,7 +346,79 @@ const cases: [name: string, text: string, expected: string[]][] = [
     ["unknown_key messages.disconnect_locales.de.no_rout 3:11"],
   ],
   // not yet supported
-  ["plugins are not supported yet", lines("plugins:", "  - name: a"), ["unsupported plugins 1:1"]],
+  ["a plugin needs a type", lines("plugins:", "  - name: a"), ["required plugins[0].type 2:5"]],
+  [
+    "plugin types are grpc or wasm",
+    lines("plugins:", "  - { name: a, type: lua }"),
+    ["invalid plugins[0].type 2:22"],
+  ],
+  [
+    "a grpc plugin needs grpc.address",
+    lines("plugins:", "  - { name: a, type: grpc, grpc: {} }"),
+    ["required plugins[0].grpc.address 2:34"],
+  ],
+  [
+    "a grpc address is HOST:PORT",
+    lines("plugins:", "  - { name: a, type: grpc, grpc: { address: nowhere } }"),
+    ["invalid plugins[0].grpc.address 2:45"],
+  ],
+  [
+    "a wasm plugin needs wasm.path",
+    lines("plugins:", "  - { name: a, type: wasm }"),
+    ["required plugins[0].wasm 2:5"],
+  ],
+  [
+    "a wasm sha256 pin is 64 hex digits",
+    lines("plugins:", "  - { name: a, type: wasm, wasm: { path: a.wasm, sha256: abc } }"),
+    ["invalid plugins[0].wasm.sha256 2:58"],
+  ],
+  [
+    "max_memory is a size",
+    lines("plugins:", "  - { name: a, type: wasm, wasm: { path: a.wasm, max_memory: lots } }"),
+    ["invalid plugins[0].wasm.max_memory 2:62"],
+  ],
+  [
+    "plugin names are unique",
+    lines(
+      "plugins:",
+      "  - { name: a, type: grpc, grpc: { address: 127.0.0.1:1 } }",
+      "  - { name: a, type: grpc, grpc: { address: 127.0.0.1:2 } }",
+    ),
+    ["invalid plugins[1].name 3:7"],
+  ],
+  [
+    "before/after name existing plugins",
+    lines(
+      "plugins:",
+      "  - { name: alpha, type: grpc, grpc: { address: 127.0.0.1:1 }, after: [alpah] }",
+    ),
+    ["reference plugins[0].after 2:64"],
+  ],
+  [
+    "a before/after cycle in one stage is an error naming the stage",
+    lines(
+      "plugins:",
+      "  - { name: a, type: grpc, grpc: { address: 127.0.0.1:1 }, before: [b] }",
+      "  - { name: b, type: grpc, grpc: { address: 127.0.0.1:2 }, before: [a] }",
+    ),
+    ["invalid plugins[0] 2:5"],
+  ],
+  [
+    "timeout and failure_policy are validated",
+    lines(
+      "plugins:",
+      "  - { name: a, type: grpc, grpc: { address: 127.0.0.1:1 }, timeout: 5, failure_policy: stop }",
+    ),
+    ["invalid plugins[0].timeout 2:69", "invalid plugins[0].failure_policy 2:88"],
+  ],
+  [
+    "transport settings of the other type are a mistake",
+    lines(
+      "plugins:",
+      "  - { name: a, type: grpc, grpc: { address: 127.0.0.1:1 }, wasm: { path: x } }",
+    ),
+    ["invalid plugins[0].wasm 2:60"],
+  ],
   ["discovery is not supported yet", lines("discovery:", "  providers: []"), [
     "unsupported discovery 1:1",
   ]],

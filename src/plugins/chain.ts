@@ -1,0 +1,155 @@
+import type { Backend, FailurePolicy, PluginConfig } from "../config/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import type { ConnectEvent } from "../protocol/mod.ts";
+import { type ChainState, decodeResponse, encodeRequest, type PluginResponse } from "./codec.ts";
+import { PluginError, type PluginTransport } from "./transport.ts";
+
+/** One plugin in the chain: its transport and how to treat its failures. */
+export interface ChainLink {
+  readonly transport: PluginTransport;
+  readonly timeoutMs: number;
+  readonly failurePolicy: FailurePolicy;
+}
+
+/** How the chain ended. */
+export type ChainOutcome =
+  | { readonly kind: "continue"; readonly state: ChainState }
+  /** `plugin` denied; `reason` is its deny_reason (or `null` when a failure policy denied). */
+  | { readonly kind: "deny"; readonly plugin: string; readonly reason: string | null };
+
+/** Observes each call (metrics, tests). */
+export type CallObserver = (plugin: string, ms: number, error: PluginError | null) => void;
+
+/**
+ * The ordered plugins of one config and the seven-step apply semantics of PLUGINS.md. Stateless
+ * per connection: `apply` may run for many connections at once.
+ */
+export class PluginChain {
+  readonly #links: readonly ChainLink[];
+  readonly #logger: Logger;
+  readonly #observe: CallObserver;
+
+  constructor(links: readonly ChainLink[], logger: Logger, observe: CallObserver = () => {}) {
+    this.#links = links;
+    this.#logger = logger;
+    this.#observe = observe;
+  }
+
+  /** Whether any plugin is configured (the pipeline skips the chain otherwise). */
+  get empty(): boolean {
+    return this.#links.length === 0;
+  }
+
+  /** Runs every plugin in order over `state`. Never throws. */
+  async apply(sni: string, event: ConnectEvent, initial: ChainState): Promise<ChainOutcome> {
+    let state = initial;
+    for (const link of this.#links) {
+      const response = await this.#call(link, sni, event, state);
+      if (response instanceof PluginError) {
+        if (link.failurePolicy === "deny") {
+          return { kind: "deny", plugin: link.transport.name, reason: null };
+        }
+        continue;
+      }
+      if (response.deny) {
+        return { kind: "deny", plugin: link.transport.name, reason: response.denyReason };
+      }
+      state = applyResponse(state, response);
+    }
+    return { kind: "continue", state };
+  }
+
+  /** Closes every plugin. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#links.map((l) => l.transport.close()));
+  }
+
+  async #call(
+    link: ChainLink,
+    sni: string,
+    event: ConnectEvent,
+    state: ChainState,
+  ): Promise<PluginResponse | PluginError> {
+    const { name } = link.transport;
+    const started = performance.now();
+    try {
+      const bytes = await link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
+      const response = decodeResponse(bytes, name);
+      this.#observe(name, performance.now() - started, null);
+      return response;
+    } catch (err) {
+      const error = err instanceof PluginError
+        ? err
+        : new PluginError(name, "trap", err instanceof Error ? err.message : String(err));
+      this.#observe(name, performance.now() - started, error);
+      this.#logger.warn("plugin call failed", {
+        plugin: name,
+        kind: error.kind,
+        error: error.message,
+        policy: link.failurePolicy,
+      });
+      return error;
+    }
+  }
+}
+
+/** Steps 3–7 of PLUGINS.md "Chain semantics" for one successful, non-deny response. */
+export function applyResponse(state: ChainState, r: PluginResponse): ChainState {
+  let candidates: readonly Backend[] = state.candidates;
+  let selectedIndex = state.selectedIndex;
+  let backend = state.backend;
+  if (r.candidates && r.candidates.length > 0) candidates = r.candidates;
+  if (r.selectedIndex !== null && r.selectedIndex >= 0 && r.selectedIndex < candidates.length) {
+    selectedIndex = r.selectedIndex;
+    backend = candidates[selectedIndex]!;
+  }
+  if (r.backend) {
+    backend = r.backend;
+    const match = candidates.findIndex((c) =>
+      c.host === r.backend!.host && c.port === r.backend!.port
+    );
+    if (match >= 0) selectedIndex = match;
+  }
+  if ((!backend || backend.host === "") && candidates.length > 0) {
+    selectedIndex = 0;
+    backend = candidates[0]!;
+  }
+  return {
+    strategy: state.strategy,
+    candidates,
+    selectedIndex,
+    backend,
+    referralContent: r.referralContent ?? state.referralContent,
+  };
+}
+
+/** Makes one plugin's transport from its config (wired to the WASM host or gRPC client). */
+export type TransportFactory = (config: PluginConfig, logger: Logger) => Promise<PluginTransport>;
+
+/**
+ * Loads every configured plugin (already in execution order) into a chain. A plugin that
+ * cannot load stops the whole load with a `PluginError` naming it; those loaded so far are
+ * closed again.
+ */
+export async function loadChain(
+  configs: readonly PluginConfig[],
+  factory: TransportFactory,
+  logger: Logger,
+  observe?: CallObserver,
+): Promise<PluginChain> {
+  const links: ChainLink[] = [];
+  try {
+    for (const config of configs) {
+      const transport = await factory(config, logger.with({ plugin: config.name }));
+      links.push({ transport, timeoutMs: config.timeoutMs, failurePolicy: config.failurePolicy });
+    }
+  } catch (err) {
+    await Promise.allSettled(links.map((l) => l.transport.close()));
+    if (err instanceof PluginError) throw err;
+    const name = configs[links.length]?.name ?? "?";
+    throw new PluginError(name, "load", err instanceof Error ? err.message : String(err), {
+      cause: err,
+    });
+  }
+  return new PluginChain(links, logger, observe);
+}

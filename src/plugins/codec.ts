@@ -1,0 +1,165 @@
+import type { Backend } from "../config/mod.ts";
+import type { ConnectEvent } from "../protocol/mod.ts";
+import { PluginError } from "./transport.ts";
+
+/** What the chain carries from plugin to plugin (PLUGINS.md "Chain semantics"). */
+export interface ChainState {
+  readonly strategy: string;
+  readonly candidates: readonly Backend[];
+  /** -1 when nothing is selected. */
+  readonly selectedIndex: number;
+  /** `null` when no backend is chosen. */
+  readonly backend: Backend | null;
+  /** Plugin-provided referral content; empty when none. */
+  readonly referralContent: Uint8Array;
+}
+
+/** A backend as a plugin wrote it: host and port, weight and meta optional. */
+export interface ResponseBackend {
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly meta: Readonly<Record<string, string>> | null;
+}
+
+/** A decoded ConnectResponse; absent fields are `null`. */
+export interface PluginResponse {
+  readonly deny: boolean;
+  readonly denyReason: string;
+  readonly candidates: readonly ResponseBackend[] | null;
+  readonly selectedIndex: number | null;
+  readonly backend: ResponseBackend | null;
+  readonly referralContent: Uint8Array | null;
+}
+
+const EMPTY_BACKEND = { host: "", port: 0, weight: 0, meta: null };
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The ConnectRequest JSON document, in the Go router's exact shape: optional event fields
+ * omitted when empty/zero/false, `candidates: null` when there are none, `selected_index: -1`
+ * and an all-zero backend when nothing is selected, `meta: null` without metadata,
+ * `referral_content` (base64) omitted when empty. The identity token is never included.
+ */
+export function encodeRequest(sni: string, event: ConnectEvent, state: ChainState): Uint8Array {
+  const request = {
+    event: {
+      sni,
+      protocol_hash: event.protocolHash || undefined,
+      client_type: event.clientType || undefined,
+      uuid: event.uuid || undefined,
+      username: event.username || undefined,
+      language: event.language || undefined,
+      identity_token_present: event.identityTokenPresent || undefined,
+    },
+    strategy: state.strategy,
+    candidates: state.candidates.length > 0 ? state.candidates.map(backendJson) : null,
+    selected_index: state.selectedIndex,
+    backend: state.backend ? backendJson(state.backend) : EMPTY_BACKEND,
+    referral_content: state.referralContent.length > 0
+      ? state.referralContent.toBase64()
+      : undefined,
+  };
+  return utf8.encode(JSON.stringify(request));
+}
+
+function backendJson(b: Backend) {
+  return { host: b.host, port: b.port, weight: b.weight, meta: b.meta };
+}
+
+/**
+ * Parses a ConnectResponse. Unknown fields are ignored; `referral_content` is preferred over
+ * the older `referral_data`. Anything that is not the documented shape is a `bad_response`
+ * plugin error — never a crash.
+ */
+export function decodeResponse(bytes: Uint8Array, plugin: string): PluginResponse {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8Decoder.decode(bytes));
+  } catch {
+    throw bad(plugin, `response is not UTF-8 JSON (${bytes.length} bytes)`);
+  }
+  if (!isObject(doc)) throw bad(plugin, "response is not a JSON object");
+  return {
+    deny: optional(doc, "deny", plugin, asBool) ?? false,
+    denyReason: optional(doc, "deny_reason", plugin, asString) ?? "",
+    candidates: optional(doc, "candidates", plugin, asBackendList),
+    selectedIndex: optional(doc, "selected_index", plugin, asInt),
+    backend: optional(doc, "backend", plugin, asBackend),
+    referralContent: optional(doc, "referral_content", plugin, asBase64) ??
+      optional(doc, "referral_data", plugin, asBase64),
+  };
+}
+
+type Check<T> = (value: unknown) => T | string;
+
+function optional<T>(
+  doc: Record<string, unknown>,
+  key: string,
+  plugin: string,
+  check: Check<T>,
+): T | null {
+  const value = doc[key];
+  if (value === undefined || value === null) return null;
+  const result = check(value);
+  if (typeof result === "string") throw bad(plugin, `"${key}": ${result}`);
+  return result;
+}
+
+const asBool: Check<boolean> = (v) => typeof v === "boolean" ? v : "expected true or false";
+const asString: Check<string> = (v) => typeof v === "string" ? v : "expected a string";
+const asInt: Check<number> = (v) =>
+  typeof v === "number" && Number.isSafeInteger(v) ? v : "expected an integer";
+
+const asBase64: Check<Uint8Array> = (v) => {
+  if (typeof v !== "string") return "expected a base64 string";
+  try {
+    return Uint8Array.fromBase64(v);
+  } catch {
+    return "invalid base64";
+  }
+};
+
+const asBackend: Check<ResponseBackend> = (v) => {
+  if (!isObject(v)) return "expected a backend object";
+  const { host, port, weight, meta } = v;
+  if (typeof host !== "string") return "backend host must be a string";
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    return "backend port must be an integer 0-65535";
+  }
+  if (weight !== undefined && weight !== null && !Number.isSafeInteger(weight)) {
+    return "backend weight must be an integer";
+  }
+  const checkedMeta = asMeta(meta);
+  if (typeof checkedMeta === "string") return checkedMeta;
+  return { host, port, weight: typeof weight === "number" ? weight : 0, meta: checkedMeta };
+};
+
+function asMeta(meta: unknown): Readonly<Record<string, string>> | null | string {
+  if (meta === undefined || meta === null) return null;
+  if (!isObject(meta)) return "backend meta must be an object of strings";
+  for (const value of Object.values(meta)) {
+    if (typeof value !== "string") return "backend meta values must be strings";
+  }
+  return meta as Record<string, string>;
+}
+
+const asBackendList: Check<readonly ResponseBackend[]> = (v) => {
+  if (!Array.isArray(v)) return "expected a list of backends";
+  const out: ResponseBackend[] = [];
+  for (const [i, item] of v.entries()) {
+    const backend = asBackend(item);
+    if (typeof backend === "string") return `[${i}]: ${backend}`;
+    out.push(backend);
+  }
+  return out;
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function bad(plugin: string, message: string): PluginError {
+  return new PluginError(plugin, "bad_response", message);
+}

@@ -1,0 +1,18 @@
+/**
+ * Plugins: the chain that lets configured plugins deny a player, re-route them or attach
+ * referral content (PLUGINS.md), over two transports — in-process WASM and out-of-process gRPC.
+ *
+ * @module
+ */
+
+/** The ordered chain and its apply semantics; `loadChain` builds one from config. */
+export { applyResponse, loadChain, PluginChain } from "./chain.ts";
+export type { CallObserver, ChainLink, ChainOutcome, TransportFactory } from "./chain.ts";
+/** The ConnectRequest/ConnectResponse JSON codec (the Go router's exact shapes). */
+export { decodeResponse, encodeRequest } from "./codec.ts";
+export type { ChainState, PluginResponse, ResponseBackend } from "./codec.ts";
+/** The transport contract every plugin implementation fulfils. */
+export { PluginError } from "./transport.ts";
+export type { PluginErrorKind, PluginTransport } from "./transport.ts";
+/** Builds transports for configured plugins. */
+export { defaultTransportFactory } from "./factory.ts";

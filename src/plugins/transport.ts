@@ -1,0 +1,44 @@
+/**
+ * The contract between the plugin chain and a plugin transport (in-process WASM, out-of-process
+ * gRPC). A transport moves one ConnectRequest JSON document to the plugin and its
+ * ConnectResponse JSON document back; the chain owns encoding, decoding and semantics
+ * (PLUGINS.md), so every transport is held to the same behaviour.
+ */
+
+/** Why a plugin call failed (PLUGINS.md; also the metrics label). */
+export type PluginErrorKind = "timeout" | "trap" | "bad_response" | "unavailable";
+
+/** A plugin failed to load or a call failed. Names the plugin; never shown to a player. */
+export class PluginError extends Error {
+  override readonly name = "PluginError";
+  /** The plugin's configured name. */
+  readonly plugin: string;
+  /** `load` for load-time failures, else the call failure kind. */
+  readonly kind: PluginErrorKind | "load";
+
+  constructor(
+    plugin: string,
+    kind: PluginErrorKind | "load",
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(`plugin "${plugin}": ${message}`, options);
+    this.plugin = plugin;
+    this.kind = kind;
+  }
+}
+
+/** One loaded plugin, whatever carries its calls. */
+export interface PluginTransport {
+  /** The configured plugin name (used in every log line and error about it). */
+  readonly name: string;
+  /**
+   * Sends a ConnectRequest JSON document, resolves with the ConnectResponse JSON bytes. Must
+   * settle within `timeoutMs` (plus a small scheduling margin), rejecting with a `PluginError`
+   * of kind `timeout`; any other failure rejects with a `PluginError` of the fitting kind. Never
+   * blocks the caller's thread while the plugin runs.
+   */
+  call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /** Releases everything the plugin holds (workers, connections). Idempotent. */
+  close(): Promise<void>;
+}
