@@ -92,7 +92,12 @@ export function decodeResponse(bytes: Uint8Array, plugin: string): PluginRespons
   };
 }
 
-type Check<T> = (value: unknown) => T | string;
+/** Why a field does not have the documented shape. */
+class Problem {
+  constructor(readonly text: string) {}
+}
+
+type Check<T> = (value: unknown) => T | Problem;
 
 function optional<T>(
   doc: Record<string, unknown>,
@@ -103,54 +108,55 @@ function optional<T>(
   const value = doc[key];
   if (value === undefined || value === null) return null;
   const result = check(value);
-  if (typeof result === "string") throw bad(plugin, `"${key}": ${result}`);
+  if (result instanceof Problem) throw bad(plugin, `"${key}": ${result.text}`);
   return result;
 }
 
-const asBool: Check<boolean> = (v) => typeof v === "boolean" ? v : "expected true or false";
-const asString: Check<string> = (v) => typeof v === "string" ? v : "expected a string";
+const asBool: Check<boolean> = (v) =>
+  typeof v === "boolean" ? v : new Problem("expected true or false");
+const asString: Check<string> = (v) => typeof v === "string" ? v : new Problem("expected a string");
 const asInt: Check<number> = (v) =>
-  typeof v === "number" && Number.isSafeInteger(v) ? v : "expected an integer";
+  typeof v === "number" && Number.isSafeInteger(v) ? v : new Problem("expected an integer");
 
 const asBase64: Check<Uint8Array> = (v) => {
-  if (typeof v !== "string") return "expected a base64 string";
+  if (typeof v !== "string") return new Problem("expected a base64 string");
   try {
     return Uint8Array.fromBase64(v);
   } catch {
-    return "invalid base64";
+    return new Problem("invalid base64");
   }
 };
 
 const asBackend: Check<ResponseBackend> = (v) => {
-  if (!isObject(v)) return "expected a backend object";
+  if (!isObject(v)) return new Problem("expected a backend object");
   const { host, port, weight, meta } = v;
-  if (typeof host !== "string") return "backend host must be a string";
+  if (typeof host !== "string") return new Problem("backend host must be a string");
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    return "backend port must be an integer 0-65535";
+    return new Problem("backend port must be an integer 0-65535");
   }
   if (weight !== undefined && weight !== null && !Number.isSafeInteger(weight)) {
-    return "backend weight must be an integer";
+    return new Problem("backend weight must be an integer");
   }
   const checkedMeta = asMeta(meta);
-  if (typeof checkedMeta === "string") return checkedMeta;
+  if (checkedMeta instanceof Problem) return checkedMeta;
   return { host, port, weight: typeof weight === "number" ? weight : 0, meta: checkedMeta };
 };
 
-function asMeta(meta: unknown): Readonly<Record<string, string>> | null | string {
+function asMeta(meta: unknown): Readonly<Record<string, string>> | null | Problem {
   if (meta === undefined || meta === null) return null;
-  if (!isObject(meta)) return "backend meta must be an object of strings";
+  if (!isObject(meta)) return new Problem("backend meta must be an object of strings");
   for (const value of Object.values(meta)) {
-    if (typeof value !== "string") return "backend meta values must be strings";
+    if (typeof value !== "string") return new Problem("backend meta values must be strings");
   }
   return meta as Record<string, string>;
 }
 
 const asBackendList: Check<readonly ResponseBackend[]> = (v) => {
-  if (!Array.isArray(v)) return "expected a list of backends";
+  if (!Array.isArray(v)) return new Problem("expected a list of backends");
   const out: ResponseBackend[] = [];
   for (const [i, item] of v.entries()) {
     const backend = asBackend(item);
-    if (typeof backend === "string") return `[${i}]: ${backend}`;
+    if (backend instanceof Problem) return new Problem(`[${i}]: ${backend.text}`);
     out.push(backend);
   }
   return out;

@@ -6,6 +6,7 @@ import { parseConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import type { RouterOptions } from "../../src/routing/mod.ts";
+import type { TransportFactory } from "../../src/plugins/mod.ts";
 
 /** A router under test plus the log lines it wrote. */
 export interface RouterUnderTest {
@@ -18,6 +19,7 @@ export interface RouterUnderTest {
 export async function startRouter(
   yaml: string,
   routerOptions: RouterOptions = {},
+  transports?: TransportFactory,
 ): Promise<RouterUnderTest> {
   const config = parseConfig(yaml, "e2e.yaml");
   const logs: string[] = [];
@@ -26,7 +28,11 @@ export async function startRouter(
     format: "json",
     sink: { write: (line) => logs.push(line), now: () => new Date() },
   });
-  const server = await GatehouseServer.start(config, { logger, routerOptions });
+  const server = await GatehouseServer.start(config, {
+    logger,
+    routerOptions,
+    ...(transports ? { transports } : {}),
+  });
   return { port: server.addr.port, logs, close: () => server.close(1_000) };
 }
 

@@ -1,0 +1,157 @@
+import { assert, assertEquals, assertRejects } from "../support/assert.ts";
+import { type ChainState, loadChain, PluginError } from "../../src/plugins/mod.ts";
+import type { PluginConfig } from "../../src/config/mod.ts";
+import { Logger } from "../../src/observability/mod.ts";
+import type { ConnectEvent } from "../../src/protocol/mod.ts";
+import { type FakeBehaviour, FakeTransport } from "./fake_transport.ts";
+
+const event = {
+  layout: "v2",
+  protocolHash: "",
+  protocolCrc: 0,
+  protocolBuildNumber: 0,
+  clientVersion: "",
+  clientType: 0,
+  uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
+  username: "Krymo",
+  language: "en",
+  identityTokenPresent: false,
+  referralDataLength: 0,
+  referralSource: null,
+} satisfies ConnectEvent;
+const a = { host: "a", port: 1, weight: 1, meta: null };
+const b = { host: "b", port: 2, weight: 1, meta: null };
+const start: ChainState = {
+  strategy: "round_robin",
+  candidates: [a, b],
+  selectedIndex: 0,
+  backend: a,
+  referralContent: new Uint8Array(0),
+};
+
+function config(name: string, policy: "continue" | "deny" = "continue"): PluginConfig {
+  return {
+    name,
+    type: "grpc",
+    stage: "route",
+    before: [],
+    after: [],
+    timeoutMs: 50,
+    failurePolicy: policy,
+    grpc: { address: "127.0.0.1:1" },
+  };
+}
+
+async function chainOf(plugins: [string, FakeBehaviour, ("continue" | "deny")?][]) {
+  const lines: string[] = [];
+  const logger = new Logger({
+    level: "debug",
+    format: "json",
+    sink: { write: (l) => lines.push(l), now: () => new Date(0) },
+  });
+  const fakes = new Map(plugins.map(([name, fn]) => [name, new FakeTransport(name, fn)]));
+  const chain = await loadChain(
+    plugins.map(([name, , policy]) => config(name, policy)),
+    (c) => Promise.resolve(fakes.get(c.name)!),
+    logger,
+  );
+  return { chain, fakes, lines };
+}
+
+Deno.test("plugins run in order, each seeing the state the previous one left", async () => {
+  const { chain, fakes } = await chainOf([
+    ["first", () => ({ selected_index: 1, referral_content: "YQ==" })],
+    ["second", () => ({})],
+  ]);
+  const out = await chain.apply("sni", event, start);
+  assert(out.kind === "continue");
+  assertEquals(out.state.backend, b);
+  assertEquals(out.state.selectedIndex, 1);
+  assertEquals(new TextDecoder().decode(out.state.referralContent), "a");
+  const seen = fakes.get("second")!.requests[0]!;
+  assertEquals([seen.selected_index, seen.referral_content], [1, "YQ=="]);
+});
+
+Deno.test("deny stops the chain with the plugin's reason", async () => {
+  const { chain, fakes } = await chainOf([
+    ["gate", () => ({ deny: true, deny_reason: "banned" })],
+    ["never", () => ({})],
+  ]);
+  assertEquals(await chain.apply("sni", event, start), {
+    kind: "deny",
+    plugin: "gate",
+    reason: "banned",
+  });
+  assertEquals(fakes.get("never")!.requests.length, 0);
+});
+
+Deno.test("a failing plugin is skipped with continue, and logged with its name", async () => {
+  const { chain, lines } = await chainOf([
+    ["broken", () => new PluginError("broken", "trap", "unreachable executed")],
+    ["ok", () => ({ backend: { host: "b", port: 2 } })],
+  ]);
+  const out = await chain.apply("sni", event, start);
+  assert(out.kind === "continue");
+  assertEquals(out.state.selectedIndex, 1);
+  const line = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "plugin call failed");
+  assertEquals([line.plugin, line.kind], ["broken", "trap"]);
+});
+
+Deno.test("failure_policy deny turns an error or timeout into a deny without a reason", async () => {
+  const { chain } = await chainOf([["slow", () => "hang", "deny"]]);
+  assertEquals(await chain.apply("sni", event, start), {
+    kind: "deny",
+    plugin: "slow",
+    reason: null,
+  });
+});
+
+Deno.test("a garbage response counts as a plugin error, not a crash", async () => {
+  const { chain, lines } = await chainOf([["junk", () => new TextEncoder().encode("{{")]]);
+  const out = await chain.apply("sni", event, start);
+  assertEquals(out, { kind: "continue", state: start });
+  assert(lines.some((l) => l.includes('"kind":"bad_response"')));
+});
+
+Deno.test("steps 3–6: candidates replace, out-of-range index ignored, backend matched, index 0 fallback", async () => {
+  const c = { host: "c", port: 3, weight: 1, meta: null };
+  const cases: [unknown, ChainState][] = [
+    [{ candidates: [c] }, { ...start, candidates: [c] }],
+    [{ candidates: [] }, start],
+    [{ selected_index: 5 }, start],
+    [{ backend: { host: "z", port: 9 } }, {
+      ...start,
+      backend: { host: "z", port: 9, weight: 0, meta: null },
+    }],
+    [{ candidates: [b, c], backend: { host: "c", port: 3 } }, {
+      ...start,
+      candidates: [b, c],
+      selectedIndex: 1,
+      backend: { host: "c", port: 3, weight: 0, meta: null },
+    }],
+    [{ backend: { host: "", port: 0 } }, { ...start, selectedIndex: 0, backend: a }],
+  ];
+  for (const [response, expected] of cases) {
+    const { chain } = await chainOf([["p", () => response]]);
+    assertEquals(await chain.apply("sni", event, start), { kind: "continue", state: expected });
+  }
+});
+
+Deno.test("a plugin that cannot load stops the load naming it and closes the others", async () => {
+  const loaded = new FakeTransport("one", () => ({}));
+  const err = await assertRejects(
+    () =>
+      loadChain(
+        [config("one"), config("two")],
+        (c) =>
+          c.name === "one"
+            ? Promise.resolve(loaded)
+            : Promise.reject(new PluginError("two", "load", "missing export on_connect")),
+        new Logger({ level: "error", format: "text", sink: { write() {}, now: () => new Date() } }),
+      ),
+    PluginError,
+  );
+  assertEquals(err.plugin, "two");
+  assert(err.message.includes('plugin "two"') && err.message.includes("on_connect"));
+  assert(loaded.closed);
+});

@@ -1,0 +1,29 @@
+import { PluginError, type PluginTransport } from "../../src/plugins/mod.ts";
+
+/** What a fake plugin does with one request (the parsed ConnectRequest JSON). */
+export type FakeBehaviour = (request: Record<string, unknown>) => unknown | Promise<unknown>;
+
+/** An in-memory plugin transport for chain and pipeline tests; records every request. */
+export class FakeTransport implements PluginTransport {
+  readonly requests: Record<string, unknown>[] = [];
+  closed = false;
+
+  constructor(readonly name: string, readonly behaviour: FakeBehaviour) {}
+
+  async call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const parsed = JSON.parse(new TextDecoder().decode(request));
+    this.requests.push(parsed);
+    const answer = await this.behaviour(parsed);
+    if (answer instanceof PluginError) throw answer;
+    if (answer === "hang") {
+      throw new PluginError(this.name, "timeout", `no answer within ${timeoutMs} ms`);
+    }
+    if (answer instanceof Uint8Array) return answer;
+    return new TextEncoder().encode(JSON.stringify(answer));
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
