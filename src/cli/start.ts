@@ -11,8 +11,9 @@ export interface StartOptions {
 
 /**
  * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code.
- * After binding, read and net permissions are revoked: the running router needs neither (it only
- * answers on the socket it already holds), so a bug cannot read files or open connections.
+ * After binding, read permission is revoked, and net too unless gRPC plugins need it: the
+ * running router only answers on the socket it already holds, so a bug cannot read files or
+ * open connections.
  */
 export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
   const config = await loadConfigOrReport(options.configPath, io);
@@ -25,7 +26,7 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  await dropPermissions();
+  await dropPermissions(config.plugins.some((p) => p.type === "grpc"));
   logger.info("listening", {
     addr: formatAddr(server.addr.hostname, server.addr.port),
     config: config.source,
@@ -37,9 +38,11 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   return 0;
 }
 
-async function dropPermissions(): Promise<void> {
+// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted
+// while any is configured; narrowing it to exactly those addresses is the launcher's job.
+async function dropPermissions(keepNet: boolean): Promise<void> {
   await Deno.permissions.revoke({ name: "read" });
-  await Deno.permissions.revoke({ name: "net" });
+  if (!keepNet) await Deno.permissions.revoke({ name: "net" });
 }
 
 function untilSignal(): Promise<void> {
