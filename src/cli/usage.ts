@@ -18,6 +18,8 @@ Commands:
   probe HOST:PORT --sni NAME [--username U] [--uuid X] [--language L]
         [--timeout DURATION] [--secret SECRET]
       Act as a Hytale client: send a Connect and print the outcome as one JSON line.
+  plugin:test PLUGIN.wasm [--request FILE.json] [--config JSON] [--timeout DURATION]
+      Run one WASM plugin against a sample ConnectRequest; print its response and the time.
 `;
 
 /** Parses `host:port` / `[v6]:port` for the CLI; `what` names the argument in errors. */

@@ -2,21 +2,31 @@ import type { PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { TransportFactory } from "./chain.ts";
 import { PluginError, type PluginTransport } from "./transport.ts";
+import { loadWasmPlugin } from "./wasm/mod.ts";
 
 /**
- * The transport for each configured plugin type. The WASM host and the gRPC client are being
- * brought in; until a transport is wired here, a plugin of that type fails to load with a
- * clear error naming it, and the router does not start.
+ * The transport for each configured plugin: WASM modules in the sandboxed worker host, gRPC
+ * servers through the gRPC client. A plugin that cannot load rejects with a `PluginError`
+ * naming it, and the router does not start.
  */
 export const defaultTransportFactory: TransportFactory = (
   config: PluginConfig,
-  _logger: Logger,
+  logger: Logger,
 ): Promise<PluginTransport> => {
-  return Promise.reject(
-    new PluginError(
-      config.name,
-      "load",
-      `${config.type} plugins are not available in this build yet`,
-    ),
-  );
+  switch (config.type) {
+    case "wasm":
+      return loadWasmPlugin({
+        name: config.name,
+        path: config.wasm.path,
+        sha256: config.wasm.sha256,
+        config: config.wasm.config,
+        maxMemoryBytes: config.wasm.maxMemoryBytes,
+        timeoutMs: config.timeoutMs,
+        logger,
+      });
+    case "grpc":
+      return Promise.reject(
+        new PluginError(config.name, "load", "grpc plugins are not available in this build yet"),
+      );
+  }
 };

@@ -1,0 +1,38 @@
+/**
+ * Builds the example plugin:
+ * `deno run --allow-read --allow-write --allow-env plugins/wasm-example/build.ts [OUT]`
+ * compiles assembly/index.ts (using the authoring kit in plugins/assemblyscript/) with the
+ * pinned AssemblyScript compiler into plugins/wasm-example/plugin.wasm, or OUT.
+ */
+
+import asc from "assemblyscript/asc";
+
+const here = new URL(".", import.meta.url).pathname;
+const out = Deno.args[0] ?? `${here}plugin.wasm`;
+// `--use abort=…` below names a file relative to the repository root.
+Deno.chdir(new URL("../..", import.meta.url));
+
+const { error, stderr } = await asc.main([
+  `${here}assembly/index.ts`,
+  "--outFile",
+  out,
+  "--optimizeLevel",
+  "3",
+  "--shrinkLevel",
+  "0",
+  "--runtime",
+  "incremental",
+  // WASI-style reactor: the start function becomes the `_initialize` export.
+  "--exportStart",
+  "_initialize",
+  // Aborts log through gatehouse.log and trap, instead of importing env.abort.
+  "--use",
+  "abort=plugins/assemblyscript/abi/pluginAbort",
+  "--noAssert",
+], { stderr: undefined });
+if (error) {
+  console.error(stderr?.toString() ?? "");
+  console.error(`build failed: ${error.message}`);
+  Deno.exit(1);
+}
+console.log(`wrote ${out}`);

@@ -1,0 +1,40 @@
+/**
+ * The in-process WASM plugin host (PLUGINS.md "WASM plugins"): loader, WASI preview1 layer,
+ * load-time rewriting (deadline checks, memory cap), sandboxed worker pool, circuit breaker.
+ *
+ * @module
+ */
+
+export {
+  /** Loads, validates and starts a WASM plugin; the result is a `PluginTransport`. */
+  loadWasmPlugin,
+  /** Checks the sha256 pin, validates and rewrites a module without starting workers. */
+  prepareModule,
+} from "./load.ts";
+export type {
+  /** A module that passed every load-time check. */
+  PreparedModule,
+  /** Options of `loadWasmPlugin`. */
+  WasmPluginOptions,
+} from "./load.ts";
+export {
+  /** The circuit breaker a plugin's calls go through. */
+  CircuitBreaker,
+} from "./breaker.ts";
+export type {
+  /** Thresholds and clock of the circuit breaker. */
+  BreakerOptions,
+  /** `closed`, `open` or `half_open`. */
+  BreakerState,
+} from "./breaker.ts";
+export {
+  /**
+   * Runs a module on the calling thread with no isolation and no instrumentation — only for the
+   * benchmark's baseline and diagnostics; never for serving connections.
+   */
+  instantiateUnisolated,
+} from "./unisolated.ts";
+export {
+  /** `plugin:test`: runs one module against a sample ConnectRequest. */
+  runPluginTest,
+} from "./plugin_test_cli.ts";

@@ -1,0 +1,348 @@
+/**
+ * The WASI preview1 surface a plugin instance sees, plus the `gatehouse.log` host import
+ * (PLUGINS.md "WASI surface"). Nothing here can throw into the module except `proc_exit`: every
+ * bad pointer answers EFAULT, every file or socket call answers EBADF/ENOTCAPABLE/ENOSYS.
+ */
+
+import type { ImportInfo } from "./rewriter.ts";
+
+/** WASI errno values used here (wasi_snapshot_preview1 `errno`). */
+export const Errno = {
+  success: 0,
+  badf: 8,
+  fault: 21,
+  inval: 28,
+  nosys: 52,
+  notcapable: 76,
+} as const;
+
+/** Log levels of `gatehouse.log` and of stdout (info) / stderr (warn) lines. */
+export type WasiLogLevel = 0 | 1 | 2 | 3;
+
+/** What a WASI instance needs from whoever runs it. */
+export interface WasiEnv {
+  /** A finished log line from the module (stdout, stderr or `gatehouse.log`). */
+  log(level: WasiLogLevel, source: "stdout" | "stderr" | "plugin", text: string): void;
+  /** Wall-clock deadline of the running call or initialisation, ms (see {@link wallNow}). */
+  deadline(): number;
+  /** The instance's deadline flag, if it has one; `poll_oneoff` sleeps on it. */
+  flag(): Int32Array | null;
+}
+
+/** Thrown by `proc_exit` to unwind the module; the instance is then discarded. */
+export class ProcExit extends Error {
+  override readonly name = "ProcExit";
+  constructor(readonly code: number) {
+    super(`proc_exit(${code})`);
+  }
+}
+
+/** Milliseconds since the epoch with sub-millisecond precision, comparable across workers. */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+const MAX_LINE = 4096;
+const MAX_LINES_PER_INSTANCE = 1000;
+
+// Every preview1 function, with the errno its stub answers. Implemented ones are overridden.
+const STUBS: Readonly<Record<string, number>> = {
+  fd_advise: Errno.badf,
+  fd_allocate: Errno.badf,
+  fd_close: Errno.badf,
+  fd_datasync: Errno.badf,
+  fd_fdstat_get: Errno.badf,
+  fd_fdstat_set_flags: Errno.badf,
+  fd_fdstat_set_rights: Errno.badf,
+  fd_filestat_get: Errno.badf,
+  fd_filestat_set_size: Errno.badf,
+  fd_filestat_set_times: Errno.badf,
+  fd_pread: Errno.badf,
+  fd_prestat_get: Errno.badf, // EBADF ends wasi-libc's preopen scan: there are none
+  fd_prestat_dir_name: Errno.badf,
+  fd_pwrite: Errno.badf,
+  fd_read: Errno.badf,
+  fd_readdir: Errno.badf,
+  fd_renumber: Errno.badf,
+  fd_seek: Errno.badf,
+  fd_sync: Errno.badf,
+  fd_tell: Errno.badf,
+  fd_write: Errno.badf,
+  path_create_directory: Errno.notcapable,
+  path_filestat_get: Errno.notcapable,
+  path_filestat_set_times: Errno.notcapable,
+  path_link: Errno.notcapable,
+  path_open: Errno.notcapable,
+  path_readlink: Errno.notcapable,
+  path_remove_directory: Errno.notcapable,
+  path_rename: Errno.notcapable,
+  path_symlink: Errno.notcapable,
+  path_unlink_file: Errno.notcapable,
+  sock_accept: Errno.badf,
+  sock_recv: Errno.badf,
+  sock_send: Errno.badf,
+  sock_shutdown: Errno.badf,
+  proc_raise: Errno.nosys,
+  args_get: Errno.success,
+  args_sizes_get: Errno.success,
+  environ_get: Errno.success,
+  environ_sizes_get: Errno.success,
+  clock_res_get: Errno.success,
+  clock_time_get: Errno.success,
+  poll_oneoff: Errno.success,
+  proc_exit: Errno.success,
+  random_get: Errno.success,
+  sched_yield: Errno.success,
+};
+
+/** The WASI module name. */
+export const WASI_MODULE = "wasi_snapshot_preview1";
+/** The host module of this project's extensions. */
+export const GATEHOUSE_MODULE = "gatehouse";
+
+/**
+ * Why an import cannot be satisfied, or `null` when it can. Used at load so that linking never
+ * fails later and no host function is ever called with a signature it cannot answer.
+ */
+export function importProblem(imp: ImportInfo): string | null {
+  const what = `${imp.module}.${imp.name}`;
+  if (imp.kind !== "func") return `imports ${imp.kind} "${what}"; only functions are provided`;
+  const results = imp.type?.results.join(",") ?? "?";
+  if (imp.module === WASI_MODULE) {
+    if (!(imp.name in STUBS)) return `imports unknown WASI function "${what}"`;
+    const want = imp.name === "proc_exit" ? "" : "i32";
+    return results === want ? null : `imports "${what}" with an unexpected signature`;
+  }
+  if (imp.module === GATEHOUSE_MODULE && imp.name === "log") {
+    const params = imp.type?.params.join(",");
+    return params === "i32,i32,i32" && results === ""
+      ? null
+      : `imports "${what}" with an unexpected signature (want (i32, i32, i32) -> ())`;
+  }
+  return `imports unknown "${what}"; only ${WASI_MODULE} and ${GATEHOUSE_MODULE}.log are provided`;
+}
+
+/** One instance's WASI state: the import object and the per-stream line buffers. */
+export class Wasi {
+  #memory: WebAssembly.Memory | null = null;
+  #lines = 0;
+  #exitCode: number | null = null;
+  readonly #pending: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
+  readonly #env: WasiEnv;
+  readonly #decoder = new TextDecoder();
+
+  constructor(env: WasiEnv) {
+    this.#env = env;
+  }
+
+  /** Binds the instance's exported memory (after instantiation). */
+  bind(memory: WebAssembly.Memory): void {
+    this.#memory = memory;
+  }
+
+  /** The code passed to `proc_exit`, once the module called it. */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /** Flushes unterminated stdout/stderr text as final lines (instance end). */
+  flush(): void {
+    for (const source of ["stdout", "stderr"] as const) {
+      if (this.#pending[source] !== "") this.#emit(source, this.#pending[source]);
+      this.#pending[source] = "";
+    }
+  }
+
+  /** The import object for `WebAssembly.Instance`. */
+  imports(): WebAssembly.Imports {
+    const wasi: Record<string, (...args: never[]) => number | void> = {};
+    for (const [name, errno] of Object.entries(STUBS)) wasi[name] = () => errno;
+    Object.assign(wasi, this.#implemented());
+    return {
+      [WASI_MODULE]: wasi,
+      [GATEHOUSE_MODULE]: {
+        log: (level: number, ptr: number, len: number): void => {
+          const bytes = this.#read(ptr, Math.min(len >>> 0, MAX_LINE));
+          if (bytes === null) return;
+          const lvl = (level >= 0 && level <= 3 ? level : 1) as WasiLogLevel;
+          this.#emitLevel(lvl, "plugin", this.#decoder.decode(bytes));
+        },
+      },
+    };
+  }
+
+  #implemented(): Record<string, (...args: never[]) => number | void> {
+    const zeroPair = (a: number, b: number) => this.#u32s(a, 0, b, 0);
+    return {
+      args_get: () => Errno.success,
+      environ_get: () => Errno.success,
+      args_sizes_get: zeroPair,
+      environ_sizes_get: zeroPair,
+      clock_res_get: (id: number, out: number) => this.#clockRes(id, out),
+      clock_time_get: (id: number, _precision: bigint, out: number) => this.#clockTime(id, out),
+      random_get: (ptr: number, len: number) => this.#random(ptr, len),
+      sched_yield: () => Errno.success,
+      proc_exit: (code: number) => {
+        // Raising the flag makes the next injected check trap even if the module catches this.
+        this.#exitCode = code;
+        const flag = this.#env.flag();
+        if (flag) Atomics.store(flag, 0, 1);
+        throw new ProcExit(code);
+      },
+      fd_write: (fd: number, iovs: number, n: number, out: number) =>
+        this.#fdWrite(fd, iovs, n, out),
+      fd_fdstat_get: (fd: number, out: number) => this.#fdstat(fd, out),
+      poll_oneoff: (subs: number, events: number, n: number, out: number) =>
+        this.#poll(subs, events, n, out),
+    };
+  }
+
+  #view(ptr: number, len: number): DataView | null {
+    const buffer = this.#memory?.buffer;
+    if (!buffer) return null;
+    ptr >>>= 0;
+    len >>>= 0;
+    if (ptr + len > buffer.byteLength) return null;
+    return new DataView(buffer, ptr, len);
+  }
+
+  // A copy (memory may be shared; TextDecoder refuses shared views).
+  #read(ptr: number, len: number): Uint8Array | null {
+    const v = this.#view(ptr, len);
+    return v && new Uint8Array(v.buffer, v.byteOffset, v.byteLength).slice();
+  }
+
+  #u32s(a: number, av: number, b: number, bv: number): number {
+    const va = this.#view(a, 4);
+    const vb = this.#view(b, 4);
+    if (!va || !vb) return Errno.fault;
+    va.setUint32(0, av, true);
+    vb.setUint32(0, bv, true);
+    return Errno.success;
+  }
+
+  #clockRes(id: number, out: number): number {
+    if (id < 0 || id > 3) return Errno.inval;
+    const v = this.#view(out, 8);
+    if (!v) return Errno.fault;
+    v.setBigUint64(0, 1000n, true);
+    return Errno.success;
+  }
+
+  #clockTime(id: number, out: number): number {
+    if (id < 0 || id > 3) return Errno.inval;
+    const v = this.#view(out, 8);
+    if (!v) return Errno.fault;
+    // 0 = realtime; 1 = monotonic; 2/3 = process/thread CPU time, approximated by monotonic.
+    const ms = id === 0 ? wallNow() : performance.now();
+    v.setBigUint64(0, BigInt(Math.round(ms * 1e6)), true);
+    return Errno.success;
+  }
+
+  #random(ptr: number, len: number): number {
+    const v = this.#view(ptr, len);
+    if (!v) return Errno.fault;
+    const bytes = new Uint8Array(len >>> 0);
+    for (let i = 0; i < bytes.length; i += 65536) {
+      crypto.getRandomValues(bytes.subarray(i, Math.min(i + 65536, bytes.length)));
+    }
+    new Uint8Array(v.buffer, v.byteOffset, v.byteLength).set(bytes);
+    return Errno.success;
+  }
+
+  #fdstat(fd: number, out: number): number {
+    if (fd !== 1 && fd !== 2) return Errno.badf;
+    const v = this.#view(out, 24);
+    if (!v) return Errno.fault;
+    v.setUint8(0, 2); // filetype: character_device
+    v.setUint16(2, 0, true); // fdflags
+    v.setBigUint64(8, 1n << 6n, true); // rights_base: fd_write
+    v.setBigUint64(16, 0n, true);
+    return Errno.success;
+  }
+
+  #fdWrite(fd: number, iovs: number, n: number, out: number): number {
+    if (fd !== 1 && fd !== 2) return Errno.badf;
+    const vecs = this.#view(iovs, (n >>> 0) * 8);
+    const written = this.#view(out, 4);
+    if (!vecs || !written) return Errno.fault;
+    let total = 0;
+    let text = "";
+    for (let i = 0; i < n >>> 0; i++) {
+      const len = vecs.getUint32(i * 8 + 4, true);
+      const bytes = this.#read(vecs.getUint32(i * 8, true), len);
+      if (!bytes) return Errno.fault;
+      text += this.#decoder.decode(bytes, { stream: true });
+      total += len;
+    }
+    this.#append(fd === 1 ? "stdout" : "stderr", text);
+    written.setUint32(0, total, true);
+    return Errno.success;
+  }
+
+  #append(source: "stdout" | "stderr", text: string): void {
+    let pending = this.#pending[source] + text;
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+      this.#emit(source, pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+    // An endless line is cut rather than buffered without bound.
+    while (pending.length > MAX_LINE) {
+      this.#emit(source, pending.slice(0, MAX_LINE));
+      pending = pending.slice(MAX_LINE);
+    }
+    this.#pending[source] = pending;
+  }
+
+  #emit(source: "stdout" | "stderr", text: string): void {
+    this.#emitLevel(source === "stdout" ? 1 : 2, source, text);
+  }
+
+  // A module that logs in a loop must not flood the router: cap lines per instance.
+  #emitLevel(level: WasiLogLevel, source: "stdout" | "stderr" | "plugin", text: string): void {
+    this.#lines++;
+    if (this.#lines > MAX_LINES_PER_INSTANCE) return;
+    if (this.#lines === MAX_LINES_PER_INSTANCE) {
+      this.#env.log(2, source, "log line limit reached; further lines of this instance dropped");
+      return;
+    }
+    this.#env.log(level, source, text.length > MAX_LINE ? text.slice(0, MAX_LINE) : text);
+  }
+
+  // Clock subscriptions sleep until the earliest one is due, never past the deadline; the
+  // watchdog's notify on the flag wakes the sleep early. fd subscriptions answer EBADF.
+  #poll(subs: number, events: number, n: number, out: number): number {
+    const count = n >>> 0;
+    const sv = this.#view(subs, count * 48);
+    const ev = this.#view(events, count * 32);
+    const nv = this.#view(out, 4);
+    if (!sv || !ev || !nv || count === 0) return count === 0 ? Errno.inval : Errno.fault;
+    let waitMs = Infinity;
+    let clocks = 0;
+    for (let i = 0; i < count; i++) {
+      if (sv.getUint8(i * 48 + 8) !== 0) continue;
+      clocks++;
+      const timeout = Number(sv.getBigUint64(i * 48 + 24, true)) / 1e6;
+      const absolute = (sv.getUint16(i * 48 + 40, true) & 1) !== 0;
+      const clockId = sv.getUint32(i * 48 + 16, true);
+      const now = clockId === 0 ? wallNow() : performance.now();
+      waitMs = Math.min(waitMs, absolute ? timeout - now : timeout);
+    }
+    if (clocks > 0) this.#sleep(Math.min(waitMs, this.#env.deadline() - wallNow()));
+    for (let i = 0; i < count; i++) {
+      const tag = sv.getUint8(i * 48 + 8);
+      ev.setBigUint64(i * 32, sv.getBigUint64(i * 48, true), true);
+      ev.setUint16(i * 32 + 8, tag === 0 ? Errno.success : Errno.badf, true);
+      ev.setUint8(i * 32 + 10, tag);
+    }
+    nv.setUint32(0, count, true);
+    return Errno.success;
+  }
+
+  #sleep(ms: number): void {
+    if (!(ms > 0)) return;
+    const flag = this.#env.flag();
+    const cell = flag ?? new Int32Array(new SharedArrayBuffer(4));
+    Atomics.wait(cell, 0, 0, Math.min(ms, 2 ** 31));
+  }
+}

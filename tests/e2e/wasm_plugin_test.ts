@@ -1,0 +1,55 @@
+/** The real WASM example plugin behind the real router, over QUIC. */
+import { assertEquals } from "../support/assert.ts";
+import {
+  buildConnectV2,
+  frame,
+  parseClientReferral,
+  parseDisconnect,
+  parseEnvelope,
+  splitFrames,
+} from "../support/hytale_client_codec.ts";
+import { converse, startRouter } from "../support/router_harness.ts";
+
+const PLUGIN = "plugins/wasm-example/plugin.wasm";
+const built = await Deno.stat(PLUGIN).then(() => true, () => false);
+const CONFIG = `
+listen: "127.0.0.1:0"
+routing:
+  default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] }
+plugins:
+  - { name: mutate-wasm, type: wasm, stage: mutate, timeout: 500ms, wasm: { path: ${PLUGIN} } }
+`;
+
+Deno.test({
+  name: built
+    ? "the WASM example re-routes, attaches content and denies through the pipeline"
+    : "SKIPPED (run deno task plugin:wasm:build): WASM example through the pipeline",
+  ignore: !built,
+  async fn() {
+    const router = await startRouter(CONFIG);
+    try {
+      const ask = (username: string) =>
+        converse(router.port, {
+          sni: "play.example.com",
+          writes: [
+            frame(
+              0,
+              buildConnectV2({
+                uuid: "00000000-0000-0000-0000-000000000001",
+                username,
+                language: "en",
+              }),
+            ),
+          ],
+        }).then((seen) => splitFrames(seen.received).frames[0]!);
+      const referral = parseClientReferral((await ask("Krymo")).payload);
+      assertEquals([referral.host, referral.port], ["play.example.com", 5520]);
+      assertEquals(new TextDecoder().decode(parseEnvelope(referral.data!).content), "wasm-plugin");
+      const denied = await ask("deny");
+      assertEquals(denied.id, 1);
+      assertEquals(parseDisconnect(denied.payload).reason, "denied by wasm plugin");
+    } finally {
+      await router.close();
+    }
+  },
+});
