@@ -1,4 +1,6 @@
 import { type Config, ConfigErrors, loadConfig } from "../config/mod.ts";
+import { Logger } from "../observability/mod.ts";
+import { defaultTransportFactory } from "../plugins/mod.ts";
 import { formatAddr } from "../server/mod.ts";
 
 /** Output streams of a command, injectable for tests. */
@@ -14,8 +16,36 @@ export interface CommandIO {
 export async function runCheck(configPath: string, io: CommandIO): Promise<number> {
   const result = await loadConfigOrReport(configPath, io);
   if (!result) return 1;
+  const failures = await loadWasmPlugins(result);
+  if (failures.length > 0) {
+    for (const f of failures) io.err(`${configPath}: ${f}`);
+    io.err(
+      `${configPath}: ${failures.length} plugin${failures.length === 1 ? "" : "s"} failed to load`,
+    );
+    return 1;
+  }
   io.out(summarize(result));
   return 0;
+}
+
+/**
+ * Loads every WASM plugin as `start` would (pin, imports, exports, `_initialize`, `init`) and
+ * closes it again; returns the error messages. gRPC plugins are not dialled: their server
+ * need not be up when a config is checked.
+ */
+async function loadWasmPlugins(config: Config): Promise<string[]> {
+  const logger = new Logger({ level: "error", format: "text" });
+  const failures: string[] = [];
+  for (const plugin of config.plugins) {
+    if (plugin.type !== "wasm") continue;
+    try {
+      const transport = await defaultTransportFactory(plugin, logger.with({ plugin: plugin.name }));
+      await transport.close();
+    } catch (err) {
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  return failures;
 }
 
 /** Loads a config; on failure reports every error to `io.err` and returns null. */
@@ -46,5 +76,6 @@ export function summarize(config: Config): string {
       ? `referrals signed (key ${config.referral.keyId})`
       : "referrals unsigned",
     config.tls.certFile ? `tls ${config.tls.certFile}` : "self-signed tls",
+    `${config.plugins.length} plugin${config.plugins.length === 1 ? "" : "s"}`,
   ].join(", ");
 }

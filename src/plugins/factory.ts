@@ -2,6 +2,7 @@ import type { PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { TransportFactory } from "./chain.ts";
 import { PluginError, type PluginTransport } from "./transport.ts";
+import { createGrpcPlugin } from "./grpc/mod.ts";
 import { loadWasmPlugin } from "./wasm/mod.ts";
 
 /**
@@ -25,8 +26,17 @@ export const defaultTransportFactory: TransportFactory = (
         logger,
       });
     case "grpc":
-      return Promise.reject(
-        new PluginError(config.name, "load", "grpc plugins are not available in this build yet"),
-      );
+      try {
+        return Promise.resolve(createGrpcPlugin({
+          name: config.name,
+          address: config.grpc.address,
+          timeoutMs: config.timeoutMs,
+          logger,
+        }));
+      } catch (err) {
+        return Promise.reject(
+          err instanceof PluginError ? err : new PluginError(config.name, "load", String(err)),
+        );
+      }
   }
 };

