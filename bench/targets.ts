@@ -30,7 +30,7 @@ const FALLBACK_START_FLAGS = [
   "--no-prompt",
   "--allow-net",
   "--allow-read",
-  "--allow-env=LOG_TOKENS,LOG_STREAM",
+  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
 ];
 
 /**

@@ -10,7 +10,6 @@ import { LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
 import { runProbe } from "./probe.ts";
 import { runStart } from "./start.ts";
-import { runPluginTest } from "../plugins/wasm/mod.ts";
 import { parseHostPort, USAGE, UsageError } from "./usage.ts";
 
 export { UsageError } from "./usage.ts";
@@ -36,8 +35,11 @@ export async function run(args: readonly string[], io: CommandIO = consoleIO): P
         return await check(rest, io);
       case "probe":
         return await probe(rest, io);
-      case "plugin:test":
+      case "plugin:test": {
+        // Loaded on demand: only this command needs the WASM host on the CLI's side.
+        const { runPluginTest } = await import("../plugins/wasm/mod.ts");
         return await runPluginTest(rest, { print: io.out });
+      }
       case undefined:
       case "help":
       case "--help":

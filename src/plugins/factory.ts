@@ -2,21 +2,24 @@ import type { PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { TransportFactory } from "./chain.ts";
 import { PluginError, type PluginTransport } from "./transport.ts";
-import { createGrpcPlugin } from "./grpc/mod.ts";
-import { loadWasmPlugin } from "./wasm/mod.ts";
 
 /**
  * The transport for each configured plugin: WASM modules in the sandboxed worker host, gRPC
  * servers through the gRPC client. A plugin that cannot load rejects with a `PluginError`
  * naming it, and the router does not start.
+ *
+ * Each transport's code is imported only when a plugin of its type is configured: the gRPC
+ * client's HPACK dependency, for one, reads an environment variable as it loads, which a router
+ * without gRPC plugins should neither pay for nor need permission for.
  */
-export const defaultTransportFactory: TransportFactory = (
+export const defaultTransportFactory: TransportFactory = async (
   config: PluginConfig,
   logger: Logger,
 ): Promise<PluginTransport> => {
   switch (config.type) {
-    case "wasm":
-      return loadWasmPlugin({
+    case "wasm": {
+      const { loadWasmPlugin } = await import("./wasm/mod.ts");
+      return await loadWasmPlugin({
         name: config.name,
         path: config.wasm.path,
         sha256: config.wasm.sha256,
@@ -25,18 +28,20 @@ export const defaultTransportFactory: TransportFactory = (
         timeoutMs: config.timeoutMs,
         logger,
       });
-    case "grpc":
+    }
+    case "grpc": {
+      const { createGrpcPlugin } = await import("./grpc/mod.ts");
       try {
-        return Promise.resolve(createGrpcPlugin({
+        return createGrpcPlugin({
           name: config.name,
           address: config.grpc.address,
           timeoutMs: config.timeoutMs,
           logger,
-        }));
+        });
       } catch (err) {
-        return Promise.reject(
-          err instanceof PluginError ? err : new PluginError(config.name, "load", String(err)),
-        );
+        if (err instanceof PluginError) throw err;
+        throw new PluginError(config.name, "load", String(err), { cause: err });
       }
+    }
   }
 };
