@@ -49,7 +49,8 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
 // even when quoted; plain true/false spellings are YAML 1.2 booleans.
 const YAML_TRUE = new Set(["y", "Y", "yes", "Yes", "YES", "on", "On", "ON"]);
 const YAML_FALSE = new Set(["n", "N", "no", "No", "NO", "off", "Off", "OFF"]);
-const PLAIN_BOOLS: Readonly<Record<string, boolean>> = {
+/** YAML 1.2 core-schema booleans (plain scalars). */
+export const PLAIN_BOOLS: Readonly<Record<string, boolean>> = {
   true: true,
   True: true,
   TRUE: true,

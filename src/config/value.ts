@@ -1,14 +1,7 @@
+import { PLAIN_BOOLS } from "./fields.ts";
 import type { Format, Node } from "./nodes.ts";
 
 const YAML_NULL = /^(?:~|null|Null|NULL)$/;
-const YAML_BOOL: Readonly<Record<string, boolean>> = {
-  true: true,
-  True: true,
-  TRUE: true,
-  false: false,
-  False: false,
-  FALSE: false,
-};
 const YAML_INT = /^[-+]?(?:0|[1-9][0-9]*)$/;
 const YAML_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 
@@ -33,7 +26,7 @@ export function nodeValue(node: Node, format: Format): unknown {
 function plainScalar(text: string, format: Format): unknown {
   if (format === "json") return text === "true" ? true : text === "false" ? false : Number(text);
   if (YAML_NULL.test(text)) return null;
-  if (text in YAML_BOOL) return YAML_BOOL[text];
+  if (text in PLAIN_BOOLS) return PLAIN_BOOLS[text];
   if (YAML_INT.test(text) || YAML_FLOAT.test(text)) return Number(text);
   return text;
 }

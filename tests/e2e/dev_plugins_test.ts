@@ -4,14 +4,11 @@
  */
 import { assertEquals } from "../support/assert.ts";
 import {
-  buildConnectV2,
-  frame,
   parseClientReferral,
   parseDisconnect,
   parseEnvelope,
-  splitFrames,
 } from "../support/hytale_client_codec.ts";
-import { converse, startRouter } from "../support/router_harness.ts";
+import { askConnect, startRouter } from "../support/router_harness.ts";
 import { startExampleServer } from "../plugins/grpc/peers.ts";
 
 const WASM = "plugins/wasm-example/plugin.wasm";
@@ -30,20 +27,7 @@ Deno.test({
       .replace("address: 127.0.0.1:7777", `address: ${grpc.address}`);
     const router = await startRouter(config);
     try {
-      const ask = (username: string) =>
-        converse(router.port, {
-          sni: "play.example.com",
-          writes: [
-            frame(
-              0,
-              buildConnectV2({
-                uuid: "00000000-0000-0000-0000-000000000002",
-                username,
-                language: "en",
-              }),
-            ),
-          ],
-        }).then((seen) => splitFrames(seen.received).frames[0]!);
+      const ask = (username: string) => askConnect(router.port, "play.example.com", username);
       const denied = await ask("DENY");
       assertEquals(parseDisconnect(denied.payload).reason, "denied by grpc plugin");
       const referral = parseClientReferral((await ask("Krymo")).payload);

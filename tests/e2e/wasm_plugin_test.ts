@@ -1,14 +1,11 @@
 /** The real WASM example plugin behind the real router, over QUIC. */
 import { assertEquals } from "../support/assert.ts";
 import {
-  buildConnectV2,
-  frame,
   parseClientReferral,
   parseDisconnect,
   parseEnvelope,
-  splitFrames,
 } from "../support/hytale_client_codec.ts";
-import { converse, startRouter } from "../support/router_harness.ts";
+import { askConnect, startRouter } from "../support/router_harness.ts";
 
 const PLUGIN = "plugins/wasm-example/plugin.wasm";
 const built = await Deno.stat(PLUGIN).then(() => true, () => false);
@@ -28,20 +25,7 @@ Deno.test({
   async fn() {
     const router = await startRouter(CONFIG);
     try {
-      const ask = (username: string) =>
-        converse(router.port, {
-          sni: "play.example.com",
-          writes: [
-            frame(
-              0,
-              buildConnectV2({
-                uuid: "00000000-0000-0000-0000-000000000001",
-                username,
-                language: "en",
-              }),
-            ),
-          ],
-        }).then((seen) => splitFrames(seen.received).frames[0]!);
+      const ask = (username: string) => askConnect(router.port, "play.example.com", username);
       const referral = parseClientReferral((await ask("Krymo")).payload);
       assertEquals([referral.host, referral.port], ["play.example.com", 5520]);
       assertEquals(new TextDecoder().decode(parseEnvelope(referral.data!).content), "wasm-plugin");

@@ -2,23 +2,9 @@ import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { type ChainState, loadChain, PluginError } from "../../src/plugins/mod.ts";
 import type { PluginConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
-import type { ConnectEvent } from "../../src/protocol/mod.ts";
-import { type FakeBehaviour, FakeTransport } from "./fake_transport.ts";
+import { type FakeBehaviour, FakeTransport, SAMPLE_EVENT } from "./fake_transport.ts";
 
-const event = {
-  layout: "v2",
-  protocolHash: "",
-  protocolCrc: 0,
-  protocolBuildNumber: 0,
-  clientVersion: "",
-  clientType: 0,
-  uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
-  username: "Krymo",
-  language: "en",
-  identityTokenPresent: false,
-  referralDataLength: 0,
-  referralSource: null,
-} satisfies ConnectEvent;
+const event = { ...SAMPLE_EVENT, language: "en" };
 const a = { host: "a", port: 1, weight: 1, meta: null };
 const b = { host: "b", port: 2, weight: 1, meta: null };
 const start: ChainState = {

@@ -1,21 +1,8 @@
 import { assertEquals, assertThrows } from "../support/assert.ts";
 import { decodeResponse, encodeRequest, PluginError } from "../../src/plugins/mod.ts";
-import type { ConnectEvent } from "../../src/protocol/mod.ts";
+import { SAMPLE_EVENT } from "./fake_transport.ts";
 
-const event: ConnectEvent = {
-  layout: "v2",
-  protocolHash: "",
-  protocolCrc: 0,
-  protocolBuildNumber: 0,
-  clientVersion: "",
-  clientType: 0,
-  uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
-  username: "Krymo",
-  language: "de-DE",
-  identityTokenPresent: false,
-  referralDataLength: 0,
-  referralSource: null,
-};
+const event = SAMPLE_EVENT;
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const json = (s: string) => new TextEncoder().encode(s);
 

@@ -1,4 +1,21 @@
 import { PluginError, type PluginTransport } from "../../src/plugins/mod.ts";
+import type { ConnectEvent } from "../../src/protocol/mod.ts";
+
+/** A decoded v2 Connect as plugin tests need it. */
+export const SAMPLE_EVENT: ConnectEvent = {
+  layout: "v2",
+  protocolHash: "",
+  protocolCrc: 0,
+  protocolBuildNumber: 0,
+  clientVersion: "",
+  clientType: 0,
+  uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
+  username: "Krymo",
+  language: "de-DE",
+  identityTokenPresent: false,
+  referralDataLength: 0,
+  referralSource: null,
+};
 
 /** What a fake plugin does with one request (the parsed ConnectRequest JSON). */
 export type FakeBehaviour = (request: Record<string, unknown>) => unknown | Promise<unknown>;

@@ -7,6 +7,7 @@ import { Logger } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import type { RouterOptions } from "../../src/routing/mod.ts";
 import type { TransportFactory } from "../../src/plugins/mod.ts";
+import { buildConnectV2, frame, type ReceivedFrame, splitFrames } from "./hytale_client_codec.ts";
 
 /** A router under test plus the log lines it wrote. */
 export interface RouterUnderTest {
@@ -93,4 +94,24 @@ async function readAll(
   } catch {
     return { received: new Uint8Array(parts), finished: false };
   }
+}
+
+/**
+ * Sends one v2 Connect for `username` (built with the independent client codec) and returns
+ * the first frame of the router's reply.
+ */
+export async function askConnect(
+  port: number,
+  sni: string | null,
+  username: string,
+  language = "en",
+): Promise<ReceivedFrame> {
+  const uuid = "00000000-0000-0000-0000-000000000001";
+  const seen = await converse(port, {
+    sni,
+    writes: [frame(0, buildConnectV2({ uuid, username, language }))],
+  });
+  const first = splitFrames(seen.received).frames[0];
+  if (!first) throw new Error(`no reply frame (${seen.received.length} bytes received)`);
+  return first;
 }
