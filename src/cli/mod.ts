@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDuration } from "../config/mod.ts";
+import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
 import { LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
 import { runProbe } from "./probe.ts";
@@ -96,8 +96,14 @@ function probe(args: readonly string[], io: CommandIO): Promise<number> {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.uuid)) {
     throw new UsageError(`probe: --uuid must look like 8-4-4-4-12 hex, got ${values.uuid}`);
   }
+  const target = parseHostPort(positionals[0]!, "probe");
+  if (values.sni === "" && !isIpLiteral(target.hostname)) {
+    throw new UsageError(
+      `probe: --sni "" sends no SNI only when dialling an IP address; ${target.hostname} is a name`,
+    );
+  }
   return runProbe({
-    ...parseHostPort(positionals[0]!, "probe"),
+    ...target,
     sni: values.sni,
     username: values.username,
     uuid: values.uuid,
@@ -106,6 +112,10 @@ function probe(args: readonly string[], io: CommandIO): Promise<number> {
     secret: values.secret ?? null,
     alpn: values.alpn.split(","),
   }, io);
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
@@ -118,9 +128,11 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], flag: str
 function durationArg(text: string, flag: string): number {
   try {
     const ms = parseDuration(text);
-    if (ms > 0) return ms;
+    if (ms > 0 && ms <= MAX_TIMER_MS) return ms;
   } catch { /* reported below */ }
-  throw new UsageError(`${flag}: expected a positive duration like 500ms or 5s, got ${text}`);
+  throw new UsageError(
+    `${flag}: expected a positive duration up to ~24 days, like 500ms or 5s; got ${text}`,
+  );
 }
 
 // node:util parseArgs throws TypeErrors with these codes for unknown or malformed options.

@@ -1,3 +1,4 @@
+import type { PluginConfig } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
 import { formatAddr, GatehouseServer } from "../server/mod.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
@@ -11,9 +12,9 @@ export interface StartOptions {
 
 /**
  * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code.
- * After binding, read permission is revoked, and net too unless gRPC plugins need it: the
- * running router only answers on the socket it already holds, so a bug cannot read files or
- * open connections.
+ * After binding, read and net permissions are revoked unless plugins need them (see
+ * `dropPermissions`): the running router only answers on the socket it already holds, so a bug
+ * cannot read files or open connections.
  */
 export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
   const config = await loadConfigOrReport(options.configPath, io);
@@ -26,7 +27,7 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     return 1;
   }
-  await dropPermissions(config.plugins.some((p) => p.type === "grpc"));
+  await dropPermissions(config.plugins);
   logger.info("listening", {
     addr: formatAddr(server.addr.hostname, server.addr.port),
     config: config.source,
@@ -38,11 +39,13 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   return 0;
 }
 
-// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted
-// while any is configured; narrowing it to exactly those addresses is the launcher's job.
-async function dropPermissions(keepNet: boolean): Promise<void> {
-  await Deno.permissions.revoke({ name: "read" });
-  if (!keepNet) await Deno.permissions.revoke({ name: "net" });
+// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
+// any is configured; the WASM host starts replacement workers from their module file, so read
+// stays granted while any WASM plugin is. Narrowing both to exactly those addresses and files
+// is the next step (a launcher that starts the router with computed flags).
+async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
+  if (!plugins.some((p) => p.type === "wasm")) await Deno.permissions.revoke({ name: "read" });
+  if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
 }
 
 function untilSignal(): Promise<void> {

@@ -12,6 +12,12 @@ const UNITS: ReadonlyMap<string, bigint> = new Map([
   ["h", 3_600_000_000_000n],
 ]);
 const MAX_NANOS = (1n << 63n) - 1n;
+
+/**
+ * The longest duration a timer can wait: JavaScript timers treat anything above 2^31−1 ms
+ * (about 24.8 days) as 1 ms, so longer configured timeouts would fire at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 const COMPONENT = /([0-9]*)(?:\.([0-9]*))?([^0-9.]*)/y;
 
 /**

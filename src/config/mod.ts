@@ -8,6 +8,9 @@
 import { parseConfig as parse } from "./load.ts";
 import { loadConfig as load } from "./load.ts";
 import { parseDuration as duration } from "./duration.ts";
+
+/** The longest timeout a timer can wait (2^31−1 ms); config and CLI durations are capped to it. */
+export { MAX_TIMER_MS } from "./duration.ts";
 import type { Config } from "./types.ts";
 
 /** The typed shape of a loaded configuration (see `types.ts` for each part). */

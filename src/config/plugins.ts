@@ -1,5 +1,5 @@
 import { parseListenAddress } from "./address.ts";
-import { parseDuration } from "./duration.ts";
+import { MAX_TIMER_MS, parseDuration } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { indexPath, type Obj, type Reader } from "./fields.ts";
 import type { Node } from "./nodes.ts";
@@ -112,8 +112,11 @@ function readTimeout(r: Reader, obj: Obj): number | undefined {
   if (text === undefined || node === undefined || text.trim() === "") return undefined;
   try {
     const ms = parseDuration(text.trim());
-    if (ms > 0) return ms;
-    return r.report("invalid", obj.at("timeout"), node.position, "must be greater than 0");
+    if (ms > 0 && ms <= MAX_TIMER_MS) return ms;
+    const detail = ms > 0
+      ? `must be at most ${MAX_TIMER_MS} ms (~24.8 days)`
+      : "must be greater than 0";
+    return r.report("invalid", obj.at("timeout"), node.position, detail);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return r.report("invalid", obj.at("timeout"), node.position, e.message);

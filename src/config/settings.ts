@@ -1,5 +1,5 @@
 import { parseListenAddress } from "./address.ts";
-import { parseDuration } from "./duration.ts";
+import { MAX_TIMER_MS, parseDuration } from "./duration.ts";
 import { parseHmacSecret, ProtocolError } from "../protocol/mod.ts";
 import { ConfigError } from "./errors.ts";
 import type { Obj, Reader } from "./fields.ts";
@@ -106,6 +106,14 @@ function readDuration(
     if (!(e instanceof ConfigError)) throw e;
     const hint = /^[0-9.]+$/.test(text) ? `write a unit, e.g. "${text}s" or "${text}ms"` : null;
     return r.report("invalid", path, node.position, e.message, hint);
+  }
+  if (ms > MAX_TIMER_MS) {
+    return r.report(
+      "invalid",
+      path,
+      node.position,
+      `must be at most ${MAX_TIMER_MS} ms (~24.8 days)`,
+    );
   }
   if (ms > 0 || (ms === 0 && allowZero)) return ms;
   return r.report(

@@ -73,7 +73,8 @@ export class PluginChain {
     const { name } = link.transport;
     const started = performance.now();
     try {
-      const bytes = await link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
+      const call = link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
+      const bytes = await guard(call, link.timeoutMs + GUARD_MARGIN_MS, name);
       const response = decodeResponse(bytes, name);
       this.#observe(name, performance.now() - started, null);
       return response;
@@ -91,6 +92,24 @@ export class PluginChain {
       return error;
     }
   }
+}
+
+/**
+ * Transports enforce their own deadline; this guard is the chain's backstop so that a bug in a
+ * transport can never leave a client waiting (it fires only if the transport did not).
+ */
+const GUARD_MARGIN_MS = 250;
+
+function guard(call: Promise<Uint8Array>, ms: number, plugin: string): Promise<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PluginError(plugin, "timeout", `no answer within ${ms} ms (chain guard)`)),
+      ms,
+    );
+  });
+  call.catch(() => {}); // the loser of the race must not become an unhandled rejection
+  return Promise.race([call, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Steps 3–7 of PLUGINS.md "Chain semantics" for one successful, non-deny response. */

@@ -34,7 +34,8 @@ export interface PluginResponse {
 
 const EMPTY_BACKEND = { host: "", port: 0, weight: 0, meta: null };
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+// Like Go's encoding/json, invalid UTF-8 is replaced rather than refused.
+const utf8Decoder = new TextDecoder("utf-8");
 
 /**
  * The ConnectRequest JSON document, in the Go router's exact shape: optional event fields
@@ -78,7 +79,7 @@ export function decodeResponse(bytes: Uint8Array, plugin: string): PluginRespons
   try {
     doc = JSON.parse(utf8Decoder.decode(bytes));
   } catch {
-    throw bad(plugin, `response is not UTF-8 JSON (${bytes.length} bytes)`);
+    throw bad(plugin, `response is not JSON (${bytes.length} bytes)`);
   }
   if (!isObject(doc)) throw bad(plugin, "response is not a JSON object");
   return {
@@ -105,7 +106,7 @@ function optional<T>(
   plugin: string,
   check: Check<T>,
 ): T | null {
-  const value = doc[key];
+  const value = field(doc, key);
   if (value === undefined || value === null) return null;
   const result = check(value);
   if (result instanceof Problem) throw bad(plugin, `"${key}": ${result.text}`);
@@ -127,9 +128,23 @@ const asBase64: Check<Uint8Array> = (v) => {
   }
 };
 
+/**
+ * A JSON field the way Go's encoding/json finds it: the exact key, else the first key that
+ * matches case-insensitively (Go plugins may marshal structs without JSON tags: `Deny`, `Host`).
+ */
+function field(doc: Record<string, unknown>, key: string): unknown {
+  if (key in doc) return doc[key];
+  const folded = Object.keys(doc).find((k) => k.toLowerCase() === key);
+  return folded === undefined ? undefined : doc[folded];
+}
+
 const asBackend: Check<ResponseBackend> = (v) => {
   if (!isObject(v)) return new Problem("expected a backend object");
-  const { host, port, weight, meta } = v;
+  // Missing fields take Go's zero values, as encoding/json leaves them.
+  const host = field(v, "host") ?? "";
+  const port = field(v, "port") ?? 0;
+  const weight = field(v, "weight");
+  const meta = field(v, "meta");
   if (typeof host !== "string") return new Problem("backend host must be a string");
   if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
     return new Problem("backend port must be an integer 0-65535");

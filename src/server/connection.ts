@@ -64,6 +64,22 @@ const MESSAGE_FOR: Readonly<
 
 const EMPTY = new Uint8Array(0);
 
+/** The event plugins see when the Connect could not be decoded: only the SNI is known. */
+const SNI_ONLY_EVENT: ConnectEvent = {
+  layout: "v2",
+  protocolHash: "",
+  protocolCrc: 0,
+  protocolBuildNumber: 0,
+  clientVersion: "",
+  clientType: 0,
+  uuid: "",
+  username: "",
+  language: "",
+  identityTokenPresent: false,
+  referralDataLength: 0,
+  referralSource: null,
+};
+
 /**
  * Serves one accepted QUIC connection: read the first Connect → decode → decide → plugins →
  * reply → close without losing the reply. Never throws; always ends with the connection closed.
@@ -103,14 +119,17 @@ async function chooseReply(
   });
   const route = result.ok ? result.decision.route : result.error.route;
   let state = initialState(result);
-  if (event && !snap.chain.empty) {
-    const outcome = await snap.chain.apply(sni ?? "", event, state);
-    if (outcome.kind === "deny") return denyReply(snap, outcome, event, route);
+  if (!snap.chain.empty) {
+    // An undecodable Connect still goes through the plugins (with the SNI alone), so deny
+    // plugins and failure_policy deny cannot be bypassed with a garbage payload.
+    const outcome = await snap.chain.apply(sni ?? "", event ?? SNI_ONLY_EVENT, state);
+    if (outcome.kind === "deny") return denyReply(snap, outcome, sni, event, route);
     state = outcome.state;
   }
   if (!state.backend || state.backend.host === "") {
+    // As the Go router: plugins that leave no backend after a successful route mean no_route.
     const failure = result.ok
-      ? { code: "no_backends" as const, message: "the plugins left no backend" }
+      ? { code: "no_route" as const, message: "the plugins left no backend" }
       : result.error;
     return disconnectReply(snap, MESSAGE_FOR[failure.code], sni, event, failure.message, route);
   }
@@ -178,22 +197,26 @@ async function seal(ctx: ConnectionContext, content: Uint8Array): Promise<Uint8A
 function denyReply(
   snap: RuntimeSnapshot,
   outcome: { readonly plugin: string; readonly reason: string | null },
-  event: ConnectEvent,
+  sni: string | null,
+  event: ConnectEvent | null,
   route: string | null,
 ): Reply {
   // A plugin's deny_reason is meant for the player; a failure-policy deny is not, so it gets
   // the configured routing_error text instead of internal error detail.
-  const text = outcome.reason ??
-    snap.messages.text("routing_error", event.language, { sni: "", error: "" });
-  return {
-    kind: "deny",
-    packet: encodeFrame(PacketId.Disconnect, encodeDisconnect(text)),
-    route,
-    backend: null,
-    detail: outcome.reason === null
-      ? `plugin "${outcome.plugin}" failed (failure_policy deny)`
-      : `denied by plugin "${outcome.plugin}"`,
-  };
+  const detail = outcome.reason === null
+    ? `plugin "${outcome.plugin}" failed (failure_policy deny)`
+    : `denied by plugin "${outcome.plugin}"`;
+  if (outcome.reason !== null) {
+    try {
+      const packet = encodeFrame(PacketId.Disconnect, encodeDisconnect(outcome.reason));
+      return { kind: "deny", packet, route, backend: null, detail };
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      // A reason too long for a Disconnect: the player gets the routing_error text instead.
+    }
+  }
+  const reply = disconnectReply(snap, MESSAGE_FOR.routing, sni, event, detail, route);
+  return { ...reply, kind: "deny" };
 }
 
 function disconnectReply(
@@ -226,13 +249,14 @@ async function sendAndClose(
   packet: Uint8Array,
 ): Promise<void> {
   const writer = writable.getWriter();
-  try {
+  const delivered = (async () => {
     await writer.write(packet);
     await writer.close();
-  } catch {
-    // The client reset the stream or went away; nothing left to deliver.
-  }
-  await settleWithin(conn.closed, CLOSE_WAIT_MS);
+  })();
+  // A client that never opens its receive window must not hold the connection: the write is
+  // bounded too, and closing the connection abandons it.
+  const written = await settleWithin(delivered, CLOSE_WAIT_MS);
+  if (written) await settleWithin(conn.closed, CLOSE_WAIT_MS);
   closeQuietly(conn);
 }
 

@@ -131,7 +131,7 @@ export class GatehouseServer {
 
   #track(task: Promise<void>): void {
     this.#inFlight.add(task);
-    task.finally(() => this.#inFlight.delete(task));
+    task.catch(() => {}).finally(() => this.#inFlight.delete(task));
   }
 }
 

@@ -72,6 +72,8 @@ Deno.test("usage errors exit 2 and say what was wrong", async () => {
     [["probe", "127.0.0.1:70000", "--sni", "a"], /expected HOST:PORT/],
     [["probe", "127.0.0.1:5520", "--sni", "a", "--uuid", "x"], /--uuid must look like/],
     [["probe", "127.0.0.1:5520", "--sni", "a", "--timeout", "soon"], /--timeout: expected/],
+    [["probe", "127.0.0.1:5520", "--sni", "a", "--timeout", "1000h"], /--timeout: expected/],
+    [["probe", "localhost:5520", "--sni", ""], /sends no SNI only when dialling an IP/],
     [["start", "--log-level", "loud"], /--log-level must be one of debug, info, warn, error/],
     [["start", "--bogus"], /Unknown option '--bogus'/],
   ];

@@ -368,6 +368,11 @@ const cases: [name: string, text: string, expected: string[]][] = [
     ["required plugins[0].wasm 2:5"],
   ],
   [
+    "durations longer than a timer can wait are refused",
+    lines("limits:", "  connect_timeout: 1000h"),
+    ["invalid limits.connect_timeout 2:20"],
+  ],
+  [
     "a wasm sha256 pin is 64 hex digits",
     lines("plugins:", "  - { name: a, type: wasm, wasm: { path: a.wasm, sha256: abc } }"),
     ["invalid plugins[0].wasm.sha256 2:58"],

@@ -107,8 +107,33 @@ Deno.test("failure_policy deny: a failing plugin denies with the routing_error t
   assert(!reason.includes("1000"));
 });
 
-Deno.test("an undecodable Connect is routed by SNI without calling plugins", async () => {
+Deno.test("an undecodable Connect still goes through the plugins, with the SNI alone", async () => {
   const { frame: f, fakes } = await run({}, "play.example.com", "x", new Uint8Array([1, 2, 3]));
   assertEquals(parseClientReferral(f.payload).host, "a.internal");
-  assertEquals([...fakes.values()].map((p) => p.requests.length), [0, 0, 0]);
+  assertEquals([...fakes.values()].map((p) => p.requests.length), [1, 1, 1]);
+  assertEquals(fakes.get("gate")!.requests[0]!.event, { sni: "play.example.com" });
+});
+
+Deno.test("a garbage Connect cannot bypass a deny plugin", async () => {
+  const { frame: f } = await run(
+    {
+      gate: (
+        req,
+      ) => ((req.event as { uuid?: string }).uuid ? {} : { deny: true, deny_reason: "who?" }),
+    },
+    "play.example.com",
+    "x",
+    new Uint8Array([1, 2, 3]),
+  );
+  assertEquals(parseDisconnect(f.payload).reason, "who?");
+});
+
+Deno.test("a deny_reason too long for a Disconnect becomes the routing_error text", async () => {
+  const { frame: f } = await run({
+    gate: () => ({ deny: true, deny_reason: "x".repeat(4_096_001) }),
+  }, "play.example.com");
+  assertEquals(
+    parseDisconnect(f.payload).reason,
+    "Le serveur est actuellement inaccessible. Réessaie plus tard.",
+  );
 });

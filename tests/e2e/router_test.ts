@@ -214,13 +214,17 @@ Deno.test("an oversized frame length closes the stream without a reply", async (
   });
 });
 
-Deno.test("a negative frame length closes the stream without a reply", async () => {
-  await withRouter(CONFIG, async ({ port }) => {
-    const seen = await converse(port, {
+Deno.test("a negative frame length closes the stream at once, without a reply", async () => {
+  await withRouter(CONFIG.replace("connect_timeout: 300ms", "connect_timeout: 5s"), async (r) => {
+    const started = performance.now();
+    const seen = await converse(r.port, {
       sni: "play.example.com",
       writes: [hex("ffffffff 00000000")],
     });
     assertEquals(seen.received.length, 0);
+    // Well before the 5 s connect_timeout: the length itself ended the connection.
+    assert(performance.now() - started < 2_500, "closed by the protocol error, not the timeout");
+    assert(r.logs.some((l) => l.includes('"outcome":"protocol_error"')), r.logs.join("\n"));
   });
 });
 

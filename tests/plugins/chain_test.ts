@@ -141,3 +141,22 @@ Deno.test("a plugin that cannot load stops the load naming it and closes the oth
   assert(err.message.includes('plugin "two"') && err.message.includes("on_connect"));
   assert(loaded.closed);
 });
+
+Deno.test("a transport that never settles is cut off by the chain's own guard", async () => {
+  const never = {
+    name: "stuck",
+    call: () => new Promise<Uint8Array>(() => {}),
+    close: () => Promise.resolve(),
+  };
+  const logger = new Logger({
+    level: "error",
+    format: "text",
+    sink: { write() {}, now: () => new Date() },
+  });
+  const chain = await loadChain([config("stuck")], () => Promise.resolve(never), logger);
+  const started = performance.now();
+  const out = await chain.apply("sni", event, start);
+  assertEquals(out, { kind: "continue", state: start });
+  // timeout 50 ms + the guard's margin; far below "forever".
+  assert(performance.now() - started < 2_000);
+});

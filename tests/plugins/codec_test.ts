@@ -76,7 +76,7 @@ Deno.test("responses: every field optional, unknown fields ignored, referral_dat
 
 Deno.test("malformed responses are bad_response plugin errors naming the plugin and field", () => {
   const cases: [string, RegExp][] = [
-    ["not json", /not UTF-8 JSON/],
+    ["not json", /not JSON/],
     ["[1]", /not a JSON object/],
     ['{"deny":"yes"}', /"deny": expected true or false/],
     ['{"selected_index":1.5}', /"selected_index": expected an integer/],
@@ -91,4 +91,12 @@ Deno.test("malformed responses are bad_response plugin errors naming the plugin 
     assertEquals(err.plugin, "auth");
     assertEquals(message.test(err.message), true, `${body}: ${err.message}`);
   }
+});
+
+Deno.test("like Go's encoding/json: keys match case-insensitively, missing backend fields are zero", () => {
+  const r = decodeResponse(json('{"Deny":false,"Backend":{"Host":"h"},"SELECTED_INDEX":2}'), "p");
+  assertEquals(r.backend, { host: "h", port: 0, weight: 0, meta: null });
+  assertEquals(r.selectedIndex, 2);
+  const bad = new Uint8Array([...json('{"deny_reason":"'), 0xff, ...json('"}')]);
+  assertEquals(decodeResponse(bad, "p").denyReason, "\ufffd");
 });
