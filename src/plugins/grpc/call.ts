@@ -5,12 +5,13 @@
  */
 import { PluginError, type PluginErrorKind } from "../transport.ts";
 import type { Acquired, Channel } from "./channel.ts";
+import type { Deadlines } from "./deadlines.ts";
 import type { H2Connection, StreamHandle } from "./connection.ts";
 import {
   type CallStatus,
   frameMessage,
   GrpcStatus,
-  requestHeaders,
+  type RequestHeaders,
   statusText,
   unframeMessage,
 } from "./grpc_wire.ts";
@@ -20,9 +21,10 @@ import type { StreamOutcome } from "./stream.ts";
 export interface CallTarget {
   readonly plugin: string;
   readonly channel: Channel;
-  readonly authority: string;
-  readonly path: string;
-  readonly contentType: string;
+  /** The method's request headers, encoded once. */
+  readonly headers: RequestHeaders;
+  /** The plugin's call deadlines (one timer for all calls). */
+  readonly deadlines: Deadlines;
   readonly now: () => number;
 }
 
@@ -41,7 +43,7 @@ export function unaryCall(
   timeoutMs: number,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const deadline = target.now() + timeoutMs;
+    const deadlineAt = target.now() + timeoutMs;
     const body = frameMessage(request);
     let settled = false;
     let stream: StreamHandle | null = null;
@@ -51,14 +53,14 @@ export function unaryCall(
     const fail = (kind: PluginErrorKind, message: string): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.cancel();
       reject(new PluginError(target.plugin, kind, message));
     };
-    const timer = setTimeout(() => {
+    const deadline = target.deadlines.add(timeoutMs, () => {
       fail("timeout", `no answer within ${timeoutMs} ms`);
       stream?.cancel(); // after settling: the cancellation's own outcome is then ignored
       conn?.probe(); // a slow server answers the PING at once; a vanished one never does
-    }, timeoutMs);
+    });
 
     const onOutcome = (outcome: StreamOutcome): void => {
       if (settled) return;
@@ -71,7 +73,7 @@ export function unaryCall(
       const result = responseResult(outcome.status, outcome.body);
       if (result instanceof Uint8Array) {
         settled = true;
-        clearTimeout(timer);
+        deadline.cancel();
         resolve(result);
       } else {
         fail(result.kind, result.message);
@@ -81,11 +83,10 @@ export function unaryCall(
     const start = (acquired: Acquired): void => {
       if (settled) return;
       if (!acquired.ok) return fail("unavailable", acquired.reason);
-      const remaining = Math.max(1, deadline - target.now());
-      const headers = requestHeaders(target.authority, target.path, target.contentType, remaining);
+      const remaining = Math.max(1, deadlineAt - target.now());
       try {
         conn = acquired.conn;
-        stream = conn.startStream(headers, body, onOutcome);
+        stream = conn.startStream(target.headers.block(remaining), body, onOutcome);
       } catch (err) {
         // Not expected; but a throw here would otherwise escape as an unhandled rejection.
         fail("unavailable", `cannot start the call: ${err instanceof Error ? err.message : err}`);

@@ -12,6 +12,7 @@ import {
   DEFAULT_WINDOW_SIZE,
   encodeFrame,
   encodeGoaway,
+  encodeHeadersAndData,
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
@@ -27,7 +28,7 @@ import {
   unpaddedPayload,
   writeFrameHeader,
 } from "./frames.ts";
-import { HeaderDecoder, HeaderEncoder, type HeaderField, HpackError } from "./hpack.ts";
+import { encodeTableSizeUpdate, HEADER_TABLE_SIZE, HeaderDecoder, HpackError } from "./hpack.ts";
 import { H2Stream, type StreamOutcome } from "./stream.ts";
 
 /** The byte stream a connection runs over (`Deno.TcpConn` fits). */
@@ -67,7 +68,6 @@ const LAST_CLIENT_STREAM_ID = MAX_WINDOW_SIZE - 2;
 export class H2Connection {
   readonly #conn: ByteConn;
   readonly #log: Logger;
-  readonly #encoder = new HeaderEncoder();
   readonly #decoder = new HeaderDecoder();
   readonly #reader = new FrameReader(DEFAULT_MAX_FRAME_SIZE);
   readonly #streams = new Map<number, H2Stream>();
@@ -82,6 +82,12 @@ export class H2Connection {
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #connSendWindow = DEFAULT_WINDOW_SIZE;
   #connUnackedRecv = 0;
+
+  // The request blocks use no dynamic table; the only encoder state is telling the peer's
+  // decoder that its table shrank (RFC 7541 §4.2): the size it was last told, and the lowest
+  // SETTINGS_HEADER_TABLE_SIZE announced below that since (-1: none).
+  #signalledTableSize = HEADER_TABLE_SIZE;
+  #pendingTableSize = -1;
 
   // A header block split over HEADERS + CONTINUATION frames.
   #blockStream = 0;
@@ -144,11 +150,11 @@ export class H2Connection {
 
   /** Starts (or queues, past the peer's MAX_CONCURRENT_STREAMS) one request stream. */
   startStream(
-    headers: readonly HeaderField[],
+    headerBlock: Uint8Array,
     body: Uint8Array,
     onOutcome: (outcome: StreamOutcome) => void,
   ): StreamHandle {
-    const stream = new H2Stream(headers, body, onOutcome);
+    const stream = new H2Stream(headerBlock, body, onOutcome);
     if (!this.available) {
       stream.finish({ kind: "refused", reason: "connection is closing" });
     } else if (this.#streams.size >= this.#peerMaxConcurrent) {
@@ -179,23 +185,47 @@ export class H2Connection {
     this.#nextStreamId += 2;
     stream.sendWindow = this.#peerInitialWindow;
     this.#streams.set(stream.id, stream);
-    this.#sendHeaders(stream);
+    this.#sendRequest(stream);
+  }
+
+  // The common case — block within one frame, body within every window — leaves as one array;
+  // anything else goes frame by frame.
+  #sendRequest(stream: H2Stream): void {
+    const block = this.#headerBlock(stream);
+    const body = stream.body;
+    const room = Math.min(stream.sendWindow, this.#connSendWindow, this.#peerMaxFrameSize);
+    if (block.length <= this.#peerMaxFrameSize && body.length > 0 && body.length <= room) {
+      this.#send(encodeHeadersAndData(stream.id, block, body));
+      stream.bodyOffset = body.length;
+      stream.sendWindow -= body.length;
+      this.#connSendWindow -= body.length;
+      return;
+    }
+    this.#sendHeaders(stream.id, block);
     this.#sendBody(stream);
   }
 
-  #sendHeaders(stream: H2Stream): void {
-    const block = this.#encoder.encode(stream.headerBlock);
+  // The stream's block, after a dynamic table size update if one is owed.
+  #headerBlock(stream: H2Stream): Uint8Array {
+    if (this.#pendingTableSize < 0) return stream.headerBlock;
+    const update = encodeTableSizeUpdate(this.#pendingTableSize);
+    this.#signalledTableSize = this.#pendingTableSize;
+    this.#pendingTableSize = -1;
+    return concat([update, stream.headerBlock]);
+  }
+
+  #sendHeaders(streamId: number, block: Uint8Array): void {
     const max = this.#peerMaxFrameSize;
     if (block.length <= max) {
-      this.#send(encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, stream.id, block));
+      this.#send(encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, streamId, block));
       return;
     }
     // A block larger than one frame continues in CONTINUATION frames, nothing in between.
-    this.#send(encodeFrame(FrameType.HEADERS, 0, stream.id, block.subarray(0, max)));
+    this.#send(encodeFrame(FrameType.HEADERS, 0, streamId, block.subarray(0, max)));
     for (let at = max; at < block.length; at += max) {
       const last = at + max >= block.length;
       const part = block.subarray(at, at + max);
-      this.#send(encodeFrame(FrameType.CONTINUATION, last ? Flag.END_HEADERS : 0, stream.id, part));
+      this.#send(encodeFrame(FrameType.CONTINUATION, last ? Flag.END_HEADERS : 0, streamId, part));
     }
   }
 
@@ -418,7 +448,12 @@ export class H2Connection {
     for (const [id, value] of decodeSettings(f.payload)) {
       switch (id) {
         case Setting.HEADER_TABLE_SIZE:
-          this.#encoder.limitTableSize(value);
+          // Only shrinking below what the decoder was told needs an update: no entry is used.
+          if (value < this.#signalledTableSize) {
+            this.#pendingTableSize = this.#pendingTableSize < 0
+              ? value
+              : Math.min(this.#pendingTableSize, value);
+          }
           break;
         case Setting.MAX_CONCURRENT_STREAMS:
           this.#peerMaxConcurrent = value;

@@ -93,6 +93,24 @@ export function encodeFrame(
   return out;
 }
 
+/**
+ * A request's HEADERS frame (the whole block, END_HEADERS) and its DATA frame (the whole body,
+ * END_STREAM) in one array: one allocation, one copy, one write.
+ */
+export function encodeHeadersAndData(
+  streamId: number,
+  headerBlock: Uint8Array,
+  body: Uint8Array,
+): Uint8Array {
+  const dataAt = FRAME_HEADER_SIZE + headerBlock.length;
+  const out = new Uint8Array(dataAt + FRAME_HEADER_SIZE + body.length);
+  writeFrameHeader(out, 0, headerBlock.length, FrameType.HEADERS, Flag.END_HEADERS, streamId);
+  out.set(headerBlock, FRAME_HEADER_SIZE);
+  writeFrameHeader(out, dataAt, body.length, FrameType.DATA, Flag.END_STREAM, streamId);
+  out.set(body, dataAt + FRAME_HEADER_SIZE);
+  return out;
+}
+
 /** Writes a frame header at `offset` of `out`. */
 export function writeFrameHeader(
   out: Uint8Array,

@@ -2,7 +2,7 @@
  * gRPC over HTTP/2 (the "PROTOCOL-HTTP2" document of grpc/grpc): request headers, the 5-byte
  * length-prefixed message, `grpc-timeout`, and reading the call's status.
  */
-import type { HeaderField } from "./hpack.ts";
+import { encodeFields, type HeaderField } from "./hpack.ts";
 
 /** gRPC status codes used by this client (the full list is 0–16). */
 export const GrpcStatus = {
@@ -46,23 +46,42 @@ export interface CallStatus {
   readonly message: string;
 }
 
-/** Static request headers of one method; only `grpc-timeout` changes per call. */
-export function requestHeaders(
-  authority: string,
-  path: string,
-  contentType: string,
-  timeoutMs: number,
-): HeaderField[] {
-  return [
-    { name: ":method", value: "POST" },
-    { name: ":scheme", value: "http" },
-    { name: ":path", value: path },
-    { name: ":authority", value: authority },
-    { name: "content-type", value: contentType },
-    { name: "te", value: "trailers" },
-    { name: "grpc-timeout", value: encodeTimeout(timeoutMs) },
-    { name: "user-agent", value: "gatehouse-grpc/0.1" },
-  ];
+/**
+ * The request header block of one method, encoded once (`hpack.ts` uses no dynamic table, so
+ * the bytes do not depend on the connection): only `grpc-timeout` changes per call, and it goes
+ * last so a call's block is the fixed part plus that one field.
+ */
+export class RequestHeaders {
+  readonly #fixed: Uint8Array;
+  // The last timeout's block: calls of one plugin nearly always carry the same value.
+  #lastTimeout = "";
+  #lastBlock: Uint8Array = new Uint8Array(0);
+
+  constructor(authority: string, path: string, contentType: string) {
+    this.#fixed = encodeFields([
+      { name: ":method", value: "POST" },
+      { name: ":scheme", value: "http" },
+      { name: ":path", value: path },
+      { name: ":authority", value: authority },
+      { name: "content-type", value: contentType },
+      { name: "te", value: "trailers" },
+      { name: "user-agent", value: "gatehouse-grpc/0.1" },
+    ]);
+  }
+
+  /** The header block of a call with `timeoutMs` left; callers must not modify it. */
+  block(timeoutMs: number): Uint8Array {
+    const timeout = encodeTimeout(timeoutMs);
+    if (timeout !== this.#lastTimeout) {
+      const field = encodeFields([{ name: "grpc-timeout", value: timeout }]);
+      const block = new Uint8Array(this.#fixed.length + field.length);
+      block.set(this.#fixed, 0);
+      block.set(field, this.#fixed.length);
+      this.#lastTimeout = timeout;
+      this.#lastBlock = block;
+    }
+    return this.#lastBlock;
+  }
 }
 
 /**

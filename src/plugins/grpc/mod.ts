@@ -1,7 +1,8 @@
 /**
  * gRPC plugin transport: unary `/hyrouter.Plugin/OnConnect` with JSON messages and content-type
  * `application/grpc+json`, as the Go router's plugins expect, over a small HTTP/2 cleartext
- * client of this project's own (`Deno.connect` with TCP_NODELAY, HPACK from `npm:hpack.js`).
+ * client of this project's own (`Deno.connect` with TCP_NODELAY; request headers encoded once
+ * without a dynamic table, responses decoded with `npm:hpack.js`).
  * Why not grpc-js, `node:http2` or `fetch`: see the README's dependency notes and PLUGINS.md.
  *
  * @module
@@ -10,6 +11,8 @@ import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type CallTarget, unaryCall } from "./call.ts";
 import { type BackoffOptions, Channel, type Connector, DEFAULT_BACKOFF } from "./channel.ts";
+import { Deadlines } from "./deadlines.ts";
+import { RequestHeaders } from "./grpc_wire.ts";
 
 export type { BackoffOptions, Connector } from "./channel.ts";
 export type { ByteConn } from "./connection.ts";
@@ -62,9 +65,8 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
   const target: CallTarget = {
     plugin: options.name,
     channel,
-    authority: options.address,
-    path: ON_CONNECT_PATH,
-    contentType: GRPC_JSON_CONTENT_TYPE,
+    headers: new RequestHeaders(options.address, ON_CONNECT_PATH, GRPC_JSON_CONTENT_TYPE),
+    deadlines: new Deadlines(),
     now,
   };
   let closed = false;
@@ -79,7 +81,8 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await channel.close();
+      await channel.close(); // ends every call in flight, so no deadline is still needed
+      target.deadlines.close();
     },
   };
 }

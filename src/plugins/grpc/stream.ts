@@ -23,7 +23,8 @@ export class H2Stream {
   sendWindow = 0;
   /** Octets received but not yet credited back with WINDOW_UPDATE. */
   unackedRecv = 0;
-  readonly headerBlock: readonly HeaderField[];
+  /** The encoded request header block (shared between calls: never modified). */
+  readonly headerBlock: Uint8Array;
   readonly body: Uint8Array;
   /** How much of `body` has been sent. */
   bodyOffset = 0;
@@ -36,7 +37,7 @@ export class H2Stream {
   readonly #onOutcome: (outcome: StreamOutcome) => void;
 
   constructor(
-    headerBlock: readonly HeaderField[],
+    headerBlock: Uint8Array,
     body: Uint8Array,
     onOutcome: (outcome: StreamOutcome) => void,
   ) {

@@ -3,11 +3,15 @@
  * instance, a watchdog that raises an instance's deadline flag at the call's deadline (the
  * injected checks then trap inside the module) and terminates a worker that still has not
  * answered a grace period later, and a circuit breaker. Plugin code never runs on this thread.
+ *
+ * Calls travel through each worker's {@link CallChannel} (shared memory + Atomics, see
+ * `channel.ts`); messages carry only the rare events (instance started, log lines).
  */
 
 import type { Logger, LogLevel } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type Answer, CallChannel } from "./channel.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 
@@ -34,7 +38,6 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 interface Pending {
-  readonly id: number;
   readonly request: Uint8Array;
   readonly deadline: number;
   readonly timeoutMs: number;
@@ -47,6 +50,13 @@ type SlotState = "starting" | "ready" | "busy" | "dead";
 
 interface Slot {
   readonly worker: Worker;
+  readonly channel: CallChannel;
+  /** Sequence number of the call awaiting its answer on the channel; 0 when none. */
+  awaiting: number;
+  /** `#collect` bound to this slot, made once (it runs after every call). */
+  readonly collect: () => void;
+  /** Log messages handled from this worker (see `CallChannel.logsBeforeAnswer`). */
+  logs: number;
   state: SlotState;
   flag: Int32Array | null;
   flagRaised: boolean;
@@ -63,7 +73,6 @@ export class WasmHost implements PluginTransport {
   readonly #breaker: CircuitBreaker;
   readonly #slots = new Set<Slot>();
   readonly #queue: Pending[] = [];
-  #nextId = 1;
   #closed = false;
   #initFailures = 0;
   #respawnTimer: ReturnType<typeof setTimeout> | undefined;
@@ -99,7 +108,6 @@ export class WasmHost implements PluginTransport {
     }
     return new Promise((resolve, reject) => {
       const p: Pending = {
-        id: this.#nextId++,
         request,
         deadline: wallNow() + timeoutMs,
         timeoutMs,
@@ -160,10 +168,42 @@ export class WasmHost implements PluginTransport {
   }
 
   #dispatch(slot: Slot, p: Pending): void {
+    const previous = slot.channel.lastAnswer;
+    let seq: number;
+    try {
+      seq = slot.channel.post(p.request, p.deadline);
+    } catch (e) {
+      // Only an oversized request gets here; the worker never saw it.
+      this.#settle(p, this.#error("unavailable", (e as Error).message));
+      return;
+    }
     slot.state = "busy";
     slot.call = p;
-    const msg: ToWorker = { t: "call", id: p.id, request: p.request, deadline: p.deadline };
-    slot.worker.postMessage(msg);
+    slot.awaiting = seq;
+    this.#awaitAnswer(slot, previous);
+  }
+
+  // Runs `slot.collect` once the worker has moved the channel past `previous`. (If it already
+  // has, in a microtask: answering synchronously here would recurse through the queue.)
+  #awaitAnswer(slot: Slot, previous: number): void {
+    const wait = slot.channel.whenAnswered(previous);
+    if (wait === null) queueMicrotask(slot.collect);
+    else void wait.then(slot.collect);
+  }
+
+  // Takes the answer off the channel if it is in. Runs on every wake-up of the channel, and
+  // before any worker message, since a worker posts `instance`/`ready` right after answering
+  // the call that killed its instance and the two may be seen in either order.
+  #collect(slot: Slot): void {
+    if (slot.state === "dead" || slot.awaiting === 0) return;
+    if (!slot.channel.answered(slot.awaiting)) {
+      // A spurious wake-up; keep waiting.
+      return this.#awaitAnswer(slot, slot.channel.lastAnswer);
+    }
+    // Its log lines first; the last of them to arrive collects the answer.
+    if (slot.channel.logsBeforeAnswer > slot.logs) return;
+    slot.awaiting = 0;
+    this.#onAnswer(slot, slot.channel.readAnswer());
   }
 
   #pump(slot: Slot): void {
@@ -181,6 +221,10 @@ export class WasmHost implements PluginTransport {
     });
     const slot: Slot = {
       worker,
+      channel: new CallChannel(),
+      awaiting: 0,
+      collect: () => this.#collect(slot),
+      logs: 0,
       state: "starting",
       flag: null,
       flagRaised: false,
@@ -192,9 +236,12 @@ export class WasmHost implements PluginTransport {
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.#onMessage(slot, e.data);
     worker.onerror = (e) => {
       e.preventDefault();
+      // A worker that fails before it is ready (its script cannot even load, say) counts as
+      // an initialisation failure, so replacing it backs off instead of looping at once.
+      const beforeReady = slot.state === "starting";
       this.#log.error("plugin worker failed", { reason: e.message });
       this.#kill(slot, `worker failed: ${e.message}`);
-      this.#replace(false);
+      this.#replace(beforeReady);
     };
     this.#armKill(slot, wallNow() + this.#o.initTimeoutMs);
     const init: ToWorker = {
@@ -202,16 +249,21 @@ export class WasmHost implements PluginTransport {
       module: this.#o.module,
       config: this.#o.config,
       initTimeoutMs: this.#o.initTimeoutMs,
+      channel: slot.channel.buffer,
     };
     worker.postMessage(init);
   }
 
   #onMessage(slot: Slot, msg: FromWorker): void {
+    if (msg.t === "log") {
+      slot.logs++;
+      if (slot.state === "dead") return;
+      this.#log[LEVELS[msg.level] ?? "info"](msg.text, { source: msg.source });
+      return this.#collect(slot);
+    }
+    this.#collect(slot);
     if (slot.state === "dead") return;
     switch (msg.t) {
-      case "log":
-        this.#log[LEVELS[msg.level] ?? "info"](msg.text, { source: msg.source });
-        return;
       case "instance":
         slot.flag = new Int32Array(msg.flag, 0, 1);
         slot.flagRaised = false;
@@ -230,20 +282,17 @@ export class WasmHost implements PluginTransport {
         return;
       case "init_failed":
         return this.#onInitFailed(slot, msg.message);
-      case "ok":
-      case "fail":
-        return this.#onAnswer(slot, msg);
     }
   }
 
-  #onAnswer(slot: Slot, msg: FromWorker & { t: "ok" | "fail" }): void {
+  #onAnswer(slot: Slot, answer: Answer): void {
     this.#clearTimers(slot);
     const p = slot.call;
     slot.call = null;
-    if (p && p.id === msg.id && !p.settled) {
-      this.#settle(p, msg.t === "ok" ? msg.response : this.#error(msg.kind, msg.message));
+    if (p && !p.settled) {
+      this.#settle(p, answer.ok ? answer.response : this.#error(answer.kind, answer.message));
     }
-    if (msg.t === "fail" || slot.flagRaised) {
+    if (!answer.ok || slot.flagRaised) {
       // The worker is replacing its instance; guard that like a first start.
       slot.state = "starting";
       this.#armKill(slot, wallNow() + this.#o.initTimeoutMs);
@@ -315,6 +364,8 @@ export class WasmHost implements PluginTransport {
     this.#clearTimers(slot);
     slot.state = "dead";
     if (slot.flag) Atomics.store(slot.flag, 0, 1);
+    // Asks a worker blocked between calls to exit, in case termination cannot reach it.
+    slot.channel.stop();
     slot.worker.terminate();
     this.#slots.delete(slot);
     if (slot.call && !slot.call.settled) {

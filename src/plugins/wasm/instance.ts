@@ -104,6 +104,15 @@ export class PluginInstance {
 
   /** Runs one ConnectRequest through the module; returns the response bytes (a copy). */
   call(request: Uint8Array, deadline: number): Uint8Array {
+    return this.callWith(request, deadline, (response) => response.slice());
+  }
+
+  /**
+   * Runs one ConnectRequest through the module and hands the response to `read` as a view of
+   * linear memory — valid only during `read`, which runs before the module frees it — so the
+   * caller copies the bytes once, straight to where they go.
+   */
+  callWith<T>(request: Uint8Array, deadline: number, read: (response: Uint8Array) => T): T {
     if (!this.alive) throw new InstanceFailure("trap", "instance is no longer usable");
     this.#deadline = deadline;
     return this.#guard(() => {
@@ -112,8 +121,8 @@ export class PluginInstance {
       if (typeof packed !== "bigint") {
         throw new InstanceFailure("bad_response", "on_connect did not return an i64");
       }
-      const respPtr = Number((packed >> 32n) & 0xffffffffn);
-      const respLen = Number(packed & 0xffffffffn);
+      const respPtr = Number(packed >> 32n) >>> 0;
+      const respLen = Number(BigInt.asUintN(32, packed));
       const size = this.#memory.buffer.byteLength;
       if (respPtr + respLen > size) {
         throw new InstanceFailure(
@@ -121,12 +130,12 @@ export class PluginInstance {
           `response (ptr ${respPtr}, len ${respLen}) lies outside linear memory (${size} bytes)`,
         );
       }
-      const response = new Uint8Array(this.#memory.buffer, respPtr, respLen).slice();
+      const result = read(new Uint8Array(this.#memory.buffer, respPtr, respLen));
       if (this.#free) {
         this.#free(ptr, request.length);
         this.#free(respPtr, respLen);
       }
-      return response;
+      return result;
     }, "on_connect");
   }
 

@@ -1,31 +1,28 @@
-/** Messages between the router's thread and a plugin worker. */
+/**
+ * Messages between the router's thread and a plugin worker. Calls themselves do not travel as
+ * messages: they go through the worker's {@link CallChannel} (see `channel.ts`), whose buffer
+ * arrives with `init`.
+ */
 
 import type { FailureKind } from "./instance.ts";
 
-/** Router → worker. `init` comes first and once; `call` only while the worker is ready. */
-export type ToWorker =
-  | {
-    readonly t: "init";
-    readonly module: WebAssembly.Module;
-    readonly config: Uint8Array;
-    readonly initTimeoutMs: number;
-  }
-  | { readonly t: "call"; readonly id: number; readonly request: Uint8Array; deadline: number };
+/** Router → worker, once: everything the worker needs; it then serves calls until stopped. */
+export type ToWorker = {
+  readonly t: "init";
+  readonly module: WebAssembly.Module;
+  readonly config: Uint8Array;
+  readonly initTimeoutMs: number;
+  /** The `CallChannel` buffer. */
+  readonly channel: SharedArrayBuffer;
+};
 
 /**
  * Worker → router. Every instance announces its deadline flag (`instance`) before any of its
- * code runs, then `ready` or `init_failed`. After a `fail` that killed the instance, a new
- * `instance`/`ready` pair follows.
+ * code runs, then `ready` or `init_failed`. After a call that killed the instance has been
+ * answered on the channel, a new `instance`/`ready` pair follows.
  */
 export type FromWorker =
   | { readonly t: "instance"; readonly flag: SharedArrayBuffer; readonly deadline: number }
   | { readonly t: "ready" }
   | { readonly t: "init_failed"; readonly kind: FailureKind; readonly message: string }
-  | { readonly t: "ok"; readonly id: number; readonly response: Uint8Array }
-  | {
-    readonly t: "fail";
-    readonly id: number;
-    readonly kind: FailureKind;
-    readonly message: string;
-  }
   | { readonly t: "log"; readonly level: 0 | 1 | 2 | 3; readonly source: string; text: string };

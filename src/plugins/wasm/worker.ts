@@ -1,67 +1,90 @@
 /**
  * Entry point of a plugin worker (started with `deno: {permissions: "none"}`). It holds one
- * plugin instance at a time, answers calls one by one and, whenever the instance dies (trap,
- * deadline, `proc_exit`, bad response), replaces it with a fresh one before serving again.
- * Messages are described by {@link ToWorker} and {@link FromWorker}.
+ * plugin instance at a time, answers calls one by one from its {@link CallChannel} and,
+ * whenever the instance dies (trap, deadline, `proc_exit`, bad response), replaces it with a
+ * fresh one before serving again.
+ *
+ * After `init` the worker never returns to its event loop: it blocks in `Atomics.wait` between
+ * calls, which wakes much faster than a message would. Its outgoing messages (`log`,
+ * `instance`, `ready`) still flow, and `Worker.terminate()` interrupts the wait.
  */
 
+import { CallChannel } from "./channel.ts";
 import { InstanceFailure, PluginInstance } from "./instance.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 
 interface WorkerScope {
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  postMessage(message: FromWorker): void;
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  close(): void;
 }
 
+// Re-checks for a stop request this often even without a wake-up.
+const IDLE_MS = 1000;
+
 const scope = self as unknown as WorkerScope;
-let module: WebAssembly.Module | null = null;
-let config: Uint8Array = new Uint8Array();
-let initTimeoutMs = 5000;
-let instance: PluginInstance | null = null;
+let channel: CallChannel | null = null;
 
 function log(level: 0 | 1 | 2 | 3, source: string, text: string): void {
   scope.postMessage({ t: "log", level, source, text });
+  channel?.countLog();
 }
 
-function renew(): void {
-  instance = null;
-  if (module === null) return;
-  const deadline = wallNow() + initTimeoutMs;
+function create(init: ToWorker): PluginInstance | null {
+  const deadline = wallNow() + init.initTimeoutMs;
   try {
-    instance = PluginInstance.create(module, {
-      config,
+    const instance = PluginInstance.create(init.module, {
+      config: init.config,
       log,
       deadline,
       onFlag: (flag) =>
         scope.postMessage({ t: "instance", flag: flag.buffer as SharedArrayBuffer, deadline }),
     });
     scope.postMessage({ t: "ready" });
+    return instance;
   } catch (e) {
-    const failure = e instanceof InstanceFailure ? e : new InstanceFailure("trap", String(e));
+    const failure = asFailure(e);
     scope.postMessage({ t: "init_failed", kind: failure.kind, message: failure.message });
+    return null;
   }
 }
 
-scope.onmessage = (e) => {
-  const msg = e.data;
-  if (msg.t === "init") {
-    module = msg.module;
-    config = msg.config;
-    initTimeoutMs = msg.initTimeoutMs;
-    renew();
-    return;
-  }
-  if (instance === null) {
-    scope.postMessage({ t: "fail", id: msg.id, kind: "trap", message: "no live instance" });
-    return;
-  }
+// Runs the current request through `instance` and answers it on the channel.
+function answer(channel: CallChannel, seq: number, instance: PluginInstance | null): void {
+  if (instance === null) return channel.answerFail(seq, "trap", "no live instance");
   try {
-    const response = instance.call(msg.request, msg.deadline);
-    scope.postMessage({ t: "ok", id: msg.id, response }, [response.buffer as ArrayBuffer]);
-  } catch (err) {
-    const failure = err instanceof InstanceFailure ? err : new InstanceFailure("trap", String(err));
-    scope.postMessage({ t: "fail", id: msg.id, kind: failure.kind, message: failure.message });
+    instance.callWith(channel.request(), channel.deadline(), (view) => channel.stage(view));
+    channel.answerOk(seq);
+  } catch (e) {
+    const failure = asFailure(e);
+    channel.answerFail(seq, failure.kind, failure.message);
   }
-  if (!instance.alive) renew();
+}
+
+function serve(init: ToWorker, channel: CallChannel): void {
+  let instance = create(init);
+  // The router sends no call before `ready`, so there is nothing to serve without an instance.
+  if (instance === null) return;
+  let seq = channel.lastAnswer;
+  for (;;) {
+    const next = channel.nextRequest(seq, IDLE_MS);
+    if (next === null) return scope.close();
+    seq = next;
+    answer(channel, seq, instance);
+    if (instance === null || !instance.alive) {
+      instance = create(init);
+      if (instance === null) return;
+    }
+  }
+}
+
+function asFailure(e: unknown): InstanceFailure {
+  return e instanceof InstanceFailure ? e : new InstanceFailure("trap", String(e));
+}
+
+scope.onmessage = (e) => {
+  scope.onmessage = null;
+  channel = new CallChannel(e.data.channel);
+  serve(e.data, channel);
 };

@@ -387,3 +387,57 @@ Deno.test("grpc/scripted: trailers split over HEADERS + CONTINUATION; interleavi
   assert.deepEqual([...goaway.payload.subarray(4, 8)], u32(1)); // PROTOCOL_ERROR
   await plugin.close();
 });
+
+Deno.test("grpc/scripted: a repeated indexed block follows the server's table as it changes", async () => {
+  const { plugin, fake } = setup();
+  const answer = async (s: FakeSocket, id: number, trailers: number[]) => {
+    await s.nextOf(DATA, (f) => f.stream === id);
+    s.send(
+      frame(HEADERS, END_HEADERS, id, STATUS_200),
+      frame(DATA, 0, id, grpcMessage("{}")),
+      frame(HEADERS, END_HEADERS | END_STREAM, id, trailers),
+    );
+  };
+  let call = plugin.call(REQUEST, 1000);
+  const s = await fake.next();
+  await answer(s, 1, indexedLiteral("grpc-status", "0")); // table: 62 = grpc-status: 0
+  assert.equal(decode(await call), "{}");
+  for (const id of [3, 5]) { // the same one-octet block twice: index 62
+    call = plugin.call(REQUEST, 1000);
+    await answer(s, id, [0xbe]);
+    assert.equal(decode(await call), "{}");
+  }
+  // A new entry takes index 62; the unchanged block 0xbe now means grpc-status: 13.
+  call = plugin.call(REQUEST, 1000);
+  await s.nextOf(DATA, (f) => f.stream === 7);
+  s.send(frame(HEADERS, END_HEADERS, 7, [...STATUS_200, ...indexedLiteral("grpc-status", "13")]));
+  s.send(frame(DATA, 0, 7, grpcMessage("{}")), frame(HEADERS, END_HEADERS | END_STREAM, 7, [0xbe]));
+  const err = await rejection(call);
+  assert.equal(err.kind, "trap");
+  assert.match(err.message, /13 INTERNAL/);
+  await plugin.close();
+});
+
+Deno.test("grpc/scripted: a smaller SETTINGS_HEADER_TABLE_SIZE is signalled once, lowest first", async () => {
+  const { plugin, fake } = setup();
+  let call = plugin.call(REQUEST, 1000);
+  const s = await fake.next();
+  const first = await s.nextOf(HEADERS);
+  assert.ok((first.payload[0]! & 0xe0) !== 0x20, "no size update before any change");
+  answerOk(s, 1, "{}");
+  await call;
+  // Two changes before the next request: 100 then 300 → one update to 100 (RFC 7541 §4.2).
+  s.send(frame(SETTINGS, 0, 0, [0, 1, ...u32(100), 0, 1, ...u32(300)]));
+  await s.nextOf(SETTINGS, (f) => (f.flags & ACK) !== 0);
+  call = plugin.call(REQUEST, 1000);
+  const second = await s.nextOf(HEADERS);
+  assert.deepEqual([...second.payload.subarray(0, 3)], [0x3f, 0x45, 0x83]); // update: 31 + 69 = 100; then :method POST
+  answerOk(s, 3, "{}");
+  await call;
+  call = plugin.call(REQUEST, 1000);
+  const third = await s.nextOf(HEADERS);
+  assert.ok((third.payload[0]! & 0xe0) !== 0x20, "signalled only once");
+  answerOk(s, 5, "{}");
+  await call;
+  await plugin.close();
+});

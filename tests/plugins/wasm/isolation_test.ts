@@ -106,7 +106,7 @@ Deno.test("isolation: a worker that never answers is terminated and replaced", a
     logger,
     instances: 1,
     terminateGraceMs: 50,
-    workerUrl: new URL("../../fixtures/wasm/silent_worker.ts", import.meta.url),
+    workerUrl: new URL("./silent_worker.ts", import.meta.url),
   });
   try {
     const started = performance.now();
