@@ -249,14 +249,15 @@ async function sendAndClose(
   packet: Uint8Array,
 ): Promise<void> {
   const writer = writable.getWriter();
-  const delivered = (async () => {
+  const finished = (async () => {
     await writer.write(packet);
     await writer.close();
+    await conn.closed;
   })();
-  // A client that never opens its receive window must not hold the connection: the write is
-  // bounded too, and closing the connection abandons it.
-  const written = await settleWithin(delivered, CLOSE_WAIT_MS);
-  if (written) await settleWithin(conn.closed, CLOSE_WAIT_MS);
+  // One cap over write, FIN and the client's close: a client that never opens its receive
+  // window cannot hold the connection either (closing it abandons the pending write). A
+  // failed write (the client reset the stream or left) settles at once.
+  await settleWithin(finished, CLOSE_WAIT_MS);
   closeQuietly(conn);
 }
 
