@@ -5,7 +5,9 @@ import { formatAddr } from "../server/mod.ts";
 
 /** Output streams of a command, injectable for tests. */
 export interface CommandIO {
+  /** Writes one line of command output (stdout for the real CLI). */
   out(line: string): void;
+  /** Writes one line of diagnostics (stderr for the real CLI). */
   err(line: string): void;
 }
 

@@ -1,6 +1,8 @@
 /** A command line that cannot be run; the message says what was wrong. Exit code 2. */
 export class UsageError extends Error {
+  /** Lets callers tell usage errors apart without `instanceof`. */
   readonly code = "usage";
+  /** `message` says what is wrong with the command line. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

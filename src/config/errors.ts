@@ -21,17 +21,21 @@ export type ConfigErrorCode =
 
 /** 1-based line and column of a node in the config file. */
 export interface Position {
+  /** 1-based line. */
   readonly line: number;
+  /** 1-based column. */
   readonly column: number;
 }
 
 /** Everything needed to build one {@link ConfigError}. */
 export interface ConfigErrorInit {
+  /** What kind of problem it is. */
   readonly code: ConfigErrorCode;
   /** Config file name as given by the caller; `""` when there is no file. */
   readonly source?: string;
   /** Config path such as `routing.routes[2].pool.strategy`; `""` for the whole file. */
   readonly path?: string;
+  /** Where the offending node is; absent or `null` for file-level problems. */
   readonly position?: Position | null;
   /** What is wrong, without location. */
   readonly detail: string;
@@ -41,14 +45,22 @@ export interface ConfigErrorInit {
 
 /** One problem in a config file, located by config path and line:column. */
 export class ConfigError extends Error {
+  /** Fixed, so logs and stack traces name the class. */
   override readonly name = "ConfigError";
+  /** What kind of problem it is. */
   readonly code: ConfigErrorCode;
+  /** Config file name as given by the caller; `""` when there is no file. */
   readonly source: string;
+  /** Config path such as `routing.routes[2].pool.strategy`; `""` for the whole file. */
   readonly path: string;
+  /** 1-based line, or `null` when the problem has no position. */
   readonly line: number | null;
+  /** 1-based column, or `null` when the problem has no position. */
   readonly column: number | null;
+  /** A suggestion such as `did you mean "strategy"?`, or `null`. */
   readonly hint: string | null;
 
+  /** Builds the message as `file:line:col path: detail (hint)`, leaving out empty parts. */
   constructor(init: ConfigErrorInit) {
     super(formatMessage(init));
     this.code = init.code;
@@ -62,9 +74,12 @@ export class ConfigError extends Error {
 
 /** All problems found in one config file, sorted by position (file-level problems first). */
 export class ConfigErrors extends Error {
+  /** Fixed, so logs and stack traces name the class. */
   override readonly name = "ConfigErrors";
+  /** Every problem, sorted by position (frozen). */
   readonly errors: readonly ConfigError[];
 
+  /** Sorts `errors`; the message is the single error's, or a count followed by one per line. */
   constructor(errors: readonly ConfigError[]) {
     const sorted = Object.freeze([...errors].sort(byPosition));
     super(summary(sorted));

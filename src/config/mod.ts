@@ -26,6 +26,7 @@ export type {
   GrpcPluginConfig,
   ListenAddress,
   MessagesConfig,
+  PluginBase,
   PluginConfig,
   PluginStage,
   PoolConfig,

@@ -6,9 +6,13 @@
 
 /** A backend server a client can be referred to. `meta` is `null` when none is configured. */
 export interface Backend {
+  /** Hostname or IP address the client is referred to. */
   readonly host: string;
+  /** UDP port the client is referred to. */
   readonly port: number;
+  /** Share of picks under `weighted`; 0 when unset (a `weighted` pool requires more than 0). */
   readonly weight: number;
+  /** Metadata read by filters, sort keys and `key`. */
   readonly meta: Readonly<Record<string, string>> | null;
 }
 
@@ -17,8 +21,11 @@ export type StrategyName = "round_robin" | "random" | "weighted" | "least_loaded
 
 /** One sort key of a pool's `sort` list. */
 export interface SortKeyConfig {
+  /** `host`, `port`, `weight`, or a metadata key (`label:X` reads meta `label.X`). */
   readonly key: string;
+  /** Sort direction; backends missing the key sort last either way. */
   readonly order: "asc" | "desc";
+  /** Compare values numerically or as strings (by code point, as Go does). */
   readonly type: "string" | "number";
 }
 
@@ -43,53 +50,75 @@ export type FilterConfig =
 
 /** The selection settings a fallback may override; `undefined` keeps the pool's own value. */
 export interface FallbackConfig {
+  /** Overrides {@link PoolConfig.strategy}. */
   readonly strategy?: StrategyName;
+  /** Overrides {@link PoolConfig.key}. */
   readonly key?: string;
+  /** Overrides {@link PoolConfig.sample}. */
   readonly sample?: number;
+  /** Overrides {@link PoolConfig.sort}; `[]` clears it. */
   readonly sort?: readonly SortKeyConfig[];
+  /** Overrides {@link PoolConfig.limit}. */
   readonly limit?: number;
+  /** Overrides {@link PoolConfig.filters}; `[]` clears them. */
   readonly filters?: readonly FilterConfig[];
 }
 
 /** Where a pool takes discovered backends from. */
 export interface PoolDiscoveryConfig {
+  /** Name of the discovery provider to read. */
   readonly provider: string;
+  /** `union`: discovered then static backends; `prefer`: discovered ones, static if none. */
   readonly mode: "union" | "prefer";
 }
 
 /** A pool of backends and how one is chosen. */
 export interface PoolConfig {
+  /** How one backend is picked from the remaining candidates. */
   readonly strategy: StrategyName;
   /** Metadata key minimised by `least_loaded` and `p2c`; `""` when unset. */
   readonly key: string;
   /** `p2c` sample size as configured (0 means 2; capped at the candidate count when picking). */
   readonly sample: number;
+  /** Sort keys applied after filtering, first key first. */
   readonly sort: readonly SortKeyConfig[];
-  /** 0 = no limit. */
+  /** How many candidates to keep after sorting; 0 = no limit. */
   readonly limit: number;
+  /** Filters every candidate must pass. */
   readonly filters: readonly FilterConfig[];
+  /** Tried in order when the filters leave no candidate; each overrides the pool's settings. */
   readonly fallback: readonly FallbackConfig[];
+  /** The statically configured backends. */
   readonly backends: readonly Backend[];
+  /** Where discovered backends come from; `null` for a static-only pool. */
   readonly discovery: PoolDiscoveryConfig | null;
 }
 
 /** One routing rule: hostname patterns (already lower-cased, trailing dot removed) and a pool. */
 export interface RouteConfig {
+  /** Exact names or glob patterns matched against the SNI. */
   readonly hostnames: readonly string[];
+  /** Where matching connections go. */
   readonly pool: PoolConfig;
 }
 
 /** The `routing` section. */
 export interface RoutingConfig {
+  /** The pool for connections no route matches; `null` = they get `no_route`. */
   readonly default: PoolConfig | null;
+  /** Routes in config order; the first matching route wins. */
   readonly routes: readonly RouteConfig[];
 }
 
 /** The four player-facing Disconnect texts. */
 export interface DisconnectMessages {
+  /** No route matched and there is no default pool. */
   readonly no_route: string;
+  /** The pool had no candidate left after filters and fallbacks. */
   readonly no_backends: string;
+  /** Any other routing failure, and plugin denials without a usable reason. */
   readonly routing_error: string;
+  /** The pool's discovered backends could not be read. */
   readonly discovery_error: string;
 }
 
@@ -98,6 +127,7 @@ export type DisconnectKind = keyof DisconnectMessages;
 
 /** The `messages` section: base texts plus per-locale overrides (keys lower-cased). */
 export interface MessagesConfig {
+  /** The texts used when no locale override applies. */
   readonly disconnect: DisconnectMessages;
   /** Locale key (lower case, `_` → `-`) → the non-blank overrides of that locale. */
   readonly locales: ReadonlyMap<string, Partial<DisconnectMessages>>;
@@ -105,7 +135,9 @@ export interface MessagesConfig {
 
 /** A UDP listen address. `hostname` is `"0.0.0.0"`/`"::"` style for all interfaces. */
 export interface ListenAddress {
+  /** IP address or hostname to bind; `::` (all interfaces) when the host part is empty. */
   readonly hostname: string;
+  /** UDP port to bind; 0 = any free port. */
   readonly port: number;
 }
 
@@ -116,9 +148,10 @@ export type PluginStage = "deny" | "route" | "mutate";
 export type FailurePolicy = "continue" | "deny";
 
 /** Settings every plugin has, whatever its transport. */
-interface PluginBase {
+export interface PluginBase {
   /** Unique among plugins; names it in every log line and metric. */
   readonly name: string;
+  /** Which stage the plugin runs in. */
   readonly stage: PluginStage;
   /** Same-stage plugins that must run after this one (names outside the stage dropped). */
   readonly before: readonly string[];
@@ -126,18 +159,23 @@ interface PluginBase {
   readonly after: readonly string[];
   /** Per-call deadline (`timeout`, default 1 s). */
   readonly timeoutMs: number;
+  /** What a failed or timed-out call means for the connection. */
   readonly failurePolicy: FailurePolicy;
 }
 
 /** An out-of-process plugin reached over gRPC. */
 export interface GrpcPluginConfig extends PluginBase {
+  /** Discriminant of {@link PluginConfig}. */
   readonly type: "grpc";
+  /** `grpc.address`: `host:port` of the plugin server. */
   readonly grpc: { readonly address: string };
 }
 
 /** An in-process WebAssembly (WASI preview1) plugin. */
 export interface WasmPluginConfig extends PluginBase {
+  /** Discriminant of {@link PluginConfig}. */
   readonly type: "wasm";
+  /** The `wasm` section. */
   readonly wasm: {
     /** As configured (relative paths are relative to the working directory, as in Hyrouter). */
     readonly path: string;
@@ -157,7 +195,9 @@ export type PluginConfig = GrpcPluginConfig | WasmPluginConfig;
 export interface Config {
   /** Path of the file this was loaded from (for messages). */
   readonly source: string;
+  /** The UDP address the QUIC listener binds. */
   readonly listen: ListenAddress;
+  /** The certificate to serve and the ALPN protocols to advertise. */
   readonly tls: {
     /** Both set or both null (then a self-signed certificate is generated). */
     readonly certFile: string | null;
@@ -165,15 +205,21 @@ export interface Config {
     /** ALPN protocols as configured (`hytale/*` is expanded by the server). */
     readonly alpn: readonly string[];
   };
+  /** QUIC idle timeout (`max_idle_timeout`; unset or 0 gives quic-go's 30 s). */
   readonly quic: { readonly maxIdleTimeoutMs: number };
+  /** Whether log lines carry the client's IP address (default true). */
   readonly logging: { readonly logClientIp: boolean };
+  /** The `routing` section. */
   readonly routing: RoutingConfig;
+  /** The referral envelope's key id (0–255) and signing secret. */
   readonly referral: {
     readonly keyId: number;
     /** Decoded secret bytes; `null` = envelopes are not signed. */
     readonly hmacSecret: Uint8Array | null;
   };
+  /** Player-facing Disconnect texts. */
   readonly messages: MessagesConfig;
+  /** `connect_timeout` (default 5 s); `max_connections_per_ip` is validated, not yet enforced. */
   readonly limits: {
     readonly connectTimeoutMs: number;
     readonly maxConnectionsPerIp: number;

@@ -9,7 +9,9 @@ export type LogFields = Readonly<Record<string, string | number | boolean | null
 
 /** Where finished lines go and what time it is; injected so tests can capture both. */
 export interface LogSink {
+  /** Takes one finished line (no trailing newline) and the level it was logged at. */
   write(line: string, level: LogLevel): void;
+  /** The timestamp for the next line. */
   now(): Date;
 }
 
@@ -35,6 +37,10 @@ export class Logger {
   readonly #sink: LogSink;
   readonly #base: LogFields;
 
+  /**
+   * Lines below `level` are dropped; `sink` defaults to {@link stderrSink}; `fields` go on
+   * every line.
+   */
   constructor(
     options: { level: LogLevel; format: LogFormat; sink?: LogSink; fields?: LogFields },
   ) {
@@ -60,15 +66,19 @@ export class Logger {
     return LEVEL_RANK[level] >= this.#minRank;
   }
 
+  /** Logs `msg` at `debug`, with `fields` added to the logger's own. */
   debug(msg: string, fields?: LogFields): void {
     this.#log("debug", msg, fields);
   }
+  /** Logs `msg` at `info`, with `fields` added to the logger's own. */
   info(msg: string, fields?: LogFields): void {
     this.#log("info", msg, fields);
   }
+  /** Logs `msg` at `warn`, with `fields` added to the logger's own. */
   warn(msg: string, fields?: LogFields): void {
     this.#log("warn", msg, fields);
   }
+  /** Logs `msg` at `error`, with `fields` added to the logger's own. */
   error(msg: string, fields?: LogFields): void {
     this.#log("error", msg, fields);
   }

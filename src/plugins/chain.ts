@@ -6,8 +6,11 @@ import { PluginError, type PluginTransport } from "./transport.ts";
 
 /** One plugin in the chain: its transport and how to treat its failures. */
 export interface ChainLink {
+  /** Carries the plugin's calls. */
   readonly transport: PluginTransport;
+  /** The plugin's per-call deadline. */
   readonly timeoutMs: number;
+  /** Whether a failed call denies the player or is skipped. */
   readonly failurePolicy: FailurePolicy;
 }
 
@@ -29,6 +32,7 @@ export class PluginChain {
   readonly #logger: Logger;
   readonly #observe: CallObserver;
 
+  /** `links` in execution order; `logger` gets a warning per failed call. */
   constructor(links: readonly ChainLink[], logger: Logger, observe: CallObserver = () => {}) {
     this.#links = links;
     this.#logger = logger;

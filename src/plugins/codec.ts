@@ -4,7 +4,9 @@ import { PluginError } from "./transport.ts";
 
 /** What the chain carries from plugin to plugin (PLUGINS.md "Chain semantics"). */
 export interface ChainState {
+  /** The pool's own strategy name, as the Go router reports it; `""` without a decision. */
   readonly strategy: string;
+  /** The decision's candidates, or a plugin's replacement list. */
   readonly candidates: readonly Backend[];
   /** -1 when nothing is selected. */
   readonly selectedIndex: number;
@@ -16,19 +18,29 @@ export interface ChainState {
 
 /** A backend as a plugin wrote it: host and port, weight and meta optional. */
 export interface ResponseBackend {
+  /** `""` when the plugin left it out (Go's zero value). */
   readonly host: string;
+  /** 0 when the plugin left it out. */
   readonly port: number;
+  /** 0 when the plugin left it out. */
   readonly weight: number;
+  /** `null` when the plugin left it out. */
   readonly meta: Readonly<Record<string, string>> | null;
 }
 
 /** A decoded ConnectResponse; absent fields are `null`. */
 export interface PluginResponse {
+  /** `deny`; `false` when absent. */
   readonly deny: boolean;
+  /** `deny_reason`, the text the player sees; `""` when absent. */
   readonly denyReason: string;
+  /** `candidates`: replaces the chain's list when non-empty. */
   readonly candidates: readonly ResponseBackend[] | null;
+  /** `selected_index` into the (possibly replaced) candidates. */
   readonly selectedIndex: number | null;
+  /** `backend`: the plugin's explicit choice. */
   readonly backend: ResponseBackend | null;
+  /** `referral_content`, else the older `referral_data`, base64-decoded. */
   readonly referralContent: Uint8Array | null;
 }
 

@@ -10,12 +10,14 @@ export type PluginErrorKind = "timeout" | "trap" | "bad_response" | "unavailable
 
 /** A plugin failed to load or a call failed. Names the plugin; never shown to a player. */
 export class PluginError extends Error {
+  /** Fixed, so logs and stack traces name the class. */
   override readonly name = "PluginError";
   /** The plugin's configured name. */
   readonly plugin: string;
   /** `load` for load-time failures, else the call failure kind. */
   readonly kind: PluginErrorKind | "load";
 
+  /** The message is prefixed with `plugin "<name>": `. */
   constructor(
     plugin: string,
     kind: PluginErrorKind | "load",

@@ -27,6 +27,7 @@ export interface Decision {
   readonly poolStrategy: StrategyName;
   /** The candidates after filters, sort and limit, in that order. */
   readonly candidates: readonly Backend[];
+  /** Index of the chosen backend in `candidates`. */
   readonly selectedIndex: number;
   /** `candidates[selectedIndex]`. */
   readonly backend: Backend;

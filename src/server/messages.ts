@@ -2,7 +2,9 @@ import type { DisconnectKind, DisconnectMessages, MessagesConfig } from "../conf
 
 /** Values a message template may reference as `${sni}` and `${error}`. */
 export interface MessageVars {
+  /** The client's SNI; `""` when it sent none. */
   readonly sni: string;
+  /** A short, player-safe failure text (`no backends`); never internal error detail. */
   readonly error: string;
 }
 
@@ -14,6 +16,7 @@ export class DisconnectTexts {
   readonly #base: DisconnectMessages;
   readonly #locales: ReadonlyMap<string, DisconnectMessages>;
 
+  /** Merges each locale's overrides over the base texts once, here. */
   constructor(config: MessagesConfig) {
     this.#base = config.disconnect;
     const merged = new Map<string, DisconnectMessages>();

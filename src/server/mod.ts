@@ -14,6 +14,7 @@ export type { TextFileReader, TlsMaterial } from "./tls.ts";
 export { expandAlpn } from "./alpn.ts";
 /** Localized player-facing Disconnect texts. */
 export { DisconnectTexts } from "./messages.ts";
+export type { MessageVars } from "./messages.ts";
 /** How long the server waits for a client to close after the reply. */
 export { CLOSE_WAIT_MS } from "./connection.ts";
 export type { OutcomeKind } from "./connection.ts";

@@ -10,6 +10,7 @@ import { settleWithin } from "./timing.ts";
 
 /** What `startServer` needs besides the config. */
 export interface ServerOptions {
+  /** Receives the server's and every connection's log lines. */
   readonly logger: Logger;
   /** Certificate to serve; default: from `config.tls`, or self-signed. */
   readonly tls?: TlsMaterial;
@@ -23,7 +24,13 @@ export interface ServerOptions {
 
 /** The listen socket could not be bound; names the address. */
 export class ListenError extends Error {
+  /** Lets callers tell a bind failure apart without `instanceof`. */
   readonly code = "listen";
+  /**
+   * The message names `address` (`host:port`, `[v6]:port`) and the cause's message.
+   *
+   * @param address the address that could not be bound; kept as {@link ListenError.address}.
+   */
   constructor(readonly address: string, cause: unknown) {
     super(`cannot listen on udp ${address}: ${cause instanceof Error ? cause.message : cause}`);
     this.name = "ListenError";

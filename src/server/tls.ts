@@ -3,7 +3,9 @@ import * as x509 from "@peculiar/x509";
 
 /** PEM certificate chain and private key, as `Deno.QuicEndpoint.listen` takes them. */
 export interface TlsMaterial {
+  /** PEM certificate chain. */
   readonly cert: string;
+  /** PEM private key of the certificate. */
   readonly key: string;
   /** `"file"` when read from `tls.cert_file`/`tls.key_file`, else `"self-signed"`. */
   readonly origin: "file" | "self-signed";
@@ -11,8 +13,11 @@ export interface TlsMaterial {
 
 /** A certificate or key file could not be used; names the file. */
 export class TlsError extends Error {
+  /** `tls_read`: the file could not be read; `tls_pem`: it holds no PEM block of the right kind. */
   readonly code: "tls_read" | "tls_pem";
+  /** The file's path as configured. */
   readonly file: string;
+  /** `message` names the config field and the file. */
   constructor(code: "tls_read" | "tls_pem", file: string, message: string) {
     super(message);
     this.name = "TlsError";
@@ -23,6 +28,7 @@ export class TlsError extends Error {
 
 /** File reading, injectable for tests. */
 export interface TextFileReader {
+  /** Reads the whole file as UTF-8 text. */
   readTextFile(path: string): Promise<string>;
 }
 

@@ -33,8 +33,11 @@ import { H2Stream, type StreamOutcome } from "./stream.ts";
 
 /** The byte stream a connection runs over (`Deno.TcpConn` fits). */
 export interface ByteConn {
+  /** Reads into `p`; resolves with the byte count, or `null` at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
+  /** Writes from `p`; resolves with how many bytes were written (possibly fewer). */
   write(p: Uint8Array): Promise<number>;
+  /** Closes the stream. */
   close(): void;
 }
 

@@ -88,7 +88,7 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
 }
 
 /** The default connector: TCP with Nagle off (Nagle costs ~40 ms per call, PLUGINS.md). */
-export const connectTcp: Connector = async ({ hostname, port }, signal) => {
+export const connectTcp: Connector = async ({ hostname, port }, signal): Promise<Deno.TcpConn> => {
   const conn = await Deno.connect({ hostname, port, signal });
   conn.setNoDelay(true);
   return conn;

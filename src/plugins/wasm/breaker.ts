@@ -27,6 +27,7 @@ export class CircuitBreaker {
   #openedAt: number | null = null;
   #trialInFlight = false;
 
+  /** Starts closed; unset options take the defaults in {@link BreakerOptions}. */
   constructor(options: BreakerOptions = {}) {
     this.#threshold = options.failureThreshold ?? 5;
     this.#cooldownMs = options.cooldownMs ?? 10_000;

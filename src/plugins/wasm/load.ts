@@ -27,6 +27,7 @@ export interface WasmPluginOptions {
   readonly timeoutMs: number;
   /** Instances (= calls that can run at once); default 4. */
   readonly instances?: number;
+  /** Receives the plugin's log output and the host's warnings. */
   readonly logger: Logger;
   /** Reads the module file (default `Deno.readFile`). */
   readonly readFile?: (path: string) => Promise<Uint8Array>;

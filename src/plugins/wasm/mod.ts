@@ -17,6 +17,18 @@ export type {
   /** Options of `loadWasmPlugin`. */
   WasmPluginOptions,
 } from "./load.ts";
+export type {
+  /** One export of a module, as the loader read it. */
+  ExportInfo,
+  /** A function signature. */
+  FuncType,
+  /** One import of a module, as the loader read it. */
+  ImportInfo,
+  /** What the loader learnt about a module (`PreparedModule.info`). */
+  ModuleInfo,
+  /** A WebAssembly value type. */
+  ValType,
+} from "./rewriter.ts";
 export {
   /** The circuit breaker a plugin's calls go through. */
   CircuitBreaker,
@@ -34,7 +46,15 @@ export {
    */
   instantiateUnisolated,
 } from "./unisolated.ts";
+export type {
+  /** What `instantiateUnisolated` returns. */
+  UnisolatedPlugin,
+} from "./unisolated.ts";
 export {
   /** `plugin:test`: runs one module against a sample ConnectRequest. */
   runPluginTest,
+} from "./plugin_test_cli.ts";
+export type {
+  /** The I/O `runPluginTest` uses; tests inject it. */
+  PluginTestIo,
 } from "./plugin_test_cli.ts";

@@ -10,8 +10,11 @@ import { loadWasmPlugin } from "./load.ts";
 
 /** What `runPluginTest` reads and writes; injected by tests. */
 export interface PluginTestIo {
+  /** Writes one line of output (default `console.log`). */
   readonly print: (line: string) => void;
+  /** Reads the `--request` file (default `Deno.readTextFile`). */
   readonly readTextFile: (path: string) => Promise<string>;
+  /** Receives the plugin's log output (default: debug level, text, stderr). */
   readonly logger: Logger;
 }
 

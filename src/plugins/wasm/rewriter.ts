@@ -32,28 +32,39 @@ export type ValType = "i32" | "i64" | "f32" | "f64" | "v128" | "ref";
 
 /** A function signature. */
 export interface FuncType {
+  /** Parameter types, in order. */
   readonly params: readonly ValType[];
+  /** Result types, in order. */
   readonly results: readonly ValType[];
 }
 
 /** One import of the module. `type` is set for function imports. */
 export interface ImportInfo {
+  /** The import's module name, such as `wasi_snapshot_preview1`. */
   readonly module: string;
+  /** The imported field's name. */
   readonly name: string;
+  /** What is imported. */
   readonly kind: "func" | "table" | "memory" | "global" | "tag";
+  /** The signature of a function import. */
   readonly type?: FuncType;
 }
 
 /** One export of the module. `type` is set for function exports. */
 export interface ExportInfo {
+  /** The export's name. */
   readonly name: string;
+  /** What is exported. */
   readonly kind: "func" | "table" | "memory" | "global" | "tag";
+  /** The signature of a function export. */
   readonly type?: FuncType;
 }
 
 /** What the loader learns about a module while rewriting it. */
 export interface ModuleInfo {
+  /** Every import, in module order. */
   readonly imports: readonly ImportInfo[];
+  /** Exports by name. */
   readonly exports: ReadonlyMap<string, ExportInfo>;
   /** Initial size in pages of each defined memory, in index order. */
   readonly memoryMinPages: readonly number[];

@@ -9,6 +9,7 @@ import { weighted } from "./weighted.ts";
 
 /** What selects and configures a strategy (a pool's, or a fallback's effective settings). */
 export interface StrategySettings {
+  /** Which strategy to build. */
   readonly strategy: StrategyName;
   /** Metadata key minimised by `least_loaded` and `p2c` (an empty key reads as missing). */
   readonly key: string;

@@ -10,6 +10,7 @@ export interface PickContext {
 
 /** Picks one of a non-empty candidate list; returns an index in `[0, candidates.length)`. */
 export interface Strategy {
+  /** Returns the index of the chosen candidate; `candidates` is never empty. */
   pick(candidates: readonly Backend[], ctx: PickContext): number;
 }
 
