@@ -6,6 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
+import { isUuidText } from "../protocol/mod.ts";
 import { LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
 import { runProbe } from "./probe.ts";
@@ -93,7 +94,7 @@ function probe(args: readonly string[], io: CommandIO): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("probe: expected exactly one HOST:PORT");
   if (values.sni === undefined) throw new UsageError("probe: --sni NAME is required");
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.uuid)) {
+  if (!isUuidText(values.uuid)) {
     throw new UsageError(`probe: --uuid must look like 8-4-4-4-12 hex, got ${values.uuid}`);
   }
   const target = parseHostPort(positionals[0]!, "probe");

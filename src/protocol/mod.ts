@@ -65,3 +65,6 @@ export type { EnvelopeSealer, OpenedEnvelope } from "./envelope.ts";
 
 /** Decodes `referral.hmac_secret` text (raw, `base64:`, `hex:`). */
 export { parseHmacSecret } from "./hmac_secret.ts";
+
+/** Whether a string is a UUID in `8-4-4-4-12` hex form. */
+export { isUuidText } from "./uuid.ts";

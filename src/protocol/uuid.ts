@@ -6,6 +6,11 @@ const HEX: readonly string[] = Array.from(
 );
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `text` is a UUID in `8-4-4-4-12` hex form (either case). */
+export function isUuidText(text: string): boolean {
+  return UUID_TEXT.test(text);
+}
+
 /**
  * Renders 16 bytes at `pos` as lower-case `8-4-4-4-12`. The wire form is two big-endian u64
  * (most significant half first), so the text is simply the bytes in order. The caller has
@@ -22,7 +27,7 @@ export function formatUuid(bytes: Uint8Array, pos: number): string {
 
 /** Parses `8-4-4-4-12` hex text (either case) into its 16 wire bytes. */
 export function parseUuid(text: string, field: string): Uint8Array {
-  if (!UUID_TEXT.test(text)) {
+  if (!isUuidText(text)) {
     throw new ProtocolError("bad_string", `${field}: not a UUID in 8-4-4-4-12 form`);
   }
   return Uint8Array.fromHex(text.replaceAll("-", ""));

@@ -13,7 +13,7 @@ import type { ChainState } from "../plugins/mod.ts";
 import type { DecideResult, RoutingError } from "../routing/mod.ts";
 import { readFirstConnect } from "./read_connect.ts";
 import type { RuntimeSnapshot } from "./snapshot.ts";
-import { settleWithin } from "./timing.ts";
+import { closeQuietly, settleWithin } from "./timing.ts";
 
 /** How long to wait for the client to close after the reply before closing ourselves. */
 export const CLOSE_WAIT_MS = 2_000;
@@ -259,14 +259,6 @@ async function sendAndClose(
   // failed write (the client reset the stream or left) settles at once.
   await settleWithin(finished, CLOSE_WAIT_MS);
   closeQuietly(conn);
-}
-
-function closeQuietly(conn: Deno.QuicConn): void {
-  try {
-    conn.close({ closeCode: 0, reason: "" });
-  } catch {
-    // Already closed.
-  }
 }
 
 function logOutcome(

@@ -1,3 +1,4 @@
+import { closeQuietly } from "./timing.ts";
 import { FrameDecoder, MAX_CONNECT_PAYLOAD, PacketId, ProtocolError } from "../protocol/mod.ts";
 
 /** How many non-Connect frames a client may send before its Connect (Pings, say). */
@@ -29,9 +30,7 @@ export async function readFirstConnect(
   // and it is cheaper than racing every read against an AbortSignal.
   const timer = setTimeout(() => {
     timedOut = true;
-    try {
-      conn.close({ closeCode: 0, reason: "" });
-    } catch { /* already closed */ }
+    closeQuietly(conn);
   }, timeoutMs);
   try {
     const result = await readConnect(conn);

@@ -6,7 +6,7 @@ import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { buildSnapshot, type RuntimeSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
-import { settleWithin } from "./timing.ts";
+import { closeQuietly, settleWithin } from "./timing.ts";
 
 /** What `startServer` needs besides the config. */
 export interface ServerOptions {
@@ -130,9 +130,7 @@ export class GatehouseServer {
     } catch (err) {
       // A bug, not a client fault: log it, close, keep serving everyone else.
       this.#logger.error("connection failed", { error: String(err), stack: (err as Error)?.stack });
-      try {
-        conn.close({ closeCode: 0, reason: "" });
-      } catch { /* already closed */ }
+      closeQuietly(conn);
     }
   }
 

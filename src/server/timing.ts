@@ -48,3 +48,12 @@ export function settleWithin(promise: Promise<unknown>, ms: number): Promise<boo
     promise.then(done, done);
   });
 }
+
+/** Closes a QUIC connection (application code 0, no reason); one already closed is fine. */
+export function closeQuietly(conn: Deno.QuicConn): void {
+  try {
+    conn.close({ closeCode: 0, reason: "" });
+  } catch {
+    // Already closed.
+  }
+}
