@@ -1,5 +1,5 @@
 import { indexPath, type Obj, type Reader } from "./fields.ts";
-import { validatePattern } from "../routing/mod.ts";
+import { canonicalHost, validatePattern } from "../routing/mod.ts";
 import type { Node } from "./nodes.ts";
 import { type ProviderRef, readPool } from "./pool.ts";
 import type { RouteConfig, RoutingConfig } from "./types.ts";
@@ -61,14 +61,9 @@ function readPattern(r: Reader, node: Node, path: string): string | null {
   if (node.kind === "null") return r.typeError(node, path, "a string") ?? null;
   const raw = r.string(node, path);
   if (raw === undefined) return null;
-  const pattern = canonical(raw);
+  const pattern = canonicalHost(raw);
   const problem = pattern === "" ? "hostname pattern must not be empty" : validatePattern(pattern);
   if (problem === null) return pattern;
   r.report("invalid", path, node.position, problem);
   return null;
-}
-
-/** Hyrouter's canonical hostname: trimmed, one trailing dot removed, lower case. */
-function canonical(hostname: string): string {
-  return hostname.trim().replace(/\.$/, "").toLowerCase();
 }

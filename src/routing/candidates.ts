@@ -1,5 +1,6 @@
 import type { Backend, PoolConfig } from "../config/mod.ts";
 import { goTrimSpace } from "./go_compat.ts";
+import { perBackend } from "./per_backend.ts";
 import { RoutingError } from "./routing_error.ts";
 
 /** Produces a pool's candidates for one decision, or the error that stops it. */
@@ -20,7 +21,9 @@ export function compileCandidateSource(
   if (pool.discovery === null) return () => statics;
   const provider = goTrimSpace(pool.discovery.provider);
   const prefer = pool.discovery.mode === "prefer";
-  const weightedPool = pool.strategy === "weighted";
+  // One weight-1 copy per discovered backend, not one per decision: the copy is what filters,
+  // sorts and strategies see, and their per-backend caches key on it.
+  const weightOne = pool.strategy === "weighted" ? perBackend((b) => ({ ...b, weight: 1 })) : null;
   if (discovered === undefined) {
     return () =>
       new RoutingError("discovery", `${route}: no discovery is running for "${provider}"`, route);
@@ -29,7 +32,7 @@ export function compileCandidateSource(
     try {
       const found = discovered(provider);
       const merged = prefer ? (found.length > 0 ? found : statics) : [...found, ...statics];
-      return dedupe(merged, weightedPool);
+      return dedupe(merged, weightOne);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       return new RoutingError(
@@ -42,14 +45,17 @@ export function compileCandidateSource(
   };
 }
 
-function dedupe(backends: readonly Backend[], weightedPool: boolean): Backend[] {
+function dedupe(
+  backends: readonly Backend[],
+  weightOne: ((b: Backend) => Backend) | null,
+): Backend[] {
   const seen = new Set<string>();
   const out: Backend[] = [];
   for (const b of backends) {
     const id = `${b.host}:${b.port}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    out.push(weightedPool && !(b.weight > 0) ? { ...b, weight: 1 } : b);
+    out.push(weightOne !== null && !(b.weight > 0) ? weightOne(b) : b);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import type { Backend, CompareOp, FilterConfig } from "../config/mod.ts";
 import { goTrimSpace, parseGoInt64 } from "./go_compat.ts";
 import { compileNumberKey, metaValue } from "./meta_key.ts";
+import { perBackend } from "./per_backend.ts";
 
 /** What the filters know about the client, taken once per decision. */
 export interface ClientFacts {
@@ -68,47 +69,78 @@ function compileWhitelist(
   const enabledName = goTrimSpace(enabledKey);
   const listName = goTrimSpace(listKey);
   if (enabledName === "") return () => false;
+  // The switch and the list are read once per backend; only the lookup depends on the client.
+  const admittedBy = perBackend((b) => readWhitelist(b, enabledName, listName));
   return (b, client) => {
-    const enabled = goTrimSpace(metaValue(b, enabledName)).toLowerCase();
-    if (enabled !== "true" && enabled !== "1" && enabled !== "yes") return true;
-    if (listName === "") return false;
-    const list = goTrimSpace(metaValue(b, listName));
+    const admitted = admittedBy(b);
+    if (admitted === null) return true;
     const want = subject === "username" ? client.username : client.uuid;
-    return list !== "" && want !== "" && listContains(list, want);
+    return want !== "" && admitted.has(want);
   };
 }
 
-/** `list` is a JSON array of strings (when it starts with `[`) or a comma-separated list. */
-function listContains(list: string, want: string): boolean {
-  if (!list.startsWith("[")) {
-    return list.split(",").some((entry) => goTrimSpace(entry) === want);
-  }
+const NOBODY: ReadonlySet<string> = new Set();
+
+/** The names a backend's whitelist admits; `null` when it is switched off (all pass). */
+function readWhitelist(
+  b: Backend,
+  enabledName: string,
+  listName: string,
+): ReadonlySet<string> | null {
+  const enabled = goTrimSpace(metaValue(b, enabledName)).toLowerCase();
+  if (enabled !== "true" && enabled !== "1" && enabled !== "yes") return null;
+  if (listName === "") return NOBODY;
+  return parseList(goTrimSpace(metaValue(b, listName)));
+}
+
+/**
+ * `list` is a JSON array of strings (when it starts with `[`) or a comma-separated list; an
+ * empty or unreadable one admits nobody. An empty entry (`a,,b`, JSON `null`, which Go reads as
+ * `""`) is harmless: an empty subject fails before the lookup.
+ */
+function parseList(list: string): ReadonlySet<string> {
+  if (list === "") return NOBODY;
+  if (!list.startsWith("[")) return new Set(list.split(",").map((entry) => goTrimSpace(entry)));
   let parsed: unknown;
   try {
     parsed = JSON.parse(list);
   } catch {
-    return false;
+    return NOBODY;
   }
-  // Go decodes into []string: a non-string element fails the whole list; null reads as "".
-  if (!Array.isArray(parsed)) return false;
-  if (!parsed.every((x) => x === null || typeof x === "string")) return false;
-  return parsed.includes(want);
+  // Go decodes into []string: a non-string element fails the whole list.
+  if (!Array.isArray(parsed)) return NOBODY;
+  if (!parsed.every((x) => x === null || typeof x === "string")) return NOBODY;
+  return new Set(parsed.filter((x): x is string => typeof x === "string"));
 }
 
+/** A backend's game start in epoch ms, or a verdict that does not depend on the clock. */
+type GameStart = number | "none" | "unreadable";
+
 /**
- * Passes while the backend's game start (seconds below 10^10, otherwise milliseconds) is still
- * ahead; absent/empty or `-1` passes, anything but a base-10 int64 fails.
+ * Passes while the backend's game start is still ahead; no start passes, an unreadable one
+ * fails. The start is parsed once per backend, but compared with the clock on every decision.
  */
 function compileGameStart(key: string): BackendFilter {
   const name = goTrimSpace(key);
   if (name === "") return () => false;
+  const startOf = perBackend((b) => parseGameStart(metaValue(b, name)));
   return (b, client) => {
-    const raw = goTrimSpace(metaValue(b, name));
-    if (raw === "") return true;
-    const n = parseGoInt64(raw);
-    if (n === undefined) return false;
-    if (n === -1) return true;
-    const startMs = n > 0 && n < 10_000_000_000 ? n * 1000 : n;
-    return startMs > client.nowMs;
+    const start = startOf(b);
+    if (start === "none") return true;
+    if (start === "unreadable") return false;
+    return start > client.nowMs;
   };
+}
+
+/**
+ * Seconds below 10^10, otherwise milliseconds; absent/empty or `-1` is no start, anything but a
+ * base-10 int64 is unreadable.
+ */
+function parseGameStart(value: string): GameStart {
+  const raw = goTrimSpace(value);
+  if (raw === "") return "none";
+  const n = parseGoInt64(raw);
+  if (n === undefined) return "unreadable";
+  if (n === -1) return "none";
+  return n > 0 && n < 10_000_000_000 ? n * 1000 : n;
 }

@@ -1,5 +1,6 @@
 import type { Backend } from "../config/mod.ts";
 import { goTrimSpace, parseGoFloat } from "./go_compat.ts";
+import { perBackend } from "./per_backend.ts";
 
 /** Reads one key of a backend as text; `undefined` = missing (absent or empty). */
 export type StringKeyReader = (backend: Backend) => string | undefined;
@@ -59,24 +60,28 @@ export function compileStringKey(key: string): StringKeyReader {
   }
 }
 
-/** Compiles a key read as a number: port and weight directly, anything else as a Go float. */
+/**
+ * Compiles a key read as a number: port and weight directly, anything else as a Go float.
+ * The float is parsed once per backend object (see `perBackend`): strategies, compare filters
+ * and sorts read it on every decision.
+ */
 export function compileNumberKey(key: string): NumberKeyReader {
   const field = resolveField(key);
   switch (field.kind) {
     case "none":
       return () => undefined;
     case "host":
-      return (b) => b.host === "" ? undefined : parseGoFloat(b.host);
+      return perBackend((b) => b.host === "" ? undefined : parseGoFloat(b.host));
     case "port":
       return (b) => b.port;
     case "weight":
       return (b) => b.weight;
     case "meta": {
       const { name } = field;
-      return (b) => {
+      return perBackend((b) => {
         const raw = metaValue(b, name);
         return raw === "" ? undefined : parseGoFloat(raw);
-      };
+      });
     }
   }
 }

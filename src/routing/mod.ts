@@ -6,7 +6,7 @@
  * @module
  */
 
-export { compileRouter } from "./router.ts";
+export { canonicalHost, compileRouter } from "./router.ts";
 export type { DecideResult, Decision, Router, RouteRequest, RouterOptions } from "./types.ts";
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";
 export { compileHostPattern, type HostMatcher, validatePattern } from "./glob.ts";

@@ -67,8 +67,11 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
   };
 }
 
-/** The Go router's canonical host: trim spaces, drop one trailing dot, lower-case. */
-function canonicalHost(sni: string | null): string {
+/**
+ * The Go router's canonical host, for SNIs and hostname patterns alike: trim spaces (Go's
+ * `strings.TrimSpace`), drop one trailing dot, lower-case. `null` (no SNI) is `""`.
+ */
+export function canonicalHost(sni: string | null): string {
   if (sni === null) return "";
   const trimmed = goTrimSpace(sni);
   const host = trimmed.endsWith(".") ? trimmed.slice(0, -1) : trimmed;
