@@ -3,8 +3,10 @@ import { PluginError } from "../../../src/plugins/transport.ts";
 import { captureLogger, fixture, load, req, text } from "./support.ts";
 
 const TIMEOUT_MS = 200;
-// Scheduling slack allowed on top of the plugin's timeout.
-const MARGIN_MS = 150;
+// Scheduling slack allowed on top of the plugin's timeout. The call is rejected by a timer at
+// its deadline; on this shared 2-core machine a loaded event loop has delayed that by up to
+// ~300 ms (seen once in CI), so the bound proves "stopped near the timeout", not a latency.
+const MARGIN_MS = 400;
 const hostile = await fixture("hostile");
 
 /**
