@@ -19,7 +19,12 @@
 
 import { parseArgs } from "node:util";
 import { Logger } from "../src/observability/mod.ts";
-import { instantiateUnisolated, loadWasmPlugin, prepareModule } from "../src/plugins/wasm/mod.ts";
+import {
+  instantiateUnisolated,
+  loadWasmPlugin,
+  prepareModule,
+  SAMPLE_REQUEST,
+} from "../src/plugins/wasm/mod.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const PLUGIN = `${ROOT}plugins/wasm-example/plugin.wasm`;
@@ -40,18 +45,7 @@ const ROUNDS = Number(values.rounds);
 const INSTANCES = Number(values.instances);
 const IN_FLIGHT = Number(values["in-flight"]);
 
-const REQUEST = new TextEncoder().encode(JSON.stringify({
-  event: {
-    sni: "play.example.com",
-    uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
-    username: "Krymo",
-    language: "de-DE",
-  },
-  strategy: "round_robin",
-  candidates: [{ host: "a.internal", port: 5520, weight: 1, meta: { region: "eu" } }],
-  selected_index: 0,
-  backend: { host: "a.internal", port: 5520, weight: 1, meta: { region: "eu" } },
-}));
+const REQUEST = new TextEncoder().encode(JSON.stringify(SAMPLE_REQUEST));
 
 async function ensurePlugin(): Promise<Uint8Array> {
   if (values.plugin !== undefined) return await Deno.readFile(values.plugin);

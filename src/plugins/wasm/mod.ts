@@ -53,6 +53,8 @@ export type {
 export {
   /** `plugin:test`: runs one module against a sample ConnectRequest. */
   runPluginTest,
+  /** The sample ConnectRequest `plugin:test` sends by default (also used by the benchmark). */
+  SAMPLE_REQUEST,
 } from "./plugin_test_cli.ts";
 export type {
   /** The I/O `runPluginTest` uses; tests inject it. */
