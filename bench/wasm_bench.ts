@@ -79,33 +79,13 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-async function sequential(
+/** Runs `total` calls over `lanes` concurrent loops; one lane is a sequential run. */
+async function measure(
   variant: string,
   call: () => unknown | Promise<unknown>,
+  total: number,
+  lanes: number,
 ): Promise<Result> {
-  const samples = new Float64Array(CALLS);
-  const started = performance.now();
-  for (let i = 0; i < CALLS; i++) {
-    const t0 = performance.now();
-    await call();
-    samples[i] = performance.now() - t0;
-  }
-  const elapsed = performance.now() - started;
-  samples.sort();
-  return {
-    variant,
-    calls: CALLS,
-    p50_us: quantile(samples, 0.5) * 1000,
-    p99_us: quantile(samples, 0.99) * 1000,
-    calls_per_s: CALLS / (elapsed / 1000),
-  };
-}
-
-async function concurrent(
-  variant: string,
-  call: () => Promise<unknown>,
-): Promise<Result> {
-  const total = CALLS * 2;
   const samples = new Float64Array(total);
   let next = 0;
   const started = performance.now();
@@ -117,7 +97,7 @@ async function concurrent(
       samples[i] = performance.now() - t0;
     }
   }
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   const elapsed = performance.now() - started;
   samples.sort();
   return {
@@ -128,6 +108,11 @@ async function concurrent(
     calls_per_s: total / (elapsed / 1000),
   };
 }
+
+const sequential = (variant: string, call: () => unknown | Promise<unknown>) =>
+  measure(variant, call, CALLS, 1);
+const concurrent = (variant: string, call: () => Promise<unknown>) =>
+  measure(variant, call, CALLS * 2, IN_FLIGHT);
 
 const bytes = await ensurePlugin();
 const logger = new Logger({ level: "warn", format: "text" });

@@ -8,7 +8,7 @@ import {
   PacketId,
   parseHmacSecret,
 } from "../protocol/mod.ts";
-import { ABORTED, deadline, raceAbort } from "../server/mod.ts";
+import { closeQuietly, TIMED_OUT, withinMs } from "../server/mod.ts";
 import type { CommandIO } from "./check.ts";
 
 /** Options of `probe`. */
@@ -39,7 +39,6 @@ const MAX_REPLY_PAYLOAD = 1 << 20;
 export async function runProbe(options: ProbeOptions, io: CommandIO): Promise<number> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
-  const timer = deadline(options.timeoutMs);
   let conn: Deno.QuicConn | null = null;
   const attempt = (async () => {
     conn = await connect(options);
@@ -50,8 +49,8 @@ export async function runProbe(options: ProbeOptions, io: CommandIO): Promise<nu
     return { ...result, alpn: conn.protocol ?? null };
   })();
   try {
-    const result = await raceAbort(attempt, timer.signal);
-    if (result === ABORTED) {
+    const result = await withinMs(attempt, options.timeoutMs);
+    if (result === TIMED_OUT) {
       io.out(JSON.stringify({ outcome: "timeout", ms: elapsed() }));
       return 1;
     }
@@ -62,10 +61,8 @@ export async function runProbe(options: ProbeOptions, io: CommandIO): Promise<nu
     io.out(JSON.stringify({ outcome: "error", error, ms: elapsed() }));
     return 1;
   } finally {
-    timer.clear();
-    try {
-      (conn as Deno.QuicConn | null)?.close({ closeCode: 0, reason: "" });
-    } catch { /* already closed */ }
+    const open = conn as Deno.QuicConn | null;
+    if (open) closeQuietly(open);
   }
 }
 

@@ -18,5 +18,5 @@ export type { MessageVars } from "./messages.ts";
 /** How long the server waits for a client to close after the reply. */
 export { CLOSE_WAIT_MS } from "./connection.ts";
 export type { OutcomeKind } from "./connection.ts";
-/** Cancellable deadlines and promise races, shared with the CLI's client side. */
-export { ABORTED, deadline, raceAbort, settleWithin } from "./timing.ts";
+/** Bounded waits and a quiet QUIC close, shared with the CLI's client side. */
+export { closeQuietly, settleWithin, TIMED_OUT, withinMs } from "./timing.ts";

@@ -1,39 +1,26 @@
-/** Marker resolved by `raceDeadline` when the signal fired first. */
-export const ABORTED: unique symbol = Symbol("aborted");
+/** Marker `withinMs` resolves with when the time ran out first. */
+export const TIMED_OUT: unique symbol = Symbol("timed out");
 
 /**
- * Resolves with `promise`'s value, or with `ABORTED` as soon as `signal` aborts. The losing
- * promise is left to settle on its own (its rejection is swallowed so it is never unhandled).
+ * Resolves with `promise`'s value (or rejects with its error), or with `TIMED_OUT` after `ms`.
+ * The losing promise is left to settle on its own; its rejection is swallowed so it never
+ * becomes unhandled.
  */
-export function raceAbort<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-): Promise<T | typeof ABORTED> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.resolve(ABORTED);
-  }
+export function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  promise.catch(() => {});
   return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED);
-    signal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
     promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
       },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
+      (err) => {
+        clearTimeout(timer);
+        reject(err);
       },
     );
   });
-}
-
-/** An AbortController that aborts after `ms`; `clear()` cancels the timer (no leaked timers). */
-export function deadline(ms: number): { readonly signal: AbortSignal; clear(): void } {
-  const controller = new AbortController();
-  const id = setTimeout(() => controller.abort(), ms);
-  return { signal: controller.signal, clear: () => clearTimeout(id) };
 }
 
 /** Waits for `promise` at most `ms`; never rejects. Returns whether it settled in time. */

@@ -3,6 +3,7 @@ import { type ChainState, loadChain, PluginError } from "../../src/plugins/mod.t
 import type { PluginConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import { type FakeBehaviour, FakeTransport, SAMPLE_EVENT } from "./fake_transport.ts";
+import { silentLogger } from "../support/logger.ts";
 
 const event = { ...SAMPLE_EVENT, language: "en" };
 const a = { host: "a", port: 1, weight: 1, meta: null };
@@ -133,7 +134,7 @@ Deno.test("a plugin that cannot load stops the load naming it and closes the oth
           c.name === "one"
             ? Promise.resolve(loaded)
             : Promise.reject(new PluginError("two", "load", "missing export on_connect")),
-        new Logger({ level: "error", format: "text", sink: { write() {}, now: () => new Date() } }),
+        silentLogger(),
       ),
     PluginError,
   );
@@ -148,11 +149,7 @@ Deno.test("a transport that never settles is cut off by the chain's own guard", 
     call: () => new Promise<Uint8Array>(() => {}),
     close: () => Promise.resolve(),
   };
-  const logger = new Logger({
-    level: "error",
-    format: "text",
-    sink: { write() {}, now: () => new Date() },
-  });
+  const logger = silentLogger();
   const chain = await loadChain([config("stuck")], () => Promise.resolve(never), logger);
   const started = performance.now();
   const out = await chain.apply("sni", event, start);

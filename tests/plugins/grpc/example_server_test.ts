@@ -6,16 +6,12 @@
  * aborted with `free(): invalid pointer`.
  */
 import assert from "node:assert/strict";
-import { Logger } from "../../../src/observability/mod.ts";
 import { createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { onConnect } from "../../../plugins/grpc-example/handler.ts";
 import { GO_PEER_NOTE, goClientCall, HAVE_GO_PEER, startExampleServer } from "./peers.ts";
+import { silentLogger } from "../../support/logger.ts";
 
-const logger = new Logger({
-  level: "error",
-  format: "text",
-  sink: { write() {}, now: () => new Date() },
-});
+const logger = silentLogger();
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 const request = (username: string, sni: string) =>

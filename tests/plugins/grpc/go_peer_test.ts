@@ -4,16 +4,12 @@
  * not built; CI builds it with .ci/setup_grpc.sh.
  */
 import assert from "node:assert/strict";
-import { Logger } from "../../../src/observability/mod.ts";
 import { PluginError, type PluginTransport } from "../../../src/plugins/transport.ts";
 import { type Connector, connectTcp, createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { freePort, GO_PEER_NOTE, HAVE_GO_PEER, type ServerProcess, startGoPeer } from "./peers.ts";
+import { silentLogger } from "../../support/logger.ts";
 
-const logger = new Logger({
-  level: "error",
-  format: "text",
-  sink: { write() {}, now: () => new Date() },
-});
+const logger = silentLogger();
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import hpackLib from "hpack.js";
-import { Logger } from "../../../src/observability/mod.ts";
 import { createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { PluginError } from "../../../src/plugins/transport.ts";
 import {
@@ -28,12 +27,9 @@ import {
   u32,
   WINDOW_UPDATE,
 } from "./fake_server.ts";
+import { silentLogger } from "../../support/logger.ts";
 
-const logger = new Logger({
-  level: "error",
-  format: "text",
-  sink: { write() {}, now: () => new Date() },
-});
+const logger = silentLogger();
 const REQUEST = new TextEncoder().encode('{"event":{"username":"u"}}');
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 const hpack = hpackLib as unknown as {
