@@ -42,6 +42,11 @@ export class AdminEndpoint {
     return admin;
   }
 
+  /** The HTTP endpoint's bound address; `null` when `admin.listen` disabled it. */
+  get address(): Deno.NetAddr | null {
+    return this.#server?.addr ?? null;
+  }
+
   /** The router is listening with its plugins loaded: ready. */
   serving(): void {
     this.#phase = "serving";

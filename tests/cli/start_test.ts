@@ -70,8 +70,11 @@ routing:
     assertEquals(JSON.parse(out[0]!).host, "a.internal");
     await waitForLine(stderr, /connection outcome=referral/, seen);
     // The admin endpoint still answers after `net` was revoked (no gRPC plugins here).
-    const metrics = await fetch(`http://127.0.0.1:${admin[1]}/metrics`);
-    assertMatch(await metrics.text(), /^gatehouse_connections_accepted_total 1$/m);
+    const metrics = await (await fetch(`http://127.0.0.1:${admin[1]}/metrics`)).text();
+    assertMatch(metrics, /^gatehouse_connections_accepted_total 1$/m);
+    const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    assert(metrics.includes(`gatehouse_config_info{sha256="${hex}"} 1`), metrics);
     const ready = await fetch(`http://127.0.0.1:${admin[1]}/readyz`);
     assertEquals([ready.status, (await ready.text()).split("\n")[0]], [200, "ready"]);
   } finally {
