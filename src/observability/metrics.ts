@@ -90,6 +90,44 @@ interface PluginSeries {
   readonly latency: { observe(seconds: number): void };
 }
 
+/** The per-plugin metric families. */
+interface PluginFamilies {
+  readonly calls: CounterFamily<"plugin">;
+  readonly errors: CounterFamily<"plugin" | "kind">;
+  readonly latency: Histogram<"plugin">;
+  readonly breaker: Gauge<"plugin">;
+}
+
+function pluginFamilies(registers: Registry[]): PluginFamilies {
+  return {
+    calls: new CounterFamily({
+      name: "gatehouse_plugin_calls_total",
+      help: "Plugin calls, failed or not.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+    errors: new CounterFamily({
+      name: "gatehouse_plugin_errors_total",
+      help: "Failed plugin calls by kind (timeout, trap, bad_response, unavailable).",
+      labelNames: ["plugin", "kind"],
+      registers,
+    }),
+    latency: new Histogram({
+      name: "gatehouse_plugin_call_duration_seconds",
+      help: "Plugin call latency as the chain saw it, failures included.",
+      labelNames: ["plugin"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    breaker: new Gauge({
+      name: "gatehouse_plugin_breaker_open",
+      help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+  };
+}
+
 /** What {@link Metrics} needs from outside; all optional. */
 export interface MetricsOptions {
   /** Monotonic milliseconds (default `performance.now`); uptime is measured with it. */
@@ -104,11 +142,8 @@ export class Metrics {
   readonly #accepted: Cell;
   readonly #outcomes: CounterFamily<"outcome" | "route">;
   readonly #byRoute = new Map<string, Map<string, Cell>>();
-  readonly #pluginCalls: CounterFamily<"plugin">;
-  readonly #pluginErrors: CounterFamily<"plugin" | "kind">;
-  readonly #pluginLatency: Histogram<"plugin">;
+  readonly #plugins: PluginFamilies;
   readonly #byPlugin = new Map<string, PluginSeries>();
-  readonly #breaker: Gauge<"plugin">;
   readonly #decision: Histogram;
   readonly #reply: Histogram;
   readonly #reloadOk: Cell;
@@ -133,31 +168,7 @@ export class Metrics {
       labelNames: ["outcome", "route"],
       registers,
     });
-    this.#pluginCalls = new CounterFamily({
-      name: "gatehouse_plugin_calls_total",
-      help: "Plugin calls, failed or not.",
-      labelNames: ["plugin"],
-      registers,
-    });
-    this.#pluginErrors = new CounterFamily({
-      name: "gatehouse_plugin_errors_total",
-      help: "Failed plugin calls by kind (timeout, trap, bad_response, unavailable).",
-      labelNames: ["plugin", "kind"],
-      registers,
-    });
-    this.#pluginLatency = new Histogram({
-      name: "gatehouse_plugin_call_duration_seconds",
-      help: "Plugin call latency as the chain saw it, failures included.",
-      labelNames: ["plugin"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#breaker = new Gauge({
-      name: "gatehouse_plugin_breaker_open",
-      help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
-      labelNames: ["plugin"],
-      registers,
-    });
+    this.#plugins = pluginFamilies(registers);
     this.#decision = new Histogram({
       name: "gatehouse_decision_duration_seconds",
       help: "From the Connect read to the reply chosen: routing and plugins.",
@@ -227,7 +238,7 @@ export class Metrics {
 
   /** Sets whether `plugin`'s circuit breaker is open (calls skipped). */
   breakerState(plugin: string, open: boolean): void {
-    this.#breaker.labels(plugin).set(open ? 1 : 0);
+    this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
   }
 
   /** Routing and plugins took `ms` for one Connect. */
@@ -295,12 +306,12 @@ export class Metrics {
     if (!series) {
       const errors = new Map<string, Cell>();
       for (const kind of PLUGIN_ERROR_KINDS) {
-        errors.set(kind, this.#pluginErrors.cell({ plugin, kind }));
+        errors.set(kind, this.#plugins.errors.cell({ plugin, kind }));
       }
       series = {
-        calls: this.#pluginCalls.cell({ plugin }),
+        calls: this.#plugins.calls.cell({ plugin }),
         errors,
-        latency: this.#pluginLatency.labels(plugin),
+        latency: this.#plugins.latency.labels(plugin),
       };
       this.#byPlugin.set(plugin, series);
     }
@@ -310,7 +321,7 @@ export class Metrics {
   #pluginError(series: PluginSeries, plugin: string, kind: string): Cell {
     let cell = series.errors.get(kind);
     if (!cell) {
-      cell = this.#pluginErrors.cell({ plugin, kind });
+      cell = this.#plugins.errors.cell({ plugin, kind });
       series.errors.set(kind, cell);
     }
     return cell;

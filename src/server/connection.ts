@@ -18,7 +18,7 @@ import { closeQuietly, settleWithin } from "./timing.ts";
 /** How long to wait for the client to close after the reply before closing ourselves. */
 export const CLOSE_WAIT_MS = 2_000;
 
-/** How a connection ended; one per connection, logged (and later counted). */
+/** How a connection ended; one per connection, logged and counted (`CONNECTION_OUTCOMES`). */
 export type OutcomeKind =
   | "referral"
   | "deny"
@@ -251,8 +251,9 @@ function disconnectReply(
 
 /**
  * Writes the reply (calling `written` once QUIC took it), closes our side of the stream, then
- * waits (capped) for the client to close the connection. Closing the connection straight after the write discards unsent data on
- * Deno's QUIC, so the client would never see the packet (PROTOCOL.md).
+ * waits (capped) for the client to close the connection. Closing the connection straight after
+ * the write discards unsent data on Deno's QUIC, so the client would never see the packet
+ * (PROTOCOL.md).
  */
 async function sendAndClose(
   conn: Deno.QuicConn,
