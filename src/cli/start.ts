@@ -1,6 +1,7 @@
 import type { PluginConfig } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
 import { formatAddr, GatehouseServer } from "../server/mod.ts";
+import { AdminEndpoint } from "./admin.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
 
 /** Options of `start`. */
@@ -14,19 +15,24 @@ export interface StartOptions {
  * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code.
  * After binding, read and net permissions are revoked unless plugins need them (see
  * `dropPermissions`): the running router only answers on the socket it already holds, so a bug
- * cannot read files or open connections.
+ * cannot read files or open connections. The admin endpoint (`admin.listen`) is bound before
+ * the router, and keeps serving after `net` is revoked (a bound listener needs no permission).
  */
 export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
   const config = await loadConfigOrReport(options.configPath, io);
   if (!config) return 1;
   const logger = new Logger({ level: options.logLevel, format: options.logFormat });
+  let admin: AdminEndpoint | undefined;
   let server: GatehouseServer;
   try {
-    server = await GatehouseServer.start(config, { logger });
+    admin = AdminEndpoint.open(config, logger);
+    server = await GatehouseServer.start(config, { logger, metrics: admin.metrics });
   } catch (err) {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
+    await admin?.close();
     return 1;
   }
+  admin.serving();
   await dropPermissions(config.plugins);
   logger.info("listening", {
     addr: formatAddr(server.addr.hostname, server.addr.port),
@@ -35,7 +41,9 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   });
   await untilSignal();
   logger.info("shutting down", { in_flight: server.inFlight });
+  admin.stopping();
   await server.close();
+  await admin.close();
   return 0;
 }
 

@@ -25,14 +25,15 @@ const TOP_LEVEL_KEYS = [
   "limits",
 ];
 
-/** Parses and validates a config text; see `mod.ts`. */
-export function parseConfig(text: string, source: string): Config {
+/** Parses and validates a config text; see `mod.ts`. `sha256` is the file's, when read from one. */
+export function parseConfig(text: string, source: string, sha256: string | null = null): Config {
   const doc = readSource(text, source);
   const r = new Reader(source, doc.format);
   const root = doc.root === null ? undefined : r.object(doc.root, "", TOP_LEVEL_KEYS);
   const refs: ProviderRef[] = [];
   const config: Config = {
     source,
+    sha256,
     ...readSettings(r, root),
     routing: readRouting(r, root?.get("routing"), "routing", refs),
     messages: readMessages(r, root?.get("messages"), "messages"),
@@ -59,7 +60,12 @@ export async function loadConfig(
       new ConfigError({ code: "io", source: path, detail: `cannot read config file: ${reason}` }),
     ]);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, await sha256Hex(text));
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function checkProviders(

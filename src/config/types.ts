@@ -195,6 +195,11 @@ export type PluginConfig = GrpcPluginConfig | WasmPluginConfig;
 export interface Config {
   /** Path of the file this was loaded from (for messages). */
   readonly source: string;
+  /**
+   * sha256 (lower-case hex) of the config file as read by `loadConfig` (its UTF-8 text, which
+   * is the file's bytes for any valid UTF-8 file); `null` when parsed from a string.
+   */
+  readonly sha256: string | null;
   /** The UDP address the QUIC listener binds. */
   readonly listen: ListenAddress;
   /** The certificate to serve and the ALPN protocols to advertise. */

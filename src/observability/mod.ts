@@ -1,6 +1,6 @@
 /**
- * Observability: the structured logger. (Metrics and the admin HTTP endpoint come with the
- * operability work.)
+ * Observability: the structured logger, the Prometheus metrics, readiness checks and the admin
+ * HTTP endpoint that serves them (`/metrics`, `/healthz`, `/readyz`).
  *
  * @module
  */
@@ -14,3 +14,26 @@ export {
   stderrSink,
 } from "./logger.ts";
 export type { LogFields, LogFormat, LogLevel, LogSink } from "./logger.ts";
+export {
+  /** Every connection outcome, as the `outcome` label spells it. */
+  CONNECTION_OUTCOMES,
+  /** The router's metrics in a registry of their own, with small typed recording methods. */
+  Metrics,
+  /** The `route` label of connections that ended before a route was chosen. */
+  NO_ROUTE_LABEL,
+  /** Every plugin call failure kind, as the `kind` label spells it. */
+  PLUGIN_ERROR_KINDS,
+} from "./metrics.ts";
+export type { MetricsOptions } from "./metrics.ts";
+export {
+  /** Named readiness checks, evaluated on every `/readyz` request. */
+  Readiness,
+} from "./readiness.ts";
+export type { CheckResult, CheckStatus, ReadinessCheck } from "./readiness.ts";
+export {
+  /** The admin address could not be bound (`code` `admin_listen`). */
+  AdminListenError,
+  /** Binds the admin HTTP endpoint and serves `/metrics`, `/healthz` and `/readyz`. */
+  startAdminServer,
+} from "./admin_server.ts";
+export type { AdminServer, AdminServerOptions } from "./admin_server.ts";

@@ -41,6 +41,11 @@ export interface PluginTransport {
    * blocks the caller's thread while the plugin runs.
    */
   call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /**
+   * Whether a circuit breaker is skipping this plugin's calls right now (open or half-open);
+   * absent when the transport has no breaker. Read at every metrics scrape.
+   */
+  readonly circuitOpen?: boolean;
   /** Releases everything the plugin holds (workers, connections). Idempotent. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { Backend, DisconnectKind } from "../config/mod.ts";
-import type { Logger } from "../observability/mod.ts";
+import type { Logger, Metrics } from "../observability/mod.ts";
 import {
   type ConnectEvent,
   decodeConnect,
@@ -18,7 +18,7 @@ import { closeQuietly, settleWithin } from "./timing.ts";
 /** How long to wait for the client to close after the reply before closing ourselves. */
 export const CLOSE_WAIT_MS = 2_000;
 
-/** How a connection ended; one per connection, logged (and later counted). */
+/** How a connection ended; one per connection, logged and counted (`CONNECTION_OUTCOMES`). */
 export type OutcomeKind =
   | "referral"
   | "deny"
@@ -48,6 +48,8 @@ export interface ConnectionContext {
   /** The client's address as `ip:port`; `null` when the log lines will not show it. */
   readonly remote: string | null;
   readonly now: () => number;
+  /** Counts the outcome and the decision and reply latencies. */
+  readonly metrics: Metrics;
 }
 
 // The RoutingError → player message mapping lives here and only here (CONFIG.md messages).
@@ -95,13 +97,22 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   if (first.kind !== "connect") {
     closeQuietly(conn);
     const detail = first.kind === "protocol_error" ? first.error.message : null;
+    ctx.metrics.outcome(first.kind, null);
     logOutcome(ctx, started, sni, null, { kind: first.kind, route: null, backend: null, detail });
     return;
   }
   const event = decodeConnect(first.payload);
   if (!event) ctx.logger.debug("connect undecodable; routing by SNI alone", { sni: sni ?? "" });
+  const deciding = ctx.now();
   const reply = await chooseReply(ctx, sni, event);
-  await sendAndClose(conn, first.writable, reply.packet);
+  ctx.metrics.decision(ctx.now() - deciding);
+  await sendAndClose(
+    conn,
+    first.writable,
+    reply.packet,
+    () => ctx.metrics.reply(ctx.now() - started),
+  );
+  ctx.metrics.outcome(reply.kind, reply.route);
   logOutcome(ctx, started, sni, event, reply);
 }
 
@@ -239,18 +250,21 @@ function disconnectReply(
 }
 
 /**
- * Writes the reply, closes our side of the stream, then waits (capped) for the client to close
- * the connection. Closing the connection straight after the write discards unsent data on
- * Deno's QUIC, so the client would never see the packet (PROTOCOL.md).
+ * Writes the reply (calling `written` once QUIC took it), closes our side of the stream, then
+ * waits (capped) for the client to close the connection. Closing the connection straight after
+ * the write discards unsent data on Deno's QUIC, so the client would never see the packet
+ * (PROTOCOL.md).
  */
 async function sendAndClose(
   conn: Deno.QuicConn,
   writable: WritableStream<Uint8Array>,
   packet: Uint8Array,
+  written: () => void,
 ): Promise<void> {
   const writer = writable.getWriter();
   const finished = (async () => {
     await writer.write(packet);
+    written();
     await writer.close();
     await conn.closed;
   })();

@@ -1,5 +1,5 @@
 import type { Config } from "../config/mod.ts";
-import type { Logger } from "../observability/mod.ts";
+import { type Logger, Metrics } from "../observability/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
@@ -20,6 +20,8 @@ export interface ServerOptions {
   readonly transports?: TransportFactory;
   /** Monotonic milliseconds (tests). */
   readonly now?: () => number;
+  /** Where connections, outcomes and plugin calls are counted; default: a private registry. */
+  readonly metrics?: Metrics;
 }
 
 /** The listen socket could not be bound; names the address. */
@@ -43,6 +45,7 @@ export class GatehouseServer {
   readonly #listener: Deno.QuicListener;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #metrics: Metrics;
   readonly #inFlight = new Set<Promise<void>>();
   #snapshot: RuntimeSnapshot;
   #acceptLoop: Promise<void> = Promise.resolve();
@@ -51,20 +54,28 @@ export class GatehouseServer {
     endpoint: Deno.QuicEndpoint,
     listener: Deno.QuicListener,
     snapshot: RuntimeSnapshot,
-    options: ServerOptions,
+    options: ServerOptions & { readonly metrics: Metrics },
   ) {
     this.#endpoint = endpoint;
     this.#listener = listener;
     this.#snapshot = snapshot;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
+    this.#metrics = options.metrics;
+    this.#metrics.beforeScrape(() =>
+      this.#snapshot.chain.reportCircuits((plugin, open) =>
+        this.#metrics.breakerState(plugin, open)
+      )
+    );
   }
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
   static async start(config: Config, options: ServerOptions): Promise<GatehouseServer> {
     const tls = options.tls ?? await loadTlsMaterial(config.tls);
+    const metrics = options.metrics ?? new Metrics();
     const snapshot = await buildSnapshot(config, {
       logger: options.logger,
+      metrics,
       transports: options.transports ?? defaultTransportFactory,
       ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
     });
@@ -76,7 +87,7 @@ export class GatehouseServer {
       throw err;
     }
     const { endpoint, listener } = bound;
-    const server = new GatehouseServer(endpoint, listener, snapshot, options);
+    const server = new GatehouseServer(endpoint, listener, snapshot, { ...options, metrics });
     server.#acceptLoop = server.#accept();
     return server;
   }
@@ -119,12 +130,13 @@ export class GatehouseServer {
       this.#logger.debug("handshake failed", { error: String(err) });
       return;
     }
+    this.#metrics.connectionAccepted();
     const snapshot = this.#snapshot;
     // Only read when a log line will show it (it costs a resource lookup per connection).
     const remote = snapshot.config.logging.logClientIp && this.#logger.enabled("warn")
       ? formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port)
       : null;
-    const ctx = { snapshot, logger: this.#logger, remote, now: this.#now };
+    const ctx = { snapshot, logger: this.#logger, remote, now: this.#now, metrics: this.#metrics };
     try {
       await serveConnection(conn, ctx);
     } catch (err) {

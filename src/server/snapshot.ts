@@ -1,5 +1,5 @@
 import type { Config } from "../config/mod.ts";
-import type { Logger } from "../observability/mod.ts";
+import type { Logger, Metrics } from "../observability/mod.ts";
 import { loadChain, type PluginChain, type TransportFactory } from "../plugins/mod.ts";
 import { createEnvelopeSealer, type EnvelopeSealer } from "../protocol/mod.ts";
 import { compileRouter, type Router, type RouterOptions } from "../routing/mod.ts";
@@ -23,12 +23,29 @@ export interface SnapshotDeps {
   readonly logger: Logger;
   readonly transports: TransportFactory;
   readonly routerOptions?: RouterOptions;
+  /** Gets this config's route and plugin series, and every plugin call. */
+  readonly metrics?: Metrics;
 }
 
 /** Compiles routes, messages and the referral key of `config`, and loads its plugins. */
 export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise<RuntimeSnapshot> {
   const router = compileRouter(config.routing, deps.routerOptions);
   const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
-  const chain = await loadChain(config.plugins, deps.transports, deps.logger);
+  const { metrics } = deps;
+  metrics?.prepareRoutes(routeLabels(config));
+  metrics?.preparePlugins(config.plugins.map((p) => p.name));
+  const chain = await loadChain(
+    config.plugins,
+    deps.transports,
+    deps.logger,
+    metrics && ((plugin, ms, error) => metrics.pluginCall(plugin, ms, error?.kind ?? null)),
+  );
   return { config, router, sealer, messages: new DisconnectTexts(config.messages), chain };
+}
+
+/** The route labels the router reports (`routes[i]`, `default`), as the metrics label them. */
+function routeLabels(config: Config): string[] {
+  const labels = config.routing.routes.map((_, i) => `routes[${i}]`);
+  if (config.routing.default !== null) labels.push("default");
+  return labels;
 }

@@ -54,6 +54,7 @@ async function waitForLine(
 Deno.test("start serves with the task's permissions and exits 0 on SIGTERM", async () => {
   const path = await tempConfig(`
 listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0" }
 routing:
   default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] }
 `);
@@ -61,12 +62,21 @@ routing:
   const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   const seen: string[] = [];
   try {
-    const m = await waitForLine(stderr, /listening addr=127\.0\.0\.1:(\d+)/, seen);
+    const admin = await waitForLine(stderr, /admin endpoint addr=127\.0\.0\.1:(\d+)/, seen);
+    const m = await waitForLine(stderr, /\blistening addr=127\.0\.0\.1:(\d+)/, seen);
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: () => {} };
     assertEquals(await run(["probe", `127.0.0.1:${m[1]}`, "--sni", "any.example"], io), 0);
     assertEquals(JSON.parse(out[0]!).host, "a.internal");
     await waitForLine(stderr, /connection outcome=referral/, seen);
+    // The admin endpoint still answers after `net` was revoked (no gRPC plugins here).
+    const metrics = await (await fetch(`http://127.0.0.1:${admin[1]}/metrics`)).text();
+    assertMatch(metrics, /^gatehouse_connections_accepted_total 1$/m);
+    const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    assert(metrics.includes(`gatehouse_config_info{sha256="${hex}"} 1`), metrics);
+    const ready = await fetch(`http://127.0.0.1:${admin[1]}/readyz`);
+    assertEquals([ready.status, (await ready.text()).split("\n")[0]], [200, "ready"]);
   } finally {
     child.kill("SIGTERM");
   }
@@ -84,5 +94,20 @@ Deno.test("start refuses an invalid config and exits 1 naming the error", async 
   assertEquals(result.code, 1);
   const stderr = new TextDecoder().decode(result.stderr);
   assertMatch(stderr, /3:15 routing\.default\.strategy: .*did you mean "round_robin"/);
+  assert(!stderr.includes("listening"));
+});
+
+Deno.test("start exits 1 naming the admin address when it cannot be bound", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const path = await tempConfig(`
+listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:${taken.addr.port}" }
+routing:
+  default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] }
+`);
+  const result = await startCommand(["--config", path]).output();
+  assertEquals(result.code, 1);
+  const stderr = new TextDecoder().decode(result.stderr);
+  assert(stderr.includes(`cannot listen on admin http 127.0.0.1:${taken.addr.port}`), stderr);
   assert(!stderr.includes("listening"));
 });

@@ -155,6 +155,9 @@ Deno.test("loadConfig reads through the injected file system", async () => {
   assert.deepEqual(read, ["/etc/gatehouse/config.yaml"]);
   assert.equal(config.source, "/etc/gatehouse/config.yaml");
   assert.deepEqual(config.listen, { hostname: "127.0.0.1", port: 6000 });
+  // `printf "listen: '127.0.0.1:6000'\n" | sha256sum`
+  assert.equal(config.sha256, "a8443815681e5e0bae28c08d58f8b88a2d4d8363570d71063efd753daa3c9735");
+  assert.equal(parseConfig("listen: '127.0.0.1:6000'\n", "x.yaml").sha256, null);
 });
 
 Deno.test("loadConfig reports an unreadable file and an unknown extension without reading", async () => {

@@ -3,7 +3,7 @@
  * would, over QUIC. The client side encodes with `hytale_client_codec.ts`, never with `src/`.
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { Logger } from "../../src/observability/mod.ts";
+import { Logger, type Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import type { RouterOptions } from "../../src/routing/mod.ts";
 import type { TransportFactory } from "../../src/plugins/mod.ts";
@@ -16,11 +16,12 @@ export interface RouterUnderTest {
   close(): Promise<void>;
 }
 
-/** Starts a router on `yaml` (its `listen` should be `127.0.0.1:0`). */
+/** Starts a router on `yaml` (its `listen` should be `127.0.0.1:0`), counting into `metrics`. */
 export async function startRouter(
   yaml: string,
   routerOptions: RouterOptions = {},
   transports?: TransportFactory,
+  metrics?: Metrics,
 ): Promise<RouterUnderTest> {
   const config = parseConfig(yaml, "e2e.yaml");
   const logs: string[] = [];
@@ -33,6 +34,7 @@ export async function startRouter(
     logger,
     routerOptions,
     ...(transports ? { transports } : {}),
+    ...(metrics ? { metrics } : {}),
   });
   return { port: server.addr.port, logs, close: () => server.close(1_000) };
 }

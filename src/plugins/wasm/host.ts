@@ -90,6 +90,11 @@ export class WasmHost implements PluginTransport {
     this.#breaker = new CircuitBreaker(options.breaker);
   }
 
+  /** Whether the circuit breaker is skipping calls (open, or half-open awaiting a trial). */
+  get circuitOpen(): boolean {
+    return this.#breaker.state !== "closed";
+  }
+
   /** Starts every worker; rejects with the first instance's initialisation failure. */
   start(): Promise<void> {
     const started = new Promise<void>((resolve, reject) => {

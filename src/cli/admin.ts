@@ -1,0 +1,69 @@
+import type { Config } from "../config/mod.ts";
+import {
+  type AdminServer,
+  type Logger,
+  Metrics,
+  Readiness,
+  startAdminServer,
+} from "../observability/mod.ts";
+import { formatAddr } from "../server/mod.ts";
+
+type Phase = "starting" | "serving" | "stopping";
+
+/**
+ * The admin side of `start`: the metrics every part records into, the readiness checks, and
+ * the HTTP endpoint serving both when `admin.listen` is set. Opened before the router so
+ * `/healthz` answers (and `/readyz` says 503) while plugins load.
+ */
+export class AdminEndpoint {
+  /** Passed to the server; counts from the start. */
+  readonly metrics: Metrics = new Metrics();
+  /** `listening` and `plugins_loaded` now; discovery providers add theirs. */
+  readonly readiness: Readiness = new Readiness();
+  #server: AdminServer | null = null;
+  #phase: Phase = "starting";
+
+  /**
+   * Records the config's sha256, registers the router's checks and binds `config.admin.listen`
+   * (nothing is bound when it is disabled). Throws `AdminListenError` naming the address.
+   */
+  static open(config: Config, logger: Logger): AdminEndpoint {
+    const admin = new AdminEndpoint();
+    const plugins = config.plugins.length;
+    if (config.sha256 !== null) admin.metrics.configLoaded(config.sha256);
+    admin.readiness.set("listening", () => admin.#check("bound", "not bound yet"));
+    admin.readiness.set("plugins_loaded", () => admin.#check(`${plugins}`, `loading ${plugins}`));
+    const listen = config.admin.listen;
+    if (listen === null) return admin;
+    const { metrics, readiness } = admin;
+    admin.#server = startAdminServer({ ...listen, metrics, readiness, logger });
+    const { hostname, port } = admin.#server.addr;
+    logger.info("admin endpoint", { addr: formatAddr(hostname, port) });
+    return admin;
+  }
+
+  /** The HTTP endpoint's bound address; `null` when `admin.listen` disabled it. */
+  get address(): Deno.NetAddr | null {
+    return this.#server?.addr ?? null;
+  }
+
+  /** The router is listening with its plugins loaded: ready. */
+  serving(): void {
+    this.#phase = "serving";
+  }
+
+  /** Not ready any more (shutting down); `/healthz` still answers until {@link close}. */
+  stopping(): void {
+    this.#phase = "stopping";
+  }
+
+  /** Closes the HTTP endpoint, if any. */
+  async close(): Promise<void> {
+    await this.#server?.close();
+  }
+
+  #check(okDetail: string, startingDetail: string): { ok: boolean; detail: string } {
+    if (this.#phase === "serving") return { ok: true, detail: okDetail };
+    return { ok: false, detail: this.#phase === "starting" ? startingDetail : "shutting down" };
+  }
+}

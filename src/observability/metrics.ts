@@ -1,0 +1,329 @@
+/**
+ * The router's Prometheus metrics, in a registry of their own (never prom-client's global one,
+ * so two routers in one process — tests — never share counters).
+ *
+ * Label values come only from the config and from code: route labels (`routes[3]`, `default`,
+ * `none` when no route was chosen), plugin names, and fixed outcome, error and result names.
+ * Never from what a client sent (no SNI, no username), so a client cannot grow the series set.
+ *
+ * The per-connection path only looks label children up in small maps; they are created once per
+ * route and plugin (ahead of time by {@link Metrics.prepareRoutes} and
+ * {@link Metrics.preparePlugins}, so every series exists from the start with 0).
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** How a connection can end (the `outcome` label); the server's `OutcomeKind`. */
+export const CONNECTION_OUTCOMES = [
+  "referral",
+  "deny",
+  "no_route",
+  "no_backends",
+  "discovery_error",
+  "routing_error",
+  "timeout",
+  "closed",
+  "protocol_error",
+] as const;
+
+/** Why a plugin call failed (the `kind` label); the plugins' `PluginErrorKind`. */
+export const PLUGIN_ERROR_KINDS = ["timeout", "trap", "bad_response", "unavailable"] as const;
+
+/** The `route` label of connections that ended before a route was chosen. */
+export const NO_ROUTE_LABEL = "none";
+
+/** Latency buckets in seconds: sub-millisecond routing up to a plugin or client near its deadline. */
+const LATENCY_BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/** One series of a {@link CounterFamily}: a plain number, incremented without any lookup. */
+interface Cell {
+  value: number;
+}
+
+/**
+ * A labelled counter whose series are plain numbers, copied into prom-client only when scraped.
+ * (prom-client's own label children build a label string on every `inc`.)
+ */
+class CounterFamily<L extends string> {
+  readonly #cells: { readonly labels: Record<L, string>; readonly cell: Cell }[] = [];
+
+  constructor(config: { name: string; help: string; labelNames: L[]; registers: Registry[] }) {
+    const cells = this.#cells;
+    new Counter<L>({
+      ...config,
+      collect() {
+        this.reset();
+        for (const { labels, cell } of cells) this.inc(labels, cell.value);
+      },
+    });
+  }
+
+  /** A new series; the caller keeps it (one per label set). */
+  cell(labels: Record<L, string>): Cell {
+    const cell = { value: 0 };
+    this.#cells.push({ labels, cell });
+    return cell;
+  }
+}
+
+/** One plugin's pre-resolved series. */
+interface PluginSeries {
+  readonly calls: Cell;
+  readonly errors: Map<string, Cell>;
+  /** prom-client's child: builds one short label string per observation (per plugin call). */
+  readonly latency: { observe(seconds: number): void };
+}
+
+/** The per-plugin metric families. */
+interface PluginFamilies {
+  readonly calls: CounterFamily<"plugin">;
+  readonly errors: CounterFamily<"plugin" | "kind">;
+  readonly latency: Histogram<"plugin">;
+  readonly breaker: Gauge<"plugin">;
+}
+
+function pluginFamilies(registers: Registry[]): PluginFamilies {
+  return {
+    calls: new CounterFamily({
+      name: "gatehouse_plugin_calls_total",
+      help: "Plugin calls, failed or not.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+    errors: new CounterFamily({
+      name: "gatehouse_plugin_errors_total",
+      help: "Failed plugin calls by kind (timeout, trap, bad_response, unavailable).",
+      labelNames: ["plugin", "kind"],
+      registers,
+    }),
+    latency: new Histogram({
+      name: "gatehouse_plugin_call_duration_seconds",
+      help: "Plugin call latency as the chain saw it, failures included.",
+      labelNames: ["plugin"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    breaker: new Gauge({
+      name: "gatehouse_plugin_breaker_open",
+      help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+  };
+}
+
+/** What {@link Metrics} needs from outside; all optional. */
+export interface MetricsOptions {
+  /** Monotonic milliseconds (default `performance.now`); uptime is measured with it. */
+  readonly now?: () => number;
+}
+
+/** See the module comment. One instance per process (or per router under test). */
+export class Metrics {
+  readonly #registry = new Registry();
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  readonly #accepted: Cell;
+  readonly #outcomes: CounterFamily<"outcome" | "route">;
+  readonly #byRoute = new Map<string, Map<string, Cell>>();
+  readonly #plugins: PluginFamilies;
+  readonly #byPlugin = new Map<string, PluginSeries>();
+  readonly #decision: Histogram;
+  readonly #reply: Histogram;
+  readonly #reloadOk: Cell;
+  readonly #reloadFailed: Cell;
+  readonly #configInfo: Gauge<"sha256">;
+  readonly #beforeScrape: (() => void)[] = [];
+
+  /** Registers every metric; see {@link MetricsOptions}. */
+  constructor(options: MetricsOptions = {}) {
+    this.#now = options.now ?? (() => performance.now());
+    this.#startedAt = this.#now();
+    const registers = [this.#registry];
+    this.#accepted = new CounterFamily({
+      name: "gatehouse_connections_accepted_total",
+      help: "QUIC connections accepted (handshake completed).",
+      labelNames: [],
+      registers,
+    }).cell({});
+    this.#outcomes = new CounterFamily({
+      name: "gatehouse_connection_outcomes_total",
+      help: "Connections by how they ended and the route chosen (none: no route).",
+      labelNames: ["outcome", "route"],
+      registers,
+    });
+    this.#plugins = pluginFamilies(registers);
+    this.#decision = new Histogram({
+      name: "gatehouse_decision_duration_seconds",
+      help: "From the Connect read to the reply chosen: routing and plugins.",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#reply = new Histogram({
+      name: "gatehouse_reply_duration_seconds",
+      help: "From the connection accepted to the reply handed to QUIC.",
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const reloads = new CounterFamily({
+      name: "gatehouse_config_reloads_total",
+      help: "Config reloads by result (ok, failed).",
+      labelNames: ["result"],
+      registers,
+    });
+    this.#reloadOk = reloads.cell({ result: "ok" });
+    this.#reloadFailed = reloads.cell({ result: "failed" });
+    this.#configInfo = new Gauge({
+      name: "gatehouse_config_info",
+      help: "The loaded config file's sha256; always 1.",
+      labelNames: ["sha256"],
+      registers,
+    });
+    const uptime = () => (this.#now() - this.#startedAt) / 1000;
+    new Gauge({
+      name: "gatehouse_process_uptime_seconds",
+      help: "Seconds since the process started serving.",
+      registers,
+      collect() {
+        this.set(uptime());
+      },
+    });
+  }
+
+  /** Creates the outcome series of these route labels (all 0) ahead of the first connection. */
+  prepareRoutes(routes: readonly string[]): void {
+    for (const route of [...routes, NO_ROUTE_LABEL]) {
+      for (const kind of CONNECTION_OUTCOMES) this.#outcomeChild(kind, route);
+    }
+  }
+
+  /** Creates the call, error and latency series of these plugins ahead of the first call. */
+  preparePlugins(plugins: readonly string[]): void {
+    for (const plugin of plugins) this.#pluginSeries(plugin);
+  }
+
+  /** One QUIC connection was accepted. */
+  connectionAccepted(): void {
+    this.#accepted.value++;
+  }
+
+  /** A connection ended with `outcome`; `route` is the route label, `null` when none was chosen. */
+  outcome(outcome: string, route: string | null): void {
+    this.#outcomeChild(outcome, route ?? NO_ROUTE_LABEL).value++;
+  }
+
+  /** One plugin call took `ms` and failed with `errorKind`, or succeeded (`null`). */
+  pluginCall(plugin: string, ms: number, errorKind: string | null): void {
+    const series = this.#pluginSeries(plugin);
+    series.calls.value++;
+    series.latency.observe(ms / 1000);
+    if (errorKind !== null) this.#pluginError(series, plugin, errorKind).value++;
+  }
+
+  /** Sets whether `plugin`'s circuit breaker is open (calls skipped). */
+  breakerState(plugin: string, open: boolean): void {
+    this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
+  }
+
+  /** Routing and plugins took `ms` for one Connect. */
+  decision(ms: number): void {
+    this.#decision.observe(ms / 1000);
+  }
+
+  /** The reply was handed to QUIC `ms` after the connection was accepted. */
+  reply(ms: number): void {
+    this.#reply.observe(ms / 1000);
+  }
+
+  /** A config reload succeeded (`true`) or was rejected (`false`). */
+  reload(ok: boolean): void {
+    (ok ? this.#reloadOk : this.#reloadFailed).value++;
+  }
+
+  /** The config now in force has this sha256 (replaces the previous one's info series). */
+  configLoaded(sha256: string): void {
+    this.#configInfo.reset();
+    this.#configInfo.labels(sha256).set(1);
+  }
+
+  /**
+   * Runs `hook` before every scrape, for values read rather than recorded (breaker states).
+   * A hook that throws is skipped for that scrape.
+   */
+  beforeScrape(hook: () => void): void {
+    this.#beforeScrape.push(hook);
+  }
+
+  /** The Prometheus text exposition of every metric (after running the scrape hooks). */
+  async render(): Promise<string> {
+    for (const hook of this.#beforeScrape) {
+      try {
+        hook();
+      } catch {
+        // A broken hook must not cost the whole scrape; its gauges keep their last value.
+      }
+    }
+    return await this.#registry.metrics();
+  }
+
+  /** The `Content-Type` of {@link Metrics.render}'s text. */
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  #outcomeChild(outcome: string, route: string): Cell {
+    let byOutcome = this.#byRoute.get(route);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.#byRoute.set(route, byOutcome);
+    }
+    let child = byOutcome.get(outcome);
+    if (!child) {
+      child = this.#outcomes.cell({ outcome, route });
+      byOutcome.set(outcome, child);
+    }
+    return child;
+  }
+
+  #pluginSeries(plugin: string): PluginSeries {
+    let series = this.#byPlugin.get(plugin);
+    if (!series) {
+      const errors = new Map<string, Cell>();
+      for (const kind of PLUGIN_ERROR_KINDS) {
+        errors.set(kind, this.#plugins.errors.cell({ plugin, kind }));
+      }
+      series = {
+        calls: this.#plugins.calls.cell({ plugin }),
+        errors,
+        latency: this.#plugins.latency.labels(plugin),
+      };
+      this.#byPlugin.set(plugin, series);
+    }
+    return series;
+  }
+
+  #pluginError(series: PluginSeries, plugin: string, kind: string): Cell {
+    let cell = series.errors.get(kind);
+    if (!cell) {
+      cell = this.#plugins.errors.cell({ plugin, kind });
+      series.errors.set(kind, cell);
+    }
+    return cell;
+  }
+}
