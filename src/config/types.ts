@@ -199,7 +199,9 @@ export type LabelRequirement =
 
 /** One `key=value` of an annotation selector; every one must match exactly. */
 export interface AnnotationRequirement {
+  /** Annotation key. */
   readonly key: string;
+  /** The value it must have. */
   readonly value: string;
 }
 
@@ -225,7 +227,9 @@ export interface DiscoveryPortConfig {
 
 /** Labels and annotations copied into backend meta (`label.X`, `annotation.X`). */
 export interface DiscoveryMetadataConfig {
+  /** Labels copied as meta `label.X`. */
   readonly includeLabels: readonly string[];
+  /** Annotations copied as meta `annotation.X`. */
   readonly includeAnnotations: readonly string[];
 }
 
@@ -250,13 +254,18 @@ export interface KubernetesDiscoveryConfig {
   readonly kubeconfig: string | null;
   /** Namespaces to read; empty = all. */
   readonly namespaces: readonly string[];
+  /** The resources watched; each contributes backends. */
   readonly resources: readonly KubernetesResourceConfig[];
+  /** Which pods and endpoints count. */
   readonly filters: {
+    /** Pods need the condition Ready=True. */
     readonly requirePodReady: boolean;
     /** Allowed pod phases (compared case-insensitively); empty = any. */
     readonly requirePodPhase: readonly string[];
+    /** Endpoints whose `conditions.ready` is false are skipped. */
     readonly requireEndpointReady: boolean;
   };
+  /** Labels and annotations copied into backend meta. */
   readonly metadata: DiscoveryMetadataConfig;
 }
 
@@ -266,18 +275,22 @@ export interface AgonesDiscoveryConfig {
   readonly kubeconfig: string | null;
   /** Namespaces to read (observe) or the first to allocate in; empty = all / `default`. */
   readonly namespaces: readonly string[];
+  /** `observe` watches GameServers; `allocate` creates a GameServerAllocation per connection. */
   readonly mode: "observe" | "allocate";
   /** Allocate: at least this long between allocations; 0 = no throttle. */
   readonly allocateMinIntervalMs: number;
   /** Allowed GameServer states as configured (default `["Ready"]`); allocate uses the first. */
   readonly states: readonly string[];
+  /** Which GameServers count (allocate: `k=v` label pairs become `matchLabels`). */
   readonly selector: ObjectSelector;
+  /** Labels and annotations copied into backend meta. */
   readonly metadata: DiscoveryMetadataConfig;
   /** Where the host comes from: `status.address`, or `status.addresses[]` by preference. */
   readonly address: {
     readonly source: "address" | "addresses";
     readonly preference: readonly string[];
   };
+  /** Which `status.ports[]` entry is the game port. */
   readonly port: DiscoveryPortConfig;
 }
 
