@@ -1,3 +1,4 @@
+import { readDiscovery } from "./discovery.ts";
 import { ConfigError, ConfigErrors } from "./errors.ts";
 import { Reader } from "./fields.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -9,7 +10,6 @@ import { readSettings } from "./settings.ts";
 import { formatOf, readSource } from "./source.ts";
 import { didYouMean } from "./suggest.ts";
 import type { Config } from "./types.ts";
-import { readUnsupported } from "./unsupported.ts";
 
 const TOP_LEVEL_KEYS = [
   "listen",
@@ -38,8 +38,9 @@ export function parseConfig(text: string, source: string, sha256: string | null 
     routing: readRouting(r, root?.get("routing"), "routing", refs),
     messages: readMessages(r, root?.get("messages"), "messages"),
     plugins: readPlugins(r, root?.get("plugins")),
+    discovery: readDiscovery(r, root?.get("discovery")),
   };
-  checkProviders(r, refs, readUnsupported(r, root));
+  checkProviders(r, refs, new Set(config.discovery.providers.map((p) => p.name)));
   if (r.errors.length > 0) throw new ConfigErrors(r.errors);
   return deepFreeze(config);
 }

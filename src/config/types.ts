@@ -191,6 +191,118 @@ export interface WasmPluginConfig extends PluginBase {
 /** One configured plugin. */
 export type PluginConfig = GrpcPluginConfig | WasmPluginConfig;
 
+/** One requirement of a Kubernetes label selector (`=`/`==` are `in`, `!=` is `not_in`). */
+export type LabelRequirement =
+  | { readonly op: "exists" | "not_exists"; readonly key: string }
+  | { readonly op: "in" | "not_in"; readonly key: string; readonly values: readonly string[] }
+  | { readonly op: "gt" | "lt"; readonly key: string; readonly value: number };
+
+/** One `key=value` of an annotation selector; every one must match exactly. */
+export interface AnnotationRequirement {
+  /** Annotation key. */
+  readonly key: string;
+  /** The value it must have. */
+  readonly value: string;
+}
+
+/** Which objects a discovery source takes: all label and annotation requirements must hold. */
+export interface ObjectSelector {
+  /** Parsed `selector.labels`; empty selects everything. */
+  readonly labels: readonly LabelRequirement[];
+  /** The label selector as written (trimmed), sent to the API as `labelSelector`. */
+  readonly labelText: string;
+  /** Parsed `selector.annotations`; empty selects everything. */
+  readonly annotations: readonly AnnotationRequirement[];
+}
+
+/** How a backend's port is found; `""`/0 = unset. */
+export interface DiscoveryPortConfig {
+  /** A named port (container port, EndpointSlice port or Agones port name). */
+  readonly name: string;
+  /** A fixed port number. */
+  readonly number: number;
+  /** Pods only: a fixed container port, taking precedence over the others. */
+  readonly containerPort: number;
+}
+
+/** Labels and annotations copied into backend meta (`label.X`, `annotation.X`). */
+export interface DiscoveryMetadataConfig {
+  /** Labels copied as meta `label.X`. */
+  readonly includeLabels: readonly string[];
+  /** Annotations copied as meta `annotation.X`. */
+  readonly includeAnnotations: readonly string[];
+}
+
+/** One watched Kubernetes resource of a `kubernetes` provider. */
+export type KubernetesResourceConfig =
+  | {
+    readonly kind: "pods";
+    readonly selector: ObjectSelector;
+    readonly port: DiscoveryPortConfig;
+  }
+  | {
+    readonly kind: "endpointslices";
+    readonly selector: ObjectSelector;
+    readonly port: DiscoveryPortConfig;
+    /** Only slices of this Service (label `kubernetes.io/service-name`); `null` = any. */
+    readonly service: { readonly name: string; readonly namespace: string } | null;
+  };
+
+/** `kubernetes:` settings of a provider. */
+export interface KubernetesDiscoveryConfig {
+  /** Path of a kubeconfig file; `null` = in-cluster service account. */
+  readonly kubeconfig: string | null;
+  /** Namespaces to read; empty = all. */
+  readonly namespaces: readonly string[];
+  /** The resources watched; each contributes backends. */
+  readonly resources: readonly KubernetesResourceConfig[];
+  /** Which pods and endpoints count. */
+  readonly filters: {
+    /** Pods need the condition Ready=True. */
+    readonly requirePodReady: boolean;
+    /** Allowed pod phases (compared case-insensitively); empty = any. */
+    readonly requirePodPhase: readonly string[];
+    /** Endpoints whose `conditions.ready` is false are skipped. */
+    readonly requireEndpointReady: boolean;
+  };
+  /** Labels and annotations copied into backend meta. */
+  readonly metadata: DiscoveryMetadataConfig;
+}
+
+/** `agones:` settings of a provider. */
+export interface AgonesDiscoveryConfig {
+  /** Path of a kubeconfig file; `null` = in-cluster service account. */
+  readonly kubeconfig: string | null;
+  /** Namespaces to read (observe) or the first to allocate in; empty = all / `default`. */
+  readonly namespaces: readonly string[];
+  /** `observe` watches GameServers; `allocate` creates a GameServerAllocation per connection. */
+  readonly mode: "observe" | "allocate";
+  /** Allocate: at least this long between allocations; 0 = no throttle. */
+  readonly allocateMinIntervalMs: number;
+  /** Allowed GameServer states as configured (default `["Ready"]`); allocate uses the first. */
+  readonly states: readonly string[];
+  /** Which GameServers count (allocate: `k=v` label pairs become `matchLabels`). */
+  readonly selector: ObjectSelector;
+  /** Labels and annotations copied into backend meta. */
+  readonly metadata: DiscoveryMetadataConfig;
+  /** Where the host comes from: `status.address`, or `status.addresses[]` by preference. */
+  readonly address: {
+    readonly source: "address" | "addresses";
+    readonly preference: readonly string[];
+  };
+  /** Which `status.ports[]` entry is the game port. */
+  readonly port: DiscoveryPortConfig;
+}
+
+/** One configured discovery provider. */
+export type DiscoveryProviderConfig =
+  | {
+    readonly name: string;
+    readonly type: "kubernetes";
+    readonly kubernetes: KubernetesDiscoveryConfig;
+  }
+  | { readonly name: string; readonly type: "agones"; readonly agones: AgonesDiscoveryConfig };
+
 /** The whole configuration. */
 export interface Config {
   /** Path of the file this was loaded from (for messages). */
@@ -231,6 +343,8 @@ export interface Config {
   };
   /** Plugins in execution order: by stage, then `before`/`after`, then config order. */
   readonly plugins: readonly PluginConfig[];
+  /** Discovery providers, by config order; pools reference them by name. */
+  readonly discovery: { readonly providers: readonly DiscoveryProviderConfig[] };
   /** HTTP admin endpoint (`/metrics`, `/healthz`, `/readyz`); `listen` is `null` when disabled. */
   readonly admin: { readonly listen: ListenAddress | null };
 }

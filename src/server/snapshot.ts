@@ -29,6 +29,10 @@ export interface SnapshotDeps {
 
 /** Compiles routes, messages and the referral key of `config`, and loads its plugins. */
 export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise<RuntimeSnapshot> {
+  if (config.discovery.providers.length > 0) {
+    // The config is parsed and validated (so `check` helps), but no provider can run yet.
+    throw new Error(`${config.source}: discovery providers are not supported by this build yet`);
+  }
   const router = compileRouter(config.routing, deps.routerOptions);
   const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
   const { metrics } = deps;

@@ -153,11 +153,16 @@ Deno.test("docs/routing.md discovery-backed route: rejected only for its unknown
   ]);
 });
 
-Deno.test("docs discovery and plugin examples: only discovery is unsupported in this build", () => {
-  assert.deepEqual(summaries(docsDiscoveryPlugins), [
-    "unsupported discovery 2:1",
-    "reference routing.routes[0].pool.discovery.provider 25:21",
-  ]);
+Deno.test("docs discovery and plugin examples load: one agones provider the pool refers to", () => {
+  const config = parseConfig(docsDiscoveryPlugins, "config.yaml");
+  const [provider] = config.discovery.providers;
+  assert.equal(provider?.type, "agones");
+  assert.equal(provider.name, "agones");
+  assert.equal(provider.agones.kubeconfig, null);
+  assert.deepEqual(provider.agones.namespaces, ["hytale"]);
+  assert.equal(provider.agones.mode, "observe");
+  assert.deepEqual(provider.agones.states, ["Ready"]);
+  assert.equal(config.routing.routes[0]?.pool.discovery?.provider, "agones");
 });
 
 Deno.test("the docs' placeholder secret is refused: it is not valid base64", () => {

@@ -424,9 +424,6 @@ const cases: [name: string, text: string, expected: string[]][] = [
     ),
     ["invalid plugins[0].wasm 2:60"],
   ],
-  ["discovery is not supported yet", lines("discovery:", "  providers: []"), [
-    "unsupported discovery 1:1",
-  ]],
   // structure
   ["the document must be a mapping", "- listen\n", ["type  1:1"]],
   ["sections must be mappings", "tls: yes\n", ["type tls 1:6"]],
