@@ -45,6 +45,17 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     config: config.source,
     routes: config.routing.routes.length,
   });
+  await serveUntilStopped(server, options, loadedText, logger);
+  return 0;
+}
+
+/** Reloads on file change and SIGHUP until a stop signal, then shuts down gracefully. */
+async function serveUntilStopped(
+  server: GatehouseServer,
+  options: StartOptions,
+  loadedText: string | null,
+  logger: Logger,
+): Promise<void> {
   const live = new LiveReload(server, {
     path: options.configPath,
     logger,
@@ -60,9 +71,9 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   logger.info("shutting down", { signal, in_flight: server.inFlight, grace_ms: SHUTDOWN_GRACE_MS });
   await live.close();
   await server.close(SHUTDOWN_GRACE_MS);
+  // Removed only now: a second signal must still cut the grace period short.
   signals.dispose();
   logger.info("stopped");
-  return 0;
 }
 
 // gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while

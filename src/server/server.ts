@@ -133,7 +133,7 @@ export class GatehouseServer {
   async #accept(): Promise<void> {
     try {
       for await (const incoming of this.#listener) {
-        if (this.#draining) incoming.refuse();
+        if (this.#draining) refuseQuietly(incoming);
         else this.#track(this.#handle(incoming));
       }
     } catch (err) {
@@ -171,6 +171,15 @@ export class GatehouseServer {
   #track(task: Promise<void>): void {
     this.#inFlight.add(task);
     task.catch(() => {}).finally(() => this.#inFlight.delete(task));
+  }
+}
+
+/** Refuses a connection attempt (CONNECTION_REFUSED); one the client gave up on is fine. */
+function refuseQuietly(incoming: Deno.QuicIncoming): void {
+  try {
+    incoming.refuse();
+  } catch {
+    // Already gone.
   }
 }
 
