@@ -5,12 +5,15 @@ export const WATCH_DEBOUNCE_MS = 250;
 
 /** A running file watch; `close` stops it (idempotent). */
 export interface FileWatch {
+  /** Stops watching and cancels a pending notification. */
   close(): void;
 }
 
 /** What `watchConfigFile` needs besides the path (injectable for tests). */
 export interface WatchOptions {
+  /** Quiet time before `onChange`; default {@link WATCH_DEBOUNCE_MS}. */
   readonly debounceMs?: number;
+  /** Opens a non-recursive watch on a directory; default `Deno.watchFs`. */
   readonly watchFs?: (dir: string) => AsyncIterable<Deno.FsEvent> & { close(): void };
 }
 

@@ -5,6 +5,7 @@ import { type FileWatch, watchConfigFile, type WatchOptions } from "./config_wat
 
 /** The part of the server live reload drives. */
 export interface Reloadable {
+  /** Applies `config` or refuses it (`GatehouseServer.reload`). */
   reload(config: Config): Promise<ReloadResult>;
 }
 
@@ -12,6 +13,7 @@ export interface Reloadable {
 export interface LiveReloadOptions {
   /** The config file, as given on the command line. */
   readonly path: string;
+  /** Gets the errors of configs that do not load (the server logs its own results). */
   readonly logger: Logger;
   /** The text the running config was parsed from (so an unchanged file is not reloaded). */
   readonly loadedText: string | null;
@@ -77,7 +79,7 @@ export class LiveReload {
         : [`${path}: ${err instanceof Error ? err.message : String(err)}`];
     }
     if (!force && text !== null && text === this.#lastText) {
-      logger.debug("config file event without new content", { config: path });
+      logger.debug("config file unchanged; not reloaded", { config: path });
       return null;
     }
     this.#lastText = text;

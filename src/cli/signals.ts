@@ -1,8 +1,7 @@
-/** Signals that ask the router to stop. */
-const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** A signal that asks the router to stop. */
+export type StopSignal = "SIGINT" | "SIGTERM";
 
-/** SIGINT or SIGTERM. */
-export type StopSignal = (typeof STOP_SIGNALS)[number];
+const STOP_SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM"];
 
 /** Exit code after a second stop signal: 128 + the signal's number, as shells report it. */
 export const FORCED_EXIT_CODE: Readonly<Record<StopSignal, number>> = {
