@@ -50,10 +50,17 @@ async function loadWasmPlugins(config: Config): Promise<string[]> {
   return failures;
 }
 
-/** Loads a config; on failure reports every error to `io.err` and returns null. */
-export async function loadConfigOrReport(path: string, io: CommandIO): Promise<Config | null> {
+/**
+ * Loads a config; on failure reports every error to `io.err` and returns null. `fs` defaults
+ * to `Deno` (`start` passes one that remembers the text, for live reload).
+ */
+export async function loadConfigOrReport(
+  path: string,
+  io: CommandIO,
+  fs?: { readTextFile(p: string): Promise<string> },
+): Promise<Config | null> {
   try {
-    return await loadConfig(path);
+    return await loadConfig(path, fs);
   } catch (err) {
     if (!(err instanceof ConfigErrors)) throw err;
     for (const e of err.errors) io.err(e.message);

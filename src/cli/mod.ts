@@ -15,6 +15,15 @@ import { parseHostPort, USAGE, UsageError } from "./usage.ts";
 
 export { UsageError } from "./usage.ts";
 export type { CommandIO } from "./check.ts";
+/** Live reload: the debounced config file watch and the reload driver `start` uses. */
+export { concernsConfig, WATCH_DEBOUNCE_MS, watchConfigFile } from "./config_watch.ts";
+export type { FileWatch, WatchOptions } from "./config_watch.ts";
+export { LiveReload } from "./live_reload.ts";
+export type { LiveReloadOptions, Reloadable } from "./live_reload.ts";
+/** Signal handling of `start`: SIGHUP reloads, SIGINT/SIGTERM stop, a second one exits at once. */
+export { FORCED_EXIT_CODE, listenForSignals } from "./signals.ts";
+export type { SignalHandlers, SignalListeners, StopSignal } from "./signals.ts";
+export { SHUTDOWN_GRACE_MS } from "./start.ts";
 
 /** The config `start` uses when none is given. */
 export const DEFAULT_CONFIG = "dev/config.dev.yaml";

@@ -1,25 +1,38 @@
 import type { PluginConfig } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
-import { formatAddr, GatehouseServer } from "../server/mod.ts";
+import { formatAddr, GatehouseServer, type ReloadResult } from "../server/mod.ts";
 import { AdminEndpoint } from "./admin.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
+import { LiveReload } from "./live_reload.ts";
+import { listenForSignals } from "./signals.ts";
 
 /** Options of `start`. */
 export interface StartOptions {
   readonly configPath: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Called after every reload attempt, failed ones included (the metrics hook). */
+  readonly onReload?: (result: ReloadResult) => void;
 }
 
+/** How long a graceful shutdown waits for connections in flight before closing them. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 /**
- * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code.
- * After binding, read and net permissions are revoked unless plugins need them (see
- * `dropPermissions`): the running router only answers on the socket it already holds, so a bug
- * cannot read files or open connections. The admin endpoint (`admin.listen`) is bound before
- * the router, and keeps serving after `net` is revoked (a bound listener needs no permission).
+ * `start`: load the config, bind, serve until SIGINT/SIGTERM. Returns the exit code. The config
+ * is reloaded when its file changes and on SIGHUP (see `LiveReload`). On the first SIGINT or
+ * SIGTERM new connections are refused and those in flight get {@link SHUTDOWN_GRACE_MS} to
+ * finish; a second one exits at once (`FORCED_EXIT_CODE`).
+ * After binding, net permission is revoked unless plugins need it (see `dropPermissions`). The
+ * admin endpoint (`admin.listen`) is bound before the router, and keeps serving after `net` is
+ * revoked (a bound listener needs no permission).
  */
 export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
-  const config = await loadConfigOrReport(options.configPath, io);
+  let loadedText: string | null = null;
+  const recording = {
+    readTextFile: async (p: string) => (loadedText = await Deno.readTextFile(p)),
+  };
+  const config = await loadConfigOrReport(options.configPath, io, recording);
   if (!config) return 1;
   const logger = new Logger({ level: options.logLevel, format: options.logFormat });
   let admin: AdminEndpoint | undefined;
@@ -39,30 +52,46 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     config: config.source,
     routes: config.routing.routes.length,
   });
-  await untilSignal();
-  logger.info("shutting down", { in_flight: server.inFlight });
-  admin.stopping();
-  await server.close();
+  await serveUntilStopped(server, options, loadedText, logger, admin);
   await admin.close();
   return 0;
 }
 
-// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
-// any is configured; the WASM host starts replacement workers from their module file, so read
-// stays granted while any WASM plugin is. Narrowing both to exactly those addresses and files
-// is the next step (a launcher that starts the router with computed flags).
-async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
-  if (!plugins.some((p) => p.type === "wasm")) await Deno.permissions.revoke({ name: "read" });
-  if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
+/** Reloads on file change and SIGHUP until a stop signal, then shuts down gracefully. */
+async function serveUntilStopped(
+  server: GatehouseServer,
+  options: StartOptions,
+  loadedText: string | null,
+  logger: Logger,
+  admin: AdminEndpoint,
+): Promise<void> {
+  const onReload = (result: ReloadResult) => {
+    admin.metrics.reload(result.ok);
+    const sha256 = server.config.sha256;
+    if (result.ok && sha256 !== null) admin.metrics.configLoaded(sha256);
+    options.onReload?.(result);
+  };
+  const live = new LiveReload(server, { path: options.configPath, logger, loadedText, onReload });
+  const signals = listenForSignals({
+    onHangup: () => void live.reload(true),
+    onForcedExit: (signal, code) =>
+      logger.warn("second stop signal: exiting now", { signal, code }),
+  });
+  const signal = await signals.stop;
+  admin.stopping();
+  logger.info("shutting down", { signal, in_flight: server.inFlight, grace_ms: SHUTDOWN_GRACE_MS });
+  await live.close();
+  await server.close(SHUTDOWN_GRACE_MS);
+  // Removed only now: a second signal must still cut the grace period short.
+  signals.dispose();
+  logger.info("stopped");
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const onSignal = () => {
-      for (const s of signals) Deno.removeSignalListener(s, onSignal);
-      resolve();
-    };
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-  });
+// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
+// any is configured. Read stays granted: live reload re-reads the config file and loads new
+// WASM modules (and the WASM host starts replacement workers from their module file). Narrowing
+// both to exactly those addresses and files is the next step (a launcher that starts the router
+// with flags computed from the config), which replaces this function.
+async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
+  if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
 }

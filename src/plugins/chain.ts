@@ -39,6 +39,11 @@ export class PluginChain {
     this.#observe = observe;
   }
 
+  /** The plugins' transports in execution order (a reload diffs them to close removed ones). */
+  get transports(): readonly PluginTransport[] {
+    return this.#links.map((l) => l.transport);
+  }
+
   /** Whether any plugin is configured (the pipeline skips the chain otherwise). */
   get empty(): boolean {
     return this.#links.length === 0;
@@ -158,24 +163,36 @@ export function applyResponse(state: ChainState, r: PluginResponse): ChainState 
 export type TransportFactory = (config: PluginConfig, logger: Logger) => Promise<PluginTransport>;
 
 /**
+ * A transport already running for a plugin with this config (a reload keeps it instead of
+ * loading the plugin again), or `undefined` to load it.
+ */
+export type ReuseTransport = (config: PluginConfig) => PluginTransport | undefined;
+
+/**
  * Loads every configured plugin (already in execution order) into a chain. A plugin that
  * cannot load stops the whole load with a `PluginError` naming it; those loaded so far are
- * closed again.
+ * closed again (reused ones are left running: they belong to the chain they came from).
  */
 export async function loadChain(
   configs: readonly PluginConfig[],
   factory: TransportFactory,
   logger: Logger,
   observe?: CallObserver,
+  reuse?: ReuseTransport,
 ): Promise<PluginChain> {
   const links: ChainLink[] = [];
+  const loaded: PluginTransport[] = [];
   try {
     for (const config of configs) {
-      const transport = await factory(config, logger.with({ plugin: config.name }));
+      let transport = reuse?.(config);
+      if (!transport) {
+        transport = await factory(config, logger.with({ plugin: config.name }));
+        loaded.push(transport);
+      }
       links.push({ transport, timeoutMs: config.timeoutMs, failurePolicy: config.failurePolicy });
     }
   } catch (err) {
-    await Promise.allSettled(links.map((l) => l.transport.close()));
+    await Promise.allSettled(loaded.map((t) => t.close()));
     if (err instanceof PluginError) throw err;
     const name = configs[links.length]?.name ?? "?";
     throw new PluginError(name, "load", err instanceof Error ? err.message : String(err), {

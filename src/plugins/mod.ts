@@ -7,7 +7,13 @@
 
 /** The ordered chain and its apply semantics; `loadChain` builds one from config. */
 export { applyResponse, loadChain, PluginChain } from "./chain.ts";
-export type { CallObserver, ChainLink, ChainOutcome, TransportFactory } from "./chain.ts";
+export type {
+  CallObserver,
+  ChainLink,
+  ChainOutcome,
+  ReuseTransport,
+  TransportFactory,
+} from "./chain.ts";
 /** The ConnectRequest/ConnectResponse JSON codec (the Go router's exact shapes). */
 export { decodeResponse, encodeRequest } from "./codec.ts";
 export type { ChainState, PluginResponse, ResponseBackend } from "./codec.ts";

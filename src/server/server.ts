@@ -4,7 +4,9 @@ import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
-import { buildSnapshot, type RuntimeSnapshot } from "./snapshot.ts";
+import { GenerationSlot } from "./generations.ts";
+import { logReloadResult, Reloader, type ReloadResult } from "./reload.ts";
+import { buildSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
 
@@ -47,23 +49,27 @@ export class GatehouseServer {
   readonly #now: () => number;
   readonly #metrics: Metrics;
   readonly #inFlight = new Set<Promise<void>>();
-  #snapshot: RuntimeSnapshot;
+  readonly #slot: GenerationSlot;
+  readonly #reloader: Reloader;
   #acceptLoop: Promise<void> = Promise.resolve();
+  #draining = false;
 
   private constructor(
     endpoint: Deno.QuicEndpoint,
     listener: Deno.QuicListener,
-    snapshot: RuntimeSnapshot,
+    slot: GenerationSlot,
+    reloader: Reloader,
     options: ServerOptions & { readonly metrics: Metrics },
   ) {
     this.#endpoint = endpoint;
     this.#listener = listener;
-    this.#snapshot = snapshot;
+    this.#slot = slot;
+    this.#reloader = reloader;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
     this.#metrics = options.metrics;
     this.#metrics.beforeScrape(() =>
-      this.#snapshot.chain.reportCircuits((plugin, open) =>
+      this.#slot.current.snapshot.chain.reportCircuits((plugin, open) =>
         this.#metrics.breakerState(plugin, open)
       )
     );
@@ -73,21 +79,28 @@ export class GatehouseServer {
   static async start(config: Config, options: ServerOptions): Promise<GatehouseServer> {
     const tls = options.tls ?? await loadTlsMaterial(config.tls);
     const metrics = options.metrics ?? new Metrics();
-    const snapshot = await buildSnapshot(config, {
+    const deps = {
       logger: options.logger,
       metrics,
       transports: options.transports ?? defaultTransportFactory,
       ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
-    });
+    };
+    const snapshot = await buildSnapshot(config, deps);
     let bound: { endpoint: Deno.QuicEndpoint; listener: Deno.QuicListener };
+    let reloader: Reloader;
+    const slot = new GenerationSlot(snapshot);
     try {
+      reloader = await Reloader.create(slot, deps);
       bound = listen(config, tls);
     } catch (err) {
       await snapshot.chain.close();
       throw err;
     }
     const { endpoint, listener } = bound;
-    const server = new GatehouseServer(endpoint, listener, snapshot, { ...options, metrics });
+    const server = new GatehouseServer(endpoint, listener, slot, reloader, {
+      ...options,
+      metrics,
+    });
     server.#acceptLoop = server.#accept();
     return server;
   }
@@ -97,25 +110,51 @@ export class GatehouseServer {
     return this.#endpoint.addr;
   }
 
+  /** The config new connections are served with (the last one loaded or reloaded). */
+  get config(): Config {
+    return this.#slot.current.snapshot.config;
+  }
+
   /** Connections currently being served. */
   get inFlight(): number {
     return this.#inFlight.size;
   }
 
-  /** Stops accepting, lets connections in flight finish (at most `graceMs`), closes the socket. */
+  /**
+   * Serves `config` from now on: routes, messages, referral key and plugins change at once for
+   * new connections; connections in flight finish with the config they started with. Plugins
+   * whose settings are unchanged keep running; changed ones load before the swap, removed ones
+   * close once no older connection uses them. An invalid change (a plugin that cannot load, or
+   * `listen`/`tls`/`quic`/`admin.listen`, which need a restart) leaves the running config in
+   * force. Logs the outcome; never rejects.
+   */
+  async reload(config: Config): Promise<ReloadResult> {
+    const result = await this.#reloader.reload(config);
+    logReloadResult(this.#logger, result);
+    return result;
+  }
+
+  /**
+   * Stops accepting (new connection attempts are refused at once), lets connections in flight
+   * finish (at most `graceMs`), closes the socket and the plugins.
+   */
   async close(graceMs = 5_000): Promise<void> {
-    this.#listener.stop();
+    // Not `listener.stop()`: on Deno 2.9.6 a client dialling a stopped listener hears nothing
+    // until its own idle timeout; the accept loop refuses instead while draining.
+    this.#draining = true;
     await settleWithin(Promise.all(this.#inFlight), graceMs);
-    // A stopped listener's iterator does not end by itself on Deno 2.9.6; closing the endpoint
-    // ends it (and any connection still open after the grace period).
+    // Closing the endpoint ends the accept loop (and any connection still open after the grace).
     this.#endpoint.close({ closeCode: 0, reason: "" });
     await this.#acceptLoop;
-    await this.#snapshot.chain.close();
+    await this.#reloader.close();
   }
 
   async #accept(): Promise<void> {
     try {
-      for await (const incoming of this.#listener) this.#track(this.#handle(incoming));
+      for await (const incoming of this.#listener) {
+        if (this.#draining) refuseQuietly(incoming);
+        else this.#track(this.#handle(incoming));
+      }
     } catch (err) {
       // The listener only fails once stopped or when the endpoint closes.
       this.#logger.debug("accept loop ended", { error: String(err) });
@@ -131,7 +170,8 @@ export class GatehouseServer {
       return;
     }
     this.#metrics.connectionAccepted();
-    const snapshot = this.#snapshot;
+    const generation = this.#slot.acquire();
+    const snapshot = generation.snapshot;
     // Only read when a log line will show it (it costs a resource lookup per connection).
     const remote = snapshot.config.logging.logClientIp && this.#logger.enabled("warn")
       ? formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port)
@@ -143,12 +183,23 @@ export class GatehouseServer {
       // A bug, not a client fault: log it, close, keep serving everyone else.
       this.#logger.error("connection failed", { error: String(err), stack: (err as Error)?.stack });
       closeQuietly(conn);
+    } finally {
+      generation.release();
     }
   }
 
   #track(task: Promise<void>): void {
     this.#inFlight.add(task);
     task.catch(() => {}).finally(() => this.#inFlight.delete(task));
+  }
+}
+
+/** Refuses a connection attempt (CONNECTION_REFUSED); one the client gave up on is fine. */
+function refuseQuietly(incoming: Deno.QuicIncoming): void {
+  try {
+    incoming.refuse();
+  } catch {
+    // Already gone.
   }
 }
 

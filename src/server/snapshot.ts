@@ -1,6 +1,11 @@
 import type { Config } from "../config/mod.ts";
 import type { Logger, Metrics } from "../observability/mod.ts";
-import { loadChain, type PluginChain, type TransportFactory } from "../plugins/mod.ts";
+import {
+  loadChain,
+  type PluginChain,
+  type ReuseTransport,
+  type TransportFactory,
+} from "../plugins/mod.ts";
 import { createEnvelopeSealer, type EnvelopeSealer } from "../protocol/mod.ts";
 import { compileRouter, type Router, type RouterOptions } from "../routing/mod.ts";
 import { DisconnectTexts } from "./messages.ts";
@@ -25,6 +30,8 @@ export interface SnapshotDeps {
   readonly routerOptions?: RouterOptions;
   /** Gets this config's route and plugin series, and every plugin call. */
   readonly metrics?: Metrics;
+  /** Plugins still running from the previous snapshot (on reload). */
+  readonly reuse?: ReuseTransport;
 }
 
 /** Compiles routes, messages and the referral key of `config`, and loads its plugins. */
@@ -43,6 +50,7 @@ export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise
     deps.transports,
     deps.logger,
     metrics && ((plugin, ms, error) => metrics.pluginCall(plugin, ms, error?.kind ?? null)),
+    deps.reuse,
   );
   return { config, router, sealer, messages: new DisconnectTexts(config.messages), chain };
 }

@@ -1,0 +1,212 @@
+import type { Config, ListenAddress, PluginConfig } from "../config/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import type { PluginTransport } from "../plugins/mod.ts";
+import type { Generation, GenerationSlot } from "./generations.ts";
+import { buildSnapshot, type SnapshotDeps } from "./snapshot.ts";
+import { settleWithin } from "./timing.ts";
+
+/**
+ * How long plugins a reload removed stay open for connections still served by an older
+ * config. Connections are bounded by `connect_timeout`, plugin timeouts and the 2 s close wait;
+ * this is the backstop for the rest (a plugin closed under a call fails that call).
+ */
+export const RETIRE_WAIT_MS = 30_000;
+
+/** Which plugins a successful reload kept, loaded and closed (by name). */
+export interface PluginChanges {
+  /** Same transport settings (and, for WASM, the same module file bytes): kept running. */
+  readonly reused: readonly string[];
+  /** New or changed: loaded before the swap. */
+  readonly loaded: readonly string[];
+  /** Removed or replaced: closed once no connection on an older config uses them. */
+  readonly closed: readonly string[];
+}
+
+/** What a reload did; metrics and logs are built from it. */
+export type ReloadResult =
+  | {
+    readonly ok: true;
+    /** The config file now served. */
+    readonly source: string;
+    readonly plugins: PluginChanges;
+    /** Settles once the removed plugins are closed. */
+    readonly retired: Promise<void>;
+  }
+  | {
+    readonly ok: false;
+    /** The config file that was refused; the running config stays in force. */
+    readonly source: string;
+    /** Every reason, one line each (`file:line:col path: message` for config errors). */
+    readonly errors: readonly string[];
+  };
+
+/** Reads a plugin module's bytes (for the reuse check); injected by tests. */
+export type ModuleReader = (path: string) => Promise<Uint8Array<ArrayBuffer>>;
+
+/** What the reloader needs besides the slot. */
+export interface ReloadDeps extends Omit<SnapshotDeps, "reuse"> {
+  readonly readModule?: ModuleReader;
+}
+
+/** Logs a reload's outcome: every error on its own line, then one summary line. */
+export function logReloadResult(logger: Logger, result: ReloadResult): void {
+  if (result.ok) {
+    logger.info("config reloaded", {
+      config: result.source,
+      plugins_reused: result.plugins.reused.join(",") || undefined,
+      plugins_loaded: result.plugins.loaded.join(",") || undefined,
+      plugins_closed: result.plugins.closed.join(",") || undefined,
+    });
+    return;
+  }
+  for (const error of result.errors) logger.error("reload error", { error });
+  logger.error("reload failed; still serving the previous config", {
+    config: result.source,
+    errors: result.errors.length,
+  });
+}
+
+/**
+ * Swaps the slot's snapshot for one built from a new config: one reload at a time, plugins
+ * with unchanged settings reused, changed ones loaded before the swap, removed ones closed after
+ * every older generation is idle (at most {@link RETIRE_WAIT_MS}).
+ */
+export class Reloader {
+  readonly #slot: GenerationSlot;
+  readonly #deps: ReloadDeps;
+  /** Transport → the fingerprint of the settings it was loaded with. */
+  readonly #fingerprints = new WeakMap<PluginTransport, string>();
+  readonly #retiring = new Set<Promise<void>>();
+  readonly #closing = Promise.withResolvers<void>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(slot: GenerationSlot, deps: ReloadDeps) {
+    this.#slot = slot;
+    this.#deps = deps;
+  }
+
+  /** A reloader for `slot`, remembering the settings its current plugins were loaded with. */
+  static async create(slot: GenerationSlot, deps: ReloadDeps): Promise<Reloader> {
+    const reloader = new Reloader(slot, deps);
+    const { config, chain } = slot.current.snapshot;
+    const prints = await reloader.#fingerprintAll(config.plugins);
+    chain.transports.forEach((t, i) => reloader.#fingerprints.set(t, prints[i]!));
+    return reloader;
+  }
+
+  /** Applies `config`, or refuses it and keeps the current one. Never rejects. */
+  reload(config: Config): Promise<ReloadResult> {
+    const next = this.#queue.then(() => this.#apply(config));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Refuses further reloads, closes removed plugins still waiting for old connections, then the
+   * current plugins.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#queue;
+    this.#closing.resolve();
+    await Promise.all(this.#retiring);
+    await this.#slot.current.snapshot.chain.close();
+  }
+
+  async #apply(config: Config): Promise<ReloadResult> {
+    const source = config.source;
+    if (this.#closed) return { ok: false, source, errors: [`${source}: shutting down`] };
+    const current = this.#slot.current.snapshot;
+    const refused = fixedSettingChanges(current.config, config);
+    if (refused.length > 0) return { ok: false, source, errors: refused };
+    const prints = await this.#fingerprintAll(config.plugins);
+    const printOf = new Map(config.plugins.map((p, i) => [p, prints[i]]));
+    const running = new Map(current.chain.transports.map((t) => [this.#fingerprints.get(t), t]));
+    const reuse = (p: PluginConfig) => running.get(printOf.get(p));
+    let snapshot;
+    try {
+      snapshot = await buildSnapshot(config, { ...this.#deps, reuse });
+    } catch (err) {
+      return { ok: false, source, errors: [`${source}: ${(err as Error)?.message ?? err}`] };
+    }
+    const kept = new Set(snapshot.chain.transports);
+    snapshot.chain.transports.forEach((t, i) => this.#fingerprints.set(t, prints[i]!));
+    const older = this.#slot.swap(snapshot);
+    const removed = current.chain.transports.filter((t) => !kept.has(t));
+    const retired = this.#retire(older, removed);
+    const plugins = {
+      reused: config.plugins.filter((_, i) => running.has(prints[i])).map((p) => p.name),
+      loaded: config.plugins.filter((_, i) => !running.has(prints[i])).map((p) => p.name),
+      closed: removed.map((t) => t.name),
+    };
+    return { ok: true, source, plugins, retired };
+  }
+
+  /** Closes `removed` once every generation in `older` is idle, or the wait runs out. */
+  #retire(older: readonly Generation[], removed: readonly PluginTransport[]): Promise<void> {
+    if (removed.length === 0) return Promise.resolve();
+    const idle = Promise.all(older.map((g) => g.idle()));
+    const task = settleWithin(Promise.race([idle, this.#closing.promise]), RETIRE_WAIT_MS)
+      .then(async (inTime) => {
+        if (!inTime) {
+          this.#deps.logger.warn("closing removed plugins under connections still in flight", {
+            plugins: removed.map((t) => t.name).join(","),
+          });
+        }
+        await Promise.allSettled(removed.map((t) => t.close()));
+      });
+    this.#retiring.add(task);
+    return task.finally(() => this.#retiring.delete(task));
+  }
+
+  #fingerprintAll(plugins: readonly PluginConfig[]): Promise<string[]> {
+    const read = this.#deps.readModule ?? Deno.readFile;
+    return Promise.all(plugins.map((p) => pluginFingerprint(p, read)));
+  }
+}
+
+/**
+ * Everything a plugin's transport is built from. Stage, ordering and failure policy are chain
+ * settings, so changing them reuses the transport; for WASM the module file's SHA-256 counts
+ * too, so a rebuilt module is reloaded even when its path and (absent) pin are unchanged.
+ */
+export async function pluginFingerprint(plugin: PluginConfig, read: ModuleReader): Promise<string> {
+  const common = { type: plugin.type, name: plugin.name, timeoutMs: plugin.timeoutMs };
+  if (plugin.type === "grpc") return JSON.stringify({ ...common, grpc: plugin.grpc });
+  let file: string | null = null;
+  try {
+    const digest = await crypto.subtle.digest("SHA-256", await read(plugin.wasm.path));
+    file = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  } catch {
+    // Unreadable now: compare settings alone (loading it anew would fail anyway).
+  }
+  return JSON.stringify({ ...common, wasm: plugin.wasm, file });
+}
+
+/**
+ * Settings a reload cannot change without a restart: the bound socket (`listen`), its
+ * certificate and ALPN list (`tls`), its QUIC transport settings (`quic`) and the admin
+ * address. Any change refuses the whole reload, so the router always runs one file's content.
+ */
+export function fixedSettingChanges(running: Config, next: Config): string[] {
+  const changes: string[] = [];
+  const say = (what: string, from: string, to: string) =>
+    changes.push(`${next.source}: ${what} changed (${from} → ${to}); restart to apply it`);
+  if (addr(running.listen) !== addr(next.listen)) {
+    say("listen", addr(running.listen), addr(next.listen));
+  }
+  const tls = (c: Config) => JSON.stringify([c.tls.certFile, c.tls.keyFile, c.tls.alpn]);
+  if (tls(running) !== tls(next)) say("tls", tls(running), tls(next));
+  if (running.quic.maxIdleTimeoutMs !== next.quic.maxIdleTimeoutMs) {
+    const idle = (c: Config) => `max_idle_timeout ${c.quic.maxIdleTimeoutMs} ms`;
+    say("quic", idle(running), idle(next));
+  }
+  const admin = (c: Config) => c.admin.listen ? addr(c.admin.listen) : "disabled";
+  if (admin(running) !== admin(next)) say("admin.listen", admin(running), admin(next));
+  return changes;
+}
+
+function addr(a: ListenAddress): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
