@@ -11,6 +11,7 @@ const [, ...startArgs] = (deno.tasks.start as string).split(" ");
 
 const CONFIG = (host: string, extra = "") => `
 listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0" }
 ${extra}
 routing:
   default: { strategy: round_robin, backends: [{ host: ${host}, port: 5520 }] }
@@ -27,14 +28,27 @@ async function spawnStart(text: string) {
     env: { NO_COLOR: "1" },
   }).spawn();
   const lines = new ChildLines(child.stderr);
+  const admin = Number((await lines.next(/admin endpoint addr=127\.0\.0\.1:(\d+)/))[1]);
   const port = Number((await lines.next(/listening addr=127\.0\.0\.1:(\d+)/))[1]);
-  return { dir, path, child, lines, port };
+  return { dir, path, child, lines, port, admin };
 }
 
 /** Saves `text` over `path` the way editors do: a new file renamed over the old one. */
 async function save(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(`${path}.tmp`, text);
   await Deno.rename(`${path}.tmp`, path);
+}
+
+/** The value of one metric line (name and labels as written), or `null` when absent. */
+async function metric(adminPort: number, series: string): Promise<string | null> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? null : line.slice(series.length + 1);
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function probeHost(port: number): Promise<string> {
@@ -58,14 +72,18 @@ async function exitWithin(child: Deno.ChildProcess, ms: number, what: string) {
 }
 
 Deno.test("start reloads on file change and SIGHUP, keeps serving on a bad file, exits 0 on SIGTERM", async () => {
-  const { dir, path, child, lines, port } = await spawnStart(CONFIG("a.internal"));
+  const { dir, path, child, lines, port, admin } = await spawnStart(CONFIG("a.internal"));
   try {
     assertEquals(await probeHost(port), "a.internal");
     await save(path, CONFIG("b.internal"));
     await lines.next(/INFO +config reloaded config=\S+config\.yaml/);
     assertEquals(await probeHost(port), "b.internal");
+    // The admin endpoint counts the reload and shows the new file's hash.
+    assertEquals(await metric(admin, 'gatehouse_config_reloads_total{result="ok"}'), "1");
+    const sha = await sha256Hex(CONFIG("b.internal"));
+    assertEquals(await metric(admin, `gatehouse_config_info{sha256="${sha}"}`), "1");
     await save(path, CONFIG("c.internal").replace("round_robin", "round_robbin"));
-    await lines.next(/ERROR reload error error=".*config\.yaml:5:24 routing\.default\.strategy/);
+    await lines.next(/ERROR reload error error=".*config\.yaml:6:24 routing\.default\.strategy/);
     await lines.next(/ERROR reload failed; still serving the previous config/);
     assertEquals(await probeHost(port), "b.internal");
     child.kill("SIGHUP"); // forces a reload of the same (still broken) text
@@ -73,6 +91,7 @@ Deno.test("start reloads on file change and SIGHUP, keeps serving on a bad file,
     await save(path, CONFIG("d.internal", 'listen: "127.0.0.1:1"').replace(/^listen.*:0"$/m, ""));
     await lines.next(/reload error error=".*listen changed \(127\.0\.0\.1:0 → 127\.0\.0\.1:1\)/);
     assertEquals(await probeHost(port), "b.internal");
+    assertEquals(await metric(admin, 'gatehouse_config_reloads_total{result="failed"}'), "3");
   } finally {
     child.kill("SIGTERM");
   }
