@@ -1,23 +1,28 @@
 import {
   type AgonesDiscoveryConfig,
+  type DiscoveryProviderConfig,
   type KubernetesDiscoveryConfig,
   parseConfig,
 } from "../../src/config/mod.ts";
 
-/** The `kubernetes:` settings parsed from a YAML flow mapping, through the real loader. */
-export function kubernetesSettings(flow: string): KubernetesDiscoveryConfig {
-  const text =
-    `discovery:\n  providers:\n    - name: k\n      type: kubernetes\n      kubernetes: ${flow}\n`;
-  const provider = parseConfig(text, "test.yaml").discovery.providers[0];
-  if (provider?.type !== "kubernetes") throw new Error("expected a kubernetes provider");
-  return provider.kubernetes;
+/** One provider parsed from a YAML flow mapping of its settings, through the real loader. */
+function provider(type: "kubernetes" | "agones", flow: string): DiscoveryProviderConfig {
+  const text = `discovery:\n  providers:\n    - name: p\n      type: ${type}\n      ${type}: ${flow}\n`;
+  const found = parseConfig(text, "test.yaml").discovery.providers[0];
+  if (found?.type !== type) throw new Error(`expected a ${type} provider`);
+  return found;
 }
 
-/** The `agones:` settings parsed from a YAML flow mapping, through the real loader. */
+/** The `kubernetes:` settings parsed from a YAML flow mapping. */
+export function kubernetesSettings(flow: string): KubernetesDiscoveryConfig {
+  const p = provider("kubernetes", flow);
+  if (p.type !== "kubernetes") throw new Error("unreachable");
+  return p.kubernetes;
+}
+
+/** The `agones:` settings parsed from a YAML flow mapping. */
 export function agonesSettings(flow: string): AgonesDiscoveryConfig {
-  const text =
-    `discovery:\n  providers:\n    - name: a\n      type: agones\n      agones: ${flow}\n`;
-  const provider = parseConfig(text, "test.yaml").discovery.providers[0];
-  if (provider?.type !== "agones") throw new Error("expected an agones provider");
-  return provider.agones;
+  const p = provider("agones", flow);
+  if (p.type !== "agones") throw new Error("unreachable");
+  return p.agones;
 }
