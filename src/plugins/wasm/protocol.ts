@@ -1,9 +1,10 @@
 /**
  * Messages between the router's thread and a plugin worker. Calls themselves do not travel as
- * messages: they go through the worker's {@link CallChannel} (see `channel.ts`), whose buffer
- * arrives with `init`.
+ * messages: they go through the worker's {@link CallChannel} (see `channel.ts`), whose buffers
+ * arrive with `init`.
  */
 
+import type { ChannelBuffers } from "./channel.ts";
 import type { FailureKind } from "./instance.ts";
 
 /** Router → worker, once: everything the worker needs; it then serves calls until stopped. */
@@ -12,8 +13,8 @@ export type ToWorker = {
   readonly module: WebAssembly.Module;
   readonly config: Uint8Array;
   readonly initTimeoutMs: number;
-  /** The `CallChannel` buffer. */
-  readonly channel: SharedArrayBuffer;
+  /** The `CallChannel` buffers. */
+  readonly channel: ChannelBuffers;
 };
 
 /**
