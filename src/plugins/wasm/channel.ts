@@ -72,7 +72,6 @@ export interface ChannelBuffers {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
 
 /** One side's view of a channel (the router and the worker each wrap the same buffers). */
 export class CallChannel {
@@ -186,22 +185,10 @@ export class CallChannel {
   }
 
   /**
-   * Waits until request `seq` is published; false when told to stop. First polls for up to
-   * `spinUs` µs (no futex wake-up needed if a request comes meanwhile), then sleeps, waking
-   * every `idleMs` to re-check (a lost wake-up then costs at most that).
+   * Waits until request `seq` is published; false when told to stop. Wakes every `idleMs` to
+   * re-check (a lost wake-up then costs at most that).
    */
-  waitRequest(seq: number, idleMs: number, spinUs = 0): boolean {
-    if (spinUs > 0) {
-      const until = performance.now() + spinUs / 1000;
-      do {
-        for (let i = 0; i < 32; i++) {
-          if (Atomics.load(this.#words, POSTED) !== seq) {
-            return Atomics.load(this.#words, STOP) === 0;
-          }
-          pause();
-        }
-      } while (performance.now() < until);
-    }
+  waitRequest(seq: number, idleMs: number): boolean {
     for (;;) {
       if (Atomics.load(this.#words, STOP) !== 0) return false;
       if (Atomics.load(this.#words, POSTED) !== seq) return true;

@@ -66,26 +66,17 @@ function answer(channel: CallChannel, seq: number, instance: PluginInstance | nu
   }
 }
 
-/**
- * How long the worker polls for the next request before sleeping in `Atomics.wait`, µs. A
- * futex wake-up of an idle vCPU costs 30–50 µs on a VM, the main cost of a call to a fast
- * plugin; polling avoids it whenever the next request comes within this window. Adaptive, so an
- * idle plugin burns no CPU: the worker polls only after a request that itself came within the
- * window (measured from the previous answer, wake-up included), i.e. while calls are frequent.
- * At most SPIN_US of CPU is wasted per burst of calls.
- */
-const SPIN_US = 150;
-
 function serve(init: ToWorker, channel: CallChannel): void {
   let instance = create(init);
   // The router sends no call before `ready`, so there is nothing to serve without an instance.
   if (instance === null) return;
+  const poller = new Poller(init.spinUs);
   let seq = 0;
-  let spin = 0;
   for (;;) {
-    const idleSince = performance.now();
-    if (!channel.waitRequest(seq, IDLE_MS, spin)) return scope.close();
-    spin = (performance.now() - idleSince) * 1000 <= SPIN_US ? SPIN_US : 0;
+    if (!poller.poll(channel, seq)) {
+      if (!channel.waitRequest(seq, IDLE_MS)) return scope.close();
+      poller.woken();
+    }
     // Serves every request already queued before waiting again.
     do {
       answer(channel, seq, instance);
@@ -97,6 +88,55 @@ function serve(init: ToWorker, channel: CallChannel): void {
     } while (channel.hasRequest(seq));
   }
 }
+
+/**
+ * Polls for the next request before the worker sleeps (see `ToWorker.spinUs`) — only while
+ * calls are frequent (the previous one came within the window) and the worker has a core to
+ * itself: a poll that finds itself descheduled (a gap between two checks far longer than a
+ * check) means the machine is short of cores, and polling then would take the router thread's
+ * core, so the worker stops polling for a while.
+ */
+class Poller {
+  readonly #windowMs: number;
+  #armed = false;
+  #idleSince = 0;
+  #pausedUntil = 0;
+
+  constructor(spinUs: number) {
+    this.#windowMs = spinUs / 1000;
+  }
+
+  /** Polls for request `seq` if armed; true once it is there (false: go to sleep). */
+  poll(channel: CallChannel, seq: number): boolean {
+    const start = this.#idleSince = performance.now();
+    if (!this.#armed || start < this.#pausedUntil) return false;
+    const until = start + this.#windowMs;
+    for (let last = start, now = start; now < until; last = now) {
+      for (let i = 0; i < 32; i++) {
+        if (channel.hasRequest(seq)) return true;
+        pause();
+      }
+      now = performance.now();
+      if (now - last > PREEMPTED_MS) {
+        this.#pausedUntil = now + CONTENDED_PAUSE_MS;
+        break;
+      }
+    }
+    this.#armed = false;
+    return false;
+  }
+
+  /** Call when the blocking wait returned a request: polls next time if it came quickly. */
+  woken(): void {
+    this.#armed = this.#windowMs > 0 && performance.now() - this.#idleSince <= this.#windowMs;
+  }
+}
+
+// A poll step takes well under a µs; a gap this long between two means the thread was descheduled.
+const PREEMPTED_MS = 0.05;
+// How long a worker that found itself descheduled while polling stops polling.
+const CONTENDED_PAUSE_MS = 100;
+const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
 
 function asFailure(e: unknown): InstanceFailure {
   return e instanceof InstanceFailure ? e : new InstanceFailure("trap", String(e));
