@@ -49,7 +49,13 @@ export function serve(handler: Handler, ptr: u32, len: u32): u64 {
   const bytes = String.UTF8.encode(response.toJson());
   const out = heap.alloc(max<usize>(bytes.byteLength, 1));
   memory.copy(out, changetype<usize>(bytes), bytes.byteLength);
-  return (<u64> out << 32) | <u64> bytes.byteLength;
+  const packed = (<u64> out << 32) | <u64> bytes.byteLength;
+  // Built with `--runtime minimal`: the kit collects garbage once per call, here, where nothing
+  // of the call is still needed (the response was copied to unmanaged memory). A full collection
+  // of the small heap is cheaper than the incremental collector's steps during the call: the
+  // example's call took 26 µs with `incremental`, 10 µs like this.
+  __collect();
+  return packed;
 }
 
 /** Used as AssemblyScript's `abort` (`--use abort=...`): logs, then traps. */

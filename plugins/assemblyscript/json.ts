@@ -81,9 +81,9 @@ class Parser {
   value(): JsonValue | null {
     this.ws();
     const c = this.peek();
-    const v = new JsonValue();
     if (c == 0x7b) return this.object();
     if (c == 0x5b) return this.array();
+    const v = new JsonValue();
     if (c == 0x22) {
       const s = this.string();
       if (s == null) return null;
@@ -118,8 +118,21 @@ class Parser {
 
   string(): string | null {
     this.pos++; // opening quote
+    // Fast path: no escapes, one decode.
+    const start = this.pos;
+    while (true) {
+      const c = this.peek();
+      if (c < 0x20) return null; // also the end of input (-1)
+      if (c == 0x22) {
+        const s = String.UTF8.decodeUnsafe(start, this.pos - start);
+        this.pos++;
+        return s;
+      }
+      if (c == 0x5c) break;
+      this.pos++;
+    }
     let out = "";
-    let run = this.pos;
+    let run = start;
     while (true) {
       const c = this.peek();
       if (c < 0 || c < 0x20) return null;
@@ -205,14 +218,19 @@ class Parser {
 
 /** `s` as a JSON string literal. */
 export function quote(s: string): string {
+  // Unescaped runs are copied whole (one substring each), not character by character.
   let out = '"';
+  let run = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
+    if (c != 0x22 && c != 0x5c && c >= 0x20) continue;
+    if (i > run) out += s.substring(run, i);
+    run = i + 1;
     if (c == 0x22) out += '\\"';
     else if (c == 0x5c) out += "\\\\";
     else if (c == 0x0a) out += "\\n";
-    else if (c < 0x20) out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
-    else out += String.fromCharCode(c);
+    else out += "\\u00" + (c < 0x10 ? "0" : "") + c.toString(16);
   }
-  return out + '"';
+  if (run == 0) return '"' + s + '"';
+  return out + s.substring(run) + '"';
 }

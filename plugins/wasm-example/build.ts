@@ -26,8 +26,9 @@ const { error, stderr } = await asc.main([
   "3",
   "--shrinkLevel",
   "0",
+  // Garbage is collected once per call by `serve` (see plugins/assemblyscript/abi.ts).
   "--runtime",
-  "incremental",
+  "minimal",
   // WASI-style reactor: the start function becomes the `_initialize` export.
   "--exportStart",
   "_initialize",

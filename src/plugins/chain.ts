@@ -2,6 +2,7 @@ import type { Backend, FailurePolicy, PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import { type ChainState, decodeResponse, encodeRequest, type PluginResponse } from "./codec.ts";
+import { Deadlines } from "./deadlines.ts";
 import { PluginError, type PluginTransport } from "./transport.ts";
 
 /** One plugin in the chain: its transport and how to treat its failures. */
@@ -31,12 +32,15 @@ export class PluginChain {
   readonly #links: readonly ChainLink[];
   readonly #logger: Logger;
   readonly #observe: CallObserver;
+  // The guards' deadlines, one queue per link (its calls share a timeout, so they stay in order).
+  readonly #guards: readonly Deadlines[];
 
   /** `links` in execution order; `logger` gets a warning per failed call. */
   constructor(links: readonly ChainLink[], logger: Logger, observe: CallObserver = () => {}) {
     this.#links = links;
     this.#logger = logger;
     this.#observe = observe;
+    this.#guards = links.map(() => new Deadlines());
   }
 
   /** The plugins' transports in execution order (a reload diffs them to close removed ones). */
@@ -52,8 +56,9 @@ export class PluginChain {
   /** Runs every plugin in order over `state`. Never throws. */
   async apply(sni: string, event: ConnectEvent, initial: ChainState): Promise<ChainOutcome> {
     let state = initial;
-    for (const link of this.#links) {
-      const response = await this.#call(link, sni, event, state);
+    for (let i = 0; i < this.#links.length; i++) {
+      const link = this.#links[i]!;
+      const response = await this.#call(link, this.#guards[i]!, sni, event, state);
       if (response instanceof PluginError) {
         if (link.failurePolicy === "deny") {
           return { kind: "deny", plugin: link.transport.name, reason: null };
@@ -78,11 +83,13 @@ export class PluginChain {
 
   /** Closes every plugin. */
   async close(): Promise<void> {
+    for (const guard of this.#guards) guard.close();
     await Promise.allSettled(this.#links.map((l) => l.transport.close()));
   }
 
   async #call(
     link: ChainLink,
+    guards: Deadlines,
     sni: string,
     event: ConnectEvent,
     state: ChainState,
@@ -91,7 +98,7 @@ export class PluginChain {
     const started = performance.now();
     try {
       const call = link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
-      const bytes = await guard(call, link.timeoutMs + GUARD_MARGIN_MS, name);
+      const bytes = await guard(call, guards, link.timeoutMs + GUARD_MARGIN_MS, name);
       const response = decodeResponse(bytes, name);
       this.#observe(name, performance.now() - started, null);
       return response;
@@ -117,16 +124,27 @@ export class PluginChain {
  */
 const GUARD_MARGIN_MS = 250;
 
-function guard(call: Promise<Uint8Array>, ms: number, plugin: string): Promise<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PluginError(plugin, "timeout", `no answer within ${ms} ms (chain guard)`)),
+// Races `call` against a deadline kept in `guards` (one timer per link, not one per call: a
+// setTimeout/clearTimeout pair per call was ~3 µs of the router's CPU).
+function guard(
+  call: Promise<Uint8Array>,
+  guards: Deadlines,
+  ms: number,
+  plugin: string,
+): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const deadline = guards.add(
       ms,
+      () => reject(new PluginError(plugin, "timeout", `no answer within ${ms} ms (chain guard)`)),
     );
+    call.then((bytes) => {
+      deadline.cancel();
+      resolve(bytes);
+    }, (err) => {
+      deadline.cancel();
+      reject(err);
+    });
   });
-  call.catch(() => {}); // the loser of the race must not become an unhandled rejection
-  return Promise.race([call, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Steps 3–7 of PLUGINS.md "Chain semantics" for one successful, non-deny response. */

@@ -5,7 +5,7 @@
  */
 import { PluginError, type PluginErrorKind } from "../transport.ts";
 import type { Acquired, Channel } from "./channel.ts";
-import type { Deadlines } from "./deadlines.ts";
+import type { Deadlines } from "../deadlines.ts";
 import type { H2Connection, StreamHandle } from "./connection.ts";
 import {
   type CallStatus,

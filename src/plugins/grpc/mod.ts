@@ -11,7 +11,7 @@ import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type CallTarget, unaryCall } from "./call.ts";
 import { type BackoffOptions, Channel, type Connector, DEFAULT_BACKOFF } from "./channel.ts";
-import { Deadlines } from "./deadlines.ts";
+import { Deadlines } from "../deadlines.ts";
 import { RequestHeaders } from "./grpc_wire.ts";
 
 export type { BackoffOptions, Connector } from "./channel.ts";

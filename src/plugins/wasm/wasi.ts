@@ -309,33 +309,47 @@ export class Wasi {
     this.#env.log(level, source, text.length > MAX_LINE ? text.slice(0, MAX_LINE) : text);
   }
 
-  // Clock subscriptions sleep until the earliest one is due, never past the deadline; the
-  // watchdog's notify on the flag wakes the sleep early. fd subscriptions answer EBADF.
+  // Sleeps until the earliest clock subscription is due, never past the deadline (the
+  // watchdog's notify on the flag wakes the sleep early), then reports the subscriptions that
+  // fired: clocks whose time has passed, and fd ones, which fail at once with EBADF (so with
+  // any of those there is no sleep). A sleep cut short by the deadline reports no clock.
   #poll(subs: number, events: number, n: number, out: number): number {
     const count = n >>> 0;
     const sv = this.#view(subs, count * 48);
     const ev = this.#view(events, count * 32);
     const nv = this.#view(out, 4);
     if (!sv || !ev || !nv || count === 0) return count === 0 ? Errno.inval : Errno.fault;
-    let waitMs = Infinity;
-    let clocks = 0;
+    const start = performance.now();
+    // Per subscription: ms from `start` until it fires (fd ones: 0).
+    const due: number[] = [];
+    let fds = 0;
+    let first = Infinity;
     for (let i = 0; i < count; i++) {
-      if (sv.getUint8(i * 48 + 8) !== 0) continue;
-      clocks++;
+      if (sv.getUint8(i * 48 + 8) !== 0) {
+        fds++;
+        due.push(0);
+        continue;
+      }
       const timeout = Number(sv.getBigUint64(i * 48 + 24, true)) / 1e6;
       const absolute = (sv.getUint16(i * 48 + 40, true) & 1) !== 0;
       const clockId = sv.getUint32(i * 48 + 16, true);
       const now = clockId === 0 ? wallNow() : performance.now();
-      waitMs = Math.min(waitMs, absolute ? timeout - now : timeout);
+      due.push(absolute ? timeout - now : timeout);
+      first = Math.min(first, due[i]!);
     }
-    if (clocks > 0) this.#sleep(Math.min(waitMs, this.#env.deadline() - wallNow()));
+    if (fds === 0) this.#sleep(Math.min(first, this.#env.deadline() - wallNow()));
+    const elapsed = performance.now() - start;
+    let fired = 0;
     for (let i = 0; i < count; i++) {
+      if (due[i]! > elapsed) continue;
       const tag = sv.getUint8(i * 48 + 8);
-      ev.setBigUint64(i * 32, sv.getBigUint64(i * 48, true), true);
-      ev.setUint16(i * 32 + 8, tag === 0 ? Errno.success : Errno.badf, true);
-      ev.setUint8(i * 32 + 10, tag);
+      new Uint8Array(ev.buffer, ev.byteOffset + fired * 32, 32).fill(0);
+      ev.setBigUint64(fired * 32, sv.getBigUint64(i * 48, true), true);
+      ev.setUint16(fired * 32 + 8, tag === 0 ? Errno.success : Errno.badf, true);
+      ev.setUint8(fired * 32 + 10, tag);
+      fired++;
     }
-    nv.setUint32(0, count, true);
+    nv.setUint32(0, fired, true);
     return Errno.success;
   }
 

@@ -1,11 +1,11 @@
 /**
  * Entry point of a plugin worker (started with `deno: {permissions: "none"}`). It holds one
- * plugin instance at a time, answers calls one by one from its {@link CallChannel} and,
+ * plugin instance at a time, answers calls in order from its {@link CallChannel} and,
  * whenever the instance dies (trap, deadline, `proc_exit`, bad response), replaces it with a
  * fresh one before serving again.
  *
- * After `init` the worker never returns to its event loop: it blocks in `Atomics.wait` between
- * calls, which wakes much faster than a message would. Its outgoing messages (`log`,
+ * After `init` the worker never returns to its event loop: it polls briefly, then blocks in
+ * `Atomics.wait` between calls, which wakes much faster than a message would. Its outgoing messages (`log`,
  * `instance`, `ready`) still flow, and `Worker.terminate()` interrupts the wait.
  */
 
@@ -50,11 +50,15 @@ function create(init: ToWorker): PluginInstance | null {
   }
 }
 
-// Runs the current request through `instance` and answers it on the channel.
+// Runs request `seq` through `instance` and answers it on the channel. A request the router
+// took back, or whose deadline has passed (the router has already failed it), is not run.
 function answer(channel: CallChannel, seq: number, instance: PluginInstance | null): void {
+  if (!channel.claim(seq)) return channel.answerFail(seq, "skipped", "cancelled");
+  const deadline = channel.deadline(seq);
+  if (wallNow() >= deadline) return channel.answerFail(seq, "skipped", "deadline passed");
   if (instance === null) return channel.answerFail(seq, "trap", "no live instance");
   try {
-    instance.callWith(channel.request(), channel.deadline(), (view) => channel.stage(view));
+    instance.callWith(channel.request(seq), deadline, (view) => channel.stage(seq, view));
     channel.answerOk(seq);
   } catch (e) {
     const failure = asFailure(e);
@@ -66,18 +70,73 @@ function serve(init: ToWorker, channel: CallChannel): void {
   let instance = create(init);
   // The router sends no call before `ready`, so there is nothing to serve without an instance.
   if (instance === null) return;
-  let seq = channel.lastAnswer;
+  const poller = new Poller(init.spinUs);
+  let seq = 0;
   for (;;) {
-    const next = channel.nextRequest(seq, IDLE_MS);
-    if (next === null) return scope.close();
-    seq = next;
-    answer(channel, seq, instance);
-    if (instance === null || !instance.alive) {
-      instance = create(init);
-      if (instance === null) return;
+    if (!poller.poll(channel, seq)) {
+      if (!channel.waitRequest(seq, IDLE_MS)) return scope.close();
+      poller.woken();
     }
+    // Serves every request already queued before waiting again.
+    do {
+      answer(channel, seq, instance);
+      seq = (seq + 1) | 0;
+      if (!instance.alive) {
+        instance = create(init);
+        if (instance === null) return;
+      }
+    } while (channel.hasRequest(seq));
   }
 }
+
+/**
+ * Polls for the next request before the worker sleeps (see `ToWorker.spinUs`) — only while
+ * calls are frequent (the previous one came within the window) and the worker has a core to
+ * itself: a poll that finds itself descheduled (a gap between two checks far longer than a
+ * check) means the machine is short of cores, and polling then would take the router thread's
+ * core, so the worker stops polling for a while.
+ */
+class Poller {
+  readonly #windowMs: number;
+  #armed = false;
+  #idleSince = 0;
+  #pausedUntil = 0;
+
+  constructor(spinUs: number) {
+    this.#windowMs = spinUs / 1000;
+  }
+
+  /** Polls for request `seq` if armed; true once it is there (false: go to sleep). */
+  poll(channel: CallChannel, seq: number): boolean {
+    const start = this.#idleSince = performance.now();
+    if (!this.#armed || start < this.#pausedUntil) return false;
+    const until = start + this.#windowMs;
+    for (let last = start, now = start; now < until; last = now) {
+      for (let i = 0; i < 32; i++) {
+        if (channel.hasRequest(seq)) return true;
+        pause();
+      }
+      now = performance.now();
+      if (now - last > PREEMPTED_MS) {
+        this.#pausedUntil = now + CONTENDED_PAUSE_MS;
+        break;
+      }
+    }
+    this.#armed = false;
+    return false;
+  }
+
+  /** Call when the blocking wait returned a request: polls next time if it came quickly. */
+  woken(): void {
+    this.#armed = this.#windowMs > 0 && performance.now() - this.#idleSince <= this.#windowMs;
+  }
+}
+
+// A poll step takes well under a µs; a gap this long between two means the thread was descheduled.
+const PREEMPTED_MS = 0.05;
+// How long a worker that found itself descheduled while polling stops polling.
+const CONTENDED_PAUSE_MS = 100;
+const pause: () => void = (Atomics as unknown as { pause?: () => void }).pause ?? (() => {});
 
 function asFailure(e: unknown): InstanceFailure {
   return e instanceof InstanceFailure ? e : new InstanceFailure("trap", String(e));

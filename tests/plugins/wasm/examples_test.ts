@@ -91,6 +91,12 @@ for (const example of EXAMPLES) {
         assert.deepEqual(decode(await p.call(request("deny"), 1000)), DENIED);
         assert.deepEqual(decode(await p.call(request("Krymo"), 1000)), ROUTED);
         assert.deepEqual(decode(await p.call(request("denyx"), 1000)), ROUTED);
+        if (example.name === "assemblyscript") {
+          // Escaped strings take the kit's slow path; "d\u0065ny" is "deny".
+          const escaped = new TextDecoder().decode(request("deny")).replace("deny", "d\\u0065ny");
+          assert.deepEqual(decode(await p.call(req(escaped), 1000)), DENIED);
+          assert.deepEqual(decode(await p.call(request('de"n\\y'), 1000)), ROUTED);
+        }
         // Many calls: buffers are released (or recycled) so memory stays within the cap.
         for (let i = 0; i < 2000; i++) await p.call(request(`player${i}`), 1000);
         assert.deepEqual(decode(await p.call(request("deny"), 1000)), DENIED);

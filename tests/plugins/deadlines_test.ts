@@ -1,10 +1,10 @@
 /** The shared deadline timer of a gRPC plugin's calls. */
 import assert from "node:assert/strict";
-import { Deadlines } from "../../../src/plugins/grpc/deadlines.ts";
+import { Deadlines } from "../../src/plugins/deadlines.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-Deno.test("grpc/deadlines: fire in deadline order, whatever the order added; cancelled never fire", async () => {
+Deno.test("deadlines: fire in deadline order, whatever the order added; cancelled never fire", async () => {
   const deadlines = new Deadlines();
   const fired: string[] = [];
   const started = performance.now();
@@ -25,7 +25,7 @@ Deno.test("grpc/deadlines: fire in deadline order, whatever the order added; can
   deadlines.close();
 });
 
-Deno.test("grpc/deadlines: a cancelled head lets later ones fire on time; close stops all", async () => {
+Deno.test("deadlines: a cancelled head lets later ones fire on time; close stops all", async () => {
   const deadlines = new Deadlines();
   const fired: string[] = [];
   const first = deadlines.add(20, () => fired.push("first"));

@@ -1,5 +1,6 @@
 /**
- * The deadlines of one plugin's calls, kept by one timer instead of one `setTimeout` per call.
+ * The deadlines of one plugin's calls (the gRPC client's, the chain's guards), kept by one timer
+ * instead of one `setTimeout` per call.
  *
  * A timer per call costs a `setTimeout` and a `clearTimeout` (Deno's Node-compatible timers
  * allocate a `Timeout` object each), a visible share of a call's CPU. Calls of one plugin
