@@ -7,7 +7,8 @@ import {
 
 /** One provider parsed from a YAML flow mapping of its settings, through the real loader. */
 function provider(type: "kubernetes" | "agones", flow: string): DiscoveryProviderConfig {
-  const text = `discovery:\n  providers:\n    - name: p\n      type: ${type}\n      ${type}: ${flow}\n`;
+  const text =
+    `discovery:\n  providers:\n    - name: p\n      type: ${type}\n      ${type}: ${flow}\n`;
   const found = parseConfig(text, "test.yaml").discovery.providers[0];
   if (found?.type !== type) throw new Error(`expected a ${type} provider`);
   return found;
