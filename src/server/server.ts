@@ -4,6 +4,7 @@ import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
+import { PER_IP_CLOSE_CODE, PerIpLimiter } from "./per_ip_limiter.ts";
 import { buildSnapshot, type RuntimeSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
@@ -44,6 +45,7 @@ export class GatehouseServer {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #perIp: PerIpLimiter;
   #snapshot: RuntimeSnapshot;
   #acceptLoop: Promise<void> = Promise.resolve();
 
@@ -58,6 +60,7 @@ export class GatehouseServer {
     this.#snapshot = snapshot;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
+    this.#perIp = new PerIpLimiter(snapshot.config.limits.maxConnectionsPerIp);
   }
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
@@ -91,6 +94,11 @@ export class GatehouseServer {
     return this.#inFlight.size;
   }
 
+  /** The `limits.max_connections_per_ip` counter (`refused`: connections closed by it). */
+  get perIpLimiter(): PerIpLimiter {
+    return this.#perIp;
+  }
+
   /** Stops accepting, lets connections in flight finish (at most `graceMs`), closes the socket. */
   async close(graceMs = 5_000): Promise<void> {
     this.#listener.stop();
@@ -120,10 +128,17 @@ export class GatehouseServer {
       return;
     }
     const snapshot = this.#snapshot;
-    // Only read when a log line will show it (it costs a resource lookup per connection).
-    const remote = snapshot.config.logging.logClientIp && this.#logger.enabled("warn")
-      ? formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port)
-      : null;
+    const logIp = snapshot.config.logging.logClientIp && this.#logger.enabled("warn");
+    // Only read when needed (it costs a resource lookup per connection).
+    const addr = logIp || this.#perIp.enabled ? conn.remoteAddr : null;
+    // The per-IP limit can act only now, after the handshake: see per_ip_limiter.ts for why.
+    const release = addr ? this.#perIp.admit(addr.hostname) : null;
+    if (addr && !release) {
+      conn.close({ closeCode: PER_IP_CLOSE_CODE, reason: "too many connections" });
+      this.#logger.debug("refused: per-ip limit", logIp ? { remote: addr.hostname } : {});
+      return;
+    }
+    const remote = logIp && addr ? formatAddr(addr.hostname, addr.port) : null;
     const ctx = { snapshot, logger: this.#logger, remote, now: this.#now };
     try {
       await serveConnection(conn, ctx);
@@ -131,6 +146,8 @@ export class GatehouseServer {
       // A bug, not a client fault: log it, close, keep serving everyone else.
       this.#logger.error("connection failed", { error: String(err), stack: (err as Error)?.stack });
       closeQuietly(conn);
+    } finally {
+      release?.();
     }
   }
 
