@@ -171,7 +171,7 @@ async function runMode(group: ChildGroup, o: FloodOptions, limit: number): Promi
   const target: Target = await startGatehouse(group, ROOT, await writeConfig(o.port, limit));
   try {
     const net = `--allow-net=${ATTACKER},${GOOD}`;
-    const cpu0 = await processCpuMs(target.child.pid);
+    const cpu0 = await processCpuMs(target.pid);
     const t0 = performance.now();
     const [attackOut, goodOut] = await Promise.all([
       runChild(group, [
@@ -203,7 +203,7 @@ async function runMode(group: ChildGroup, o: FloodOptions, limit: number): Promi
         "--timeout=5",
       ]),
     ]);
-    const cpuPct = 100 * (await processCpuMs(target.child.pid) - cpu0) / (performance.now() - t0);
+    const cpuPct = 100 * (await processCpuMs(target.pid) - cpu0) / (performance.now() - t0);
     const good = JSON.parse(goodOut) as LoadgenReport;
     const samples = Float64Array.from(good.latencyMs).sort();
     return {
