@@ -41,8 +41,8 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
 
 // gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
 // any is configured; the WASM host starts replacement workers from their module file, so read
-// stays granted while any WASM plugin is. Narrowing both to exactly those addresses and files
-// is the next step (a launcher that starts the router with computed flags).
+// stays granted while any WASM plugin is. Under `start`, both grants are already narrowed to
+// exactly those addresses and files (launch.ts computes the router's flags).
 async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
   if (!plugins.some((p) => p.type === "wasm")) await Deno.permissions.revoke({ name: "read" });
   if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
