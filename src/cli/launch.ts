@@ -19,6 +19,8 @@ export interface ProgramLocation {
   readonly entry: string;
   /** The WASM worker's source directory when it is loaded from files; `null` in a bundle. */
   readonly workerSourceDir: string | null;
+  /** Extra `deno run` flags: a bundle needs no `deno.json` (and must not pick one up). */
+  readonly runFlags: readonly string[];
 }
 
 /**
@@ -30,9 +32,10 @@ export function programLocation(moduleUrl: string = import.meta.url): ProgramLoc
     return {
       entry: fromFileUrl(new URL("./main.ts", moduleUrl)),
       workerSourceDir: fromFileUrl(new URL("../plugins/wasm", moduleUrl)),
+      runFlags: [],
     };
   }
-  return { entry: fromFileUrl(moduleUrl), workerSourceDir: null };
+  return { entry: fromFileUrl(moduleUrl), workerSourceDir: null, runFlags: ["--no-config"] };
 }
 
 /**
@@ -69,7 +72,7 @@ export async function runLauncher(
     return 1;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, location.entry, "serve", ...serveArgs],
+    args: ["run", ...location.runFlags, ...flags, location.entry, "serve", ...serveArgs],
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",

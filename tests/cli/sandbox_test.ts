@@ -70,10 +70,12 @@ Deno.test("program location: from source the child runs main.ts; a bundle runs i
   assertEquals(src, {
     entry: "/opt/gh/src/cli/main.ts",
     workerSourceDir: "/opt/gh/src/plugins/wasm",
+    runFlags: [],
   });
   assertEquals(programLocation("file:///opt/gh/dist/gatehouse.js"), {
     entry: "/opt/gh/dist/gatehouse.js",
     workerSourceDir: null,
+    runFlags: ["--no-config"],
   });
 });
 
