@@ -23,6 +23,12 @@ export class PerIpLimiter {
   #refused = 0;
 
   /**
+   * Concurrent connections allowed per address; `0` = off. A reload may assign a new value;
+   * connections admitted while the limit was off are not counted.
+   */
+  maxPerIp: number;
+
+  /**
    * Starts with no connections counted.
    *
    * @param maxPerIp concurrent connections allowed per address; `0` turns the limit off.
@@ -30,12 +36,6 @@ export class PerIpLimiter {
   constructor(maxPerIp: number) {
     this.maxPerIp = maxPerIp;
   }
-
-  /**
-   * Concurrent connections allowed per address; `0` = off. A reload may assign a new value;
-   * connections admitted while the limit was off are not counted.
-   */
-  maxPerIp: number;
 
   /** Whether the limit is on (a positive `maxPerIp`). */
   get enabled(): boolean {
