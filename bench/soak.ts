@@ -10,10 +10,10 @@
  * sawtooth alone produces (fits over 5-minute windows of a flat run ranged from 0.3 to 2.6
  * MiB/min). It fails when
  *
- * - the slope exceeds `--max-slope` (KiB/min; default {@link DEFAULT_MAX_SLOPE}: 4 MiB/min, ~1.4 KiB
- *   per connection at 50 conn/s) — long run only: in `--ci`'s minute V8 is
- *   still growing its heap (slopes of 26–160 MiB/min measured), so the CI run reports the slope
- *   and instead fails when the RSS ends above {@link CI_MAX_RSS_KIB} (about twice the 10-minute
+ * - the slope exceeds `--max-slope` (KiB/min; default {@link DEFAULT_MAX_SLOPE}: 4 MiB/min,
+ *   ~1.4 KiB per connection at 50 conn/s) — long run only: in `--ci`'s minute V8 is still
+ *   growing its heap (slopes of 26–160 MiB/min measured), so the CI run reports the slope and
+ *   instead fails when the RSS ends above {@link CI_MAX_RSS_KIB} (about twice the 10-minute
  *   steady state), or
  * - the fd count grows: the median of the last three samples exceeds the largest of the first
  *   three after warm-up (a leak grows steadily; a connection in flight does not hold an fd), or
