@@ -58,6 +58,8 @@ export interface LoadgenReport {
 /** Options of one run. */
 export interface LoadgenOptions {
   readonly hostname: string;
+  /** Local address the clients send from; default: `hostname`. */
+  readonly bind?: string;
   readonly port: number;
   readonly serverName: string;
   readonly alpn: readonly string[];
@@ -246,7 +248,7 @@ class Tally {
  * errors and skips count throughout.
  */
 export async function runLoad(options: LoadgenOptions): Promise<LoadgenReport> {
-  const endpoint = new Deno.QuicEndpoint({ hostname: options.hostname, port: 0 });
+  const endpoint = new Deno.QuicEndpoint({ hostname: options.bind ?? options.hostname, port: 0 });
   const frames = connectFrames(options.variants);
   const interval = 1000 / options.rate;
   const warmup = Math.floor(options.rate * options.warmupMs / 1000);
@@ -315,6 +317,7 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       host: { type: "string", default: "127.0.0.1" },
+      bind: { type: "string" },
       port: { type: "string" },
       "server-name": { type: "string", default: "play.example.com" },
       alpn: { type: "string", default: "hytale/2" },
@@ -329,6 +332,7 @@ async function main(): Promise<void> {
   if (values.port === undefined) throw new Error("--port is required");
   const report = await runLoad({
     hostname: values.host,
+    ...(values.bind ? { bind: values.bind } : {}),
     port: positive(values.port, "--port"),
     serverName: values["server-name"],
     alpn: values.alpn.split(","),

@@ -68,7 +68,7 @@ export async function runStep(
   target: Target,
   spec: StepSpec,
 ): Promise<StepResult> {
-  const cpuBefore = await processCpuMs(target.child.pid);
+  const cpuBefore = await processCpuMs(target.pid);
   const dropsBefore = await udpRcvbufErrors();
   const hostBefore = await hostBusyMs();
   const started = performance.now();
@@ -76,7 +76,7 @@ export async function runStep(
     Array.from({ length: spec.procs }, () => runLoadgen(group, root, target, spec)),
   );
   const wallMs = performance.now() - started;
-  const serverCpuMs = await processCpuMs(target.child.pid) - cpuBefore;
+  const serverCpuMs = await processCpuMs(target.pid) - cpuBefore;
   const udpDrops = await udpRcvbufErrors() - dropsBefore;
   const hostMs = await hostBusyMs() - hostBefore;
   const loadgenMs = reports.reduce((sum, r) => sum + r.processCpuMs, 0);

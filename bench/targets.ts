@@ -13,7 +13,10 @@ export interface Target {
   readonly name: "bare" | "gatehouse";
   readonly hostname: string;
   readonly port: number;
+  /** The process started (for Gatehouse: the `start` launcher). */
   readonly child: Child;
+  /** The process serving (for Gatehouse: the router the launcher started); for CPU and RSS. */
+  readonly pid: number;
 }
 
 /** How long a server may take to start (the self-signed certificate takes ~100 ms). */
@@ -25,11 +28,9 @@ const MAIN = "src/cli/main.ts";
 
 /** Used when `deno.json`'s `start` task cannot be read; they match it at the time of writing. */
 const FALLBACK_START_FLAGS = [
-  "--unstable-net",
-  "--unstable-worker-options",
   "--no-prompt",
-  "--allow-net",
   "--allow-read",
+  "--allow-run",
   "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
 ];
 
@@ -60,7 +61,7 @@ export async function startBare(group: ChildGroup, root: string): Promise<Target
   const line = await untilReady(child, "bare server", portLine);
   const port = (JSON.parse(line) as { port?: unknown }).port;
   if (typeof port !== "number") throw new Error(`bare server printed ${line}, expected {"port":N}`);
-  return { name: "bare", hostname: "127.0.0.1", port, child };
+  return { name: "bare", hostname: "127.0.0.1", port, child, pid: child.pid };
 }
 
 /**
@@ -84,7 +85,22 @@ export async function startGatehouse(
   const args = ["run", ...flags, MAIN, "start", "--config", configPath, "--log-level", "warn"];
   const child = group.spawn(args, root, () => {});
   await untilReady(child, "gatehouse", pollUntilBound(hostname, port, child));
-  return { name: "gatehouse", hostname, port, child };
+  return { name: "gatehouse", hostname, port, child, pid: await servingPid(child.pid) };
+}
+
+/**
+ * The process that serves: `start` is a launcher that runs the router as its only child (see
+ * src/cli/launch.ts), so this follows single children down from `pid` (`pgrep -P`).
+ */
+export async function servingPid(pid: number): Promise<number> {
+  for (let depth = 0; depth < 4; depth++) {
+    const out = await new Deno.Command("pgrep", { args: ["-P", String(pid)], stderr: "null" })
+      .output().catch(() => null);
+    const kids = out ? new TextDecoder().decode(out.stdout).trim().split(/\s+/) : [];
+    if (kids.length !== 1 || kids[0] === "") return pid;
+    pid = Number(kids[0]);
+  }
+  return pid;
 }
 
 /** Waits for `ready`, failing if the child exits first or it takes too long. */

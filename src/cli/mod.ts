@@ -9,8 +9,9 @@ import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
 import { isUuidText } from "../protocol/mod.ts";
 import { LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
+import { isCompiledBinary, runLauncher } from "./launch.ts";
 import { runProbe } from "./probe.ts";
-import { runStart } from "./start.ts";
+import { runStart, type StartOptions } from "./start.ts";
 import { parseHostPort, USAGE, UsageError } from "./usage.ts";
 
 export { UsageError } from "./usage.ts";
@@ -41,6 +42,8 @@ export async function run(args: readonly string[], io: CommandIO = consoleIO): P
     switch (command) {
       case "start":
         return await start(rest, io);
+      case "serve":
+        return await serve(rest, io);
       case "check":
         return await check(rest, io);
       case "probe":
@@ -67,7 +70,19 @@ export async function run(args: readonly string[], io: CommandIO = consoleIO): P
   }
 }
 
+/** `start`: the sandboxed router (a launcher running `serve` with exact permissions). */
 function start(args: readonly string[], io: CommandIO): Promise<number> {
+  const options = startOptions(args);
+  if (isCompiledBinary()) return runStart(options, io);
+  return runLauncher(options.configPath, args, io);
+}
+
+/** `serve`: the router in this process, with the permissions this process has. */
+function serve(args: readonly string[], io: CommandIO): Promise<number> {
+  return runStart(startOptions(args), io);
+}
+
+function startOptions(args: readonly string[]): StartOptions {
   const { values } = parseArgs({
     args: [...args],
     options: {
@@ -78,7 +93,7 @@ function start(args: readonly string[], io: CommandIO): Promise<number> {
   });
   const logLevel = oneOf(values["log-level"], LOG_LEVELS, "--log-level");
   const logFormat = oneOf(values["log-format"], ["text", "json"] as const, "--log-format");
-  return runStart({ configPath: values.config, logLevel, logFormat }, io);
+  return { configPath: values.config, logLevel, logFormat };
 }
 
 function check(args: readonly string[], io: CommandIO): Promise<number> {

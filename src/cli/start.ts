@@ -89,9 +89,9 @@ async function serveUntilStopped(
 
 // gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
 // any is configured. Read stays granted: live reload re-reads the config file and loads new
-// WASM modules (and the WASM host starts replacement workers from their module file). Narrowing
-// both to exactly those addresses and files is the next step (a launcher that starts the router
-// with flags computed from the config), which replaces this function.
+// WASM modules (and the WASM host starts replacement workers from their module file). Under
+// `start`, both grants are already narrowed to exactly those files and addresses (launch.ts
+// computes the router's flags); this revoke matters for `serve` run with broad flags.
 async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
   if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
 }

@@ -14,7 +14,10 @@ export const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
   start [--config FILE] [--log-level debug|info|warn|error] [--log-format text|json]
-      Run the router (default config: dev/config.dev.yaml).
+      Run the router (default config: dev/config.dev.yaml) in a child process that holds only
+      the permissions the config needs (see README, "Permissions of start").
+  serve [same options as start]
+      Run the router in this process, with this process's permissions (what start runs).
   check --config FILE
       Load and validate a config; print a one-line summary, or every error found.
   probe HOST:PORT --sni NAME [--username U] [--uuid X] [--language L]

@@ -336,7 +336,7 @@ export interface Config {
   };
   /** Player-facing Disconnect texts. */
   readonly messages: MessagesConfig;
-  /** `connect_timeout` (default 5 s); `max_connections_per_ip` is validated, not yet enforced. */
+  /** `connect_timeout` (default 5 s); `max_connections_per_ip` (0 = off; concurrent, per address). */
   readonly limits: {
     readonly connectTimeoutMs: number;
     readonly maxConnectionsPerIp: number;

@@ -140,6 +140,7 @@ export class Metrics {
   readonly #now: () => number;
   readonly #startedAt: number;
   readonly #accepted: Cell;
+  readonly #perIpRefused: Cell;
   readonly #outcomes: CounterFamily<"outcome" | "route">;
   readonly #byRoute = new Map<string, Map<string, Cell>>();
   readonly #plugins: PluginFamilies;
@@ -162,6 +163,12 @@ export class Metrics {
       labelNames: [],
       registers,
     }).cell({});
+    this.#perIpRefused = new CounterFamily({
+      name: "gatehouse_connections_refused_total",
+      help: "Connections closed before reading anything, by reason (per_ip_limit).",
+      labelNames: ["reason"],
+      registers,
+    }).cell({ reason: "per_ip_limit" });
     this.#outcomes = new CounterFamily({
       name: "gatehouse_connection_outcomes_total",
       help: "Connections by how they ended and the route chosen (none: no route).",
@@ -221,6 +228,11 @@ export class Metrics {
   /** One QUIC connection was accepted. */
   connectionAccepted(): void {
     this.#accepted.value++;
+  }
+
+  /** A connection was closed at once because of `reason` (`limits.max_connections_per_ip`). */
+  refused(_reason: "per_ip_limit"): void {
+    this.#perIpRefused.value++;
   }
 
   /** A connection ended with `outcome`; `route` is the route label, `null` when none was chosen. */

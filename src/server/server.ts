@@ -5,6 +5,7 @@ import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.t
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { GenerationSlot } from "./generations.ts";
+import { PER_IP_CLOSE_CODE, PerIpLimiter } from "./per_ip_limiter.ts";
 import { logReloadResult, Reloader, type ReloadResult } from "./reload.ts";
 import { buildSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
@@ -51,6 +52,7 @@ export class GatehouseServer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #slot: GenerationSlot;
   readonly #reloader: Reloader;
+  readonly #perIp: PerIpLimiter;
   #acceptLoop: Promise<void> = Promise.resolve();
   #draining = false;
 
@@ -73,6 +75,7 @@ export class GatehouseServer {
         this.#metrics.breakerState(plugin, open)
       )
     );
+    this.#perIp = new PerIpLimiter(slot.current.snapshot.config.limits.maxConnectionsPerIp);
   }
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
@@ -130,8 +133,14 @@ export class GatehouseServer {
    */
   async reload(config: Config): Promise<ReloadResult> {
     const result = await this.#reloader.reload(config);
+    if (result.ok) this.#perIp.maxPerIp = config.limits.maxConnectionsPerIp;
     logReloadResult(this.#logger, result);
     return result;
+  }
+
+  /** The `limits.max_connections_per_ip` counter (`refused`: connections closed by it). */
+  get perIpLimiter(): PerIpLimiter {
+    return this.#perIp;
   }
 
   /**
@@ -172,10 +181,19 @@ export class GatehouseServer {
     this.#metrics.connectionAccepted();
     const generation = this.#slot.acquire();
     const snapshot = generation.snapshot;
-    // Only read when a log line will show it (it costs a resource lookup per connection).
-    const remote = snapshot.config.logging.logClientIp && this.#logger.enabled("warn")
-      ? formatAddr(conn.remoteAddr.hostname, conn.remoteAddr.port)
-      : null;
+    const logIp = snapshot.config.logging.logClientIp && this.#logger.enabled("warn");
+    // Only read when needed (it costs a resource lookup per connection).
+    const addr = logIp || this.#perIp.enabled ? conn.remoteAddr : null;
+    // The per-IP limit can act only now, after the handshake: see per_ip_limiter.ts for why.
+    const release = addr ? this.#perIp.admit(addr.hostname) : null;
+    if (addr && !release) {
+      generation.release();
+      conn.close({ closeCode: PER_IP_CLOSE_CODE, reason: "too many connections" });
+      this.#metrics.refused("per_ip_limit");
+      this.#logger.debug("refused: per-ip limit", logIp ? { remote: addr.hostname } : {});
+      return;
+    }
+    const remote = logIp && addr ? formatAddr(addr.hostname, addr.port) : null;
     const ctx = { snapshot, logger: this.#logger, remote, now: this.#now, metrics: this.#metrics };
     try {
       await serveConnection(conn, ctx);
@@ -185,6 +203,7 @@ export class GatehouseServer {
       closeQuietly(conn);
     } finally {
       generation.release();
+      release?.();
     }
   }
 

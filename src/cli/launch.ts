@@ -1,0 +1,105 @@
+/**
+ * `start`: a small launcher. It loads the config, computes the router's exact permissions
+ * (`sandbox.ts`) and runs `deno run <exact flags> <this program> serve <same arguments>` as a
+ * child, forwarding SIGHUP/SIGTERM/SIGINT and returning the child's exit code. The launcher
+ * itself needs read (the config) and run (Deno's own executable); the router never gets more
+ * than the config asks for.
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import type { CommandIO } from "./check.ts";
+import { loadConfigOrReport } from "./check.ts";
+import { computeGrants, permissionFlags, SandboxError } from "./sandbox.ts";
+
+/** Signals passed on to the router (SIGHUP: reload). */
+const FORWARDED: readonly Deno.Signal[] = ["SIGHUP", "SIGINT", "SIGTERM"];
+
+/** How the program was started, which decides what the child runs. */
+export interface ProgramLocation {
+  /** The module `deno run` starts for `serve`: `src/cli/main.ts`, or the bundle itself. */
+  readonly entry: string;
+  /** The WASM worker's source directory when it is loaded from files; `null` in a bundle. */
+  readonly workerSourceDir: string | null;
+  /** Extra `deno run` flags: a bundle needs no `deno.json` (and must not pick one up). */
+  readonly runFlags: readonly string[];
+}
+
+/**
+ * Where this program runs from. From source, this file is `src/cli/launch.ts` and the entry is
+ * `main.ts` beside it; in the one-file bundle every module's `import.meta.url` is the bundle's.
+ */
+export function programLocation(moduleUrl: string = import.meta.url): ProgramLocation {
+  if (moduleUrl.endsWith("/src/cli/launch.ts")) {
+    return {
+      entry: fromFileUrl(new URL("./main.ts", moduleUrl)),
+      workerSourceDir: fromFileUrl(new URL("../plugins/wasm", moduleUrl)),
+      runFlags: [],
+    };
+  }
+  return { entry: fromFileUrl(moduleUrl), workerSourceDir: null, runFlags: ["--no-config"] };
+}
+
+/**
+ * Whether this is a `deno compile` binary (its modules live under a `deno-compile-` root). A
+ * binary's permissions are fixed when it is compiled and it cannot run `deno run`, so `start`
+ * serves in-process there.
+ */
+export function isCompiledBinary(moduleUrl: string = import.meta.url): boolean {
+  return moduleUrl.includes("/deno-compile-");
+}
+
+/**
+ * Runs the router sandboxed. `configPath` is the `--config` value; `serveArgs` are the
+ * arguments `serve` gets (the same as `start`'s).
+ */
+export async function runLauncher(
+  configPath: string,
+  serveArgs: readonly string[],
+  io: CommandIO,
+  location: ProgramLocation = programLocation(),
+): Promise<number> {
+  const config = await loadConfigOrReport(configPath, io);
+  if (!config) return 1;
+  let flags: string[];
+  try {
+    const grants = computeGrants(config, configPath, {
+      cwd: Deno.cwd(),
+      workerSourceDir: location.workerSourceDir,
+    });
+    flags = permissionFlags(grants);
+  } catch (err) {
+    if (!(err instanceof SandboxError)) throw err;
+    io.err(`gatehouse: ${err.message}`);
+    return 1;
+  }
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...location.runFlags, ...flags, location.entry, "serve", ...serveArgs],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+    // Its own process group: a terminal's Ctrl-C reaches the launcher only, which passes it on
+    // once (a second SIGINT would end the router before its graceful shutdown).
+    detached: true,
+  }).spawn();
+  return await superviseChild(child);
+}
+
+/** Forwards signals to `child` until it exits; returns its exit code (128 + n for signal n). */
+async function superviseChild(child: Deno.ChildProcess): Promise<number> {
+  const handlers = FORWARDED.map((signal) => {
+    const handler = () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // Exited in the meantime.
+      }
+    };
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  });
+  try {
+    const status = await child.status;
+    return status.code;
+  } finally {
+    for (const remove of handlers) remove();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The exact Deno permissions a router process needs for one config, as `deno run` flags.
+ *
+ * Deno cannot narrow a broad grant at run time (with `--allow-read`, revoking one path does
+ * nothing), so `start` computes these flags from the config and runs the router as a child
+ * process with them (see `launch.ts`).
+ */
+import { dirname, resolve } from "node:path";
+import type { Config, ListenAddress } from "../config/mod.ts";
+
+/** Environment variables the router's libraries read: `yaml` and `hpack.js`' stream package. */
+export const ROUTER_ENV = ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"] as const;
+
+/** Unstable APIs the router uses: QUIC, and permission-less plugin workers. */
+export const UNSTABLE_FLAGS = ["--unstable-net", "--unstable-worker-options"] as const;
+
+/** What the router may touch. Paths are absolute; net entries are `host[:port]`. */
+export interface Grants {
+  readonly read: readonly string[];
+  readonly net: readonly string[];
+  readonly env: readonly string[];
+}
+
+/** Where relative paths resolve and which source files the router needs at run time. */
+export interface SandboxContext {
+  /** The working directory (relative config paths are relative to it, as in Hyrouter). */
+  readonly cwd: string;
+  /**
+   * Source directory of the WASM plugin worker, when it is loaded from files (running from
+   * `src/`); `null` when the worker is part of the program (bundle, compiled binary).
+   */
+  readonly workerSourceDir: string | null;
+}
+
+/**
+ * Computes the grants for `config` loaded from `configPath`:
+ * - read: the config file's directory (a reload re-reads the config and may load new plugin
+ *   files placed beside it), the TLS certificate and key, every WASM module, and the WASM
+ *   worker's own source directory when running from source;
+ * - net: the listen address (UDP), the admin address (TCP) and every gRPC plugin address;
+ * - env: {@link ROUTER_ENV}.
+ */
+export function computeGrants(config: Config, configPath: string, ctx: SandboxContext): Grants {
+  const abs = (path: string) => resolve(ctx.cwd, path);
+  const read = [dirname(abs(configPath))];
+  if (config.tls.certFile) read.push(abs(config.tls.certFile));
+  if (config.tls.keyFile) read.push(abs(config.tls.keyFile));
+  const net = [netEntry(config.listen)];
+  if (config.admin.listen) net.push(netEntry(config.admin.listen));
+  for (const plugin of config.plugins) {
+    if (plugin.type === "wasm") read.push(abs(plugin.wasm.path));
+    else net.push(plugin.grpc.address);
+  }
+  if (ctx.workerSourceDir && config.plugins.some((p) => p.type === "wasm")) {
+    read.push(ctx.workerSourceDir);
+  }
+  return { read: unique(read), net: unique(net), env: [...ROUTER_ENV] };
+}
+
+/** The `deno run` permission flags for `grants` (always with `--no-prompt`). */
+export function permissionFlags(grants: Grants): string[] {
+  const flags = [...UNSTABLE_FLAGS, "--no-prompt"];
+  // Deno's list flags are comma-separated; a path containing a comma cannot be granted exactly.
+  for (const path of grants.read) {
+    if (path.includes(",")) throw new SandboxError(`cannot grant read on ${path}: it has a comma`);
+  }
+  if (grants.read.length > 0) flags.push(`--allow-read=${grants.read.join(",")}`);
+  if (grants.net.length > 0) flags.push(`--allow-net=${grants.net.join(",")}`);
+  if (grants.env.length > 0) flags.push(`--allow-env=${grants.env.join(",")}`);
+  return flags;
+}
+
+/** A config the sandbox cannot express as Deno flags. */
+export class SandboxError extends Error {
+  /** Lets callers tell this apart without `instanceof`. */
+  readonly code = "sandbox";
+  /** @param message names the path or address that cannot be granted. */
+  constructor(message: string) {
+    super(message);
+    this.name = "SandboxError";
+  }
+}
+
+// Deno checks a bind as "host:port" ("[v6]:port"); port 0 binds whichever port is free, so only
+// the host can be granted.
+function netEntry({ hostname, port }: ListenAddress): string {
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return port === 0 ? host : `${host}:${port}`;
+}
+
+function unique(items: readonly string[]): string[] {
+  return [...new Set(items)];
+}

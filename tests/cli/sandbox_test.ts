@@ -1,0 +1,151 @@
+/**
+ * `start` runs the router as a child with exactly the permissions its config needs: the flags
+ * are computed from the config, the started router works with them (a WASM plugin loads and
+ * answers), and a file beside the plugin stays unreadable to a process holding those flags.
+ */
+import { parseConfig } from "../../src/config/mod.ts";
+import { computeGrants, permissionFlags } from "../../src/cli/sandbox.ts";
+import { programLocation } from "../../src/cli/launch.ts";
+import { assert, assertEquals } from "../support/assert.ts";
+import { parseDisconnect } from "../support/hytale_client_codec.ts";
+import { askConnect } from "../support/router_harness.ts";
+import { fixture } from "../plugins/wasm/support.ts";
+import { commandLine, onlyChildPid, startRouterProcess } from "../support/process_router.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+Deno.test("sandbox grants: config dir, TLS files, WASM modules; listen, admin and gRPC addresses", () => {
+  const config = parseConfig(
+    `
+listen: ":5520"
+tls: { cert_file: certs/tls.crt, key_file: /etc/gh/tls.key }
+admin: { listen: "127.0.0.1:9091" }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+plugins:
+  - { name: w, type: wasm, stage: mutate, wasm: { path: ../plugins/w.wasm } }
+  - { name: g, type: grpc, stage: deny, grpc: { address: "10.0.0.5:7777" } }
+`,
+    "conf/gatehouse.yaml",
+  );
+  const grants = computeGrants(config, "conf/gatehouse.yaml", {
+    cwd: "/srv/gh",
+    workerSourceDir: "/opt/src/plugins/wasm",
+  });
+  assertEquals(grants.read, [
+    "/srv/gh/conf",
+    "/srv/gh/certs/tls.crt",
+    "/etc/gh/tls.key",
+    "/srv/plugins/w.wasm",
+    "/opt/src/plugins/wasm",
+  ]);
+  assertEquals(grants.net, ["[::]:5520", "127.0.0.1:9091", "10.0.0.5:7777"]);
+  assertEquals(permissionFlags(grants), [
+    "--unstable-net",
+    "--unstable-worker-options",
+    "--no-prompt",
+    "--allow-read=/srv/gh/conf,/srv/gh/certs/tls.crt,/etc/gh/tls.key,/srv/plugins/w.wasm,/opt/src/plugins/wasm",
+    "--allow-net=[::]:5520,127.0.0.1:9091,10.0.0.5:7777",
+    "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
+  ]);
+});
+
+Deno.test("sandbox grants: port 0 grants the host only; no worker source without WASM plugins", () => {
+  const config = parseConfig(
+    `listen: "127.0.0.1:0"
+admin: { listen: "" }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+`,
+    "/etc/gh/config.yaml",
+  );
+  const grants = computeGrants(config, "/etc/gh/config.yaml", {
+    cwd: "/",
+    workerSourceDir: "/opt/src/plugins/wasm",
+  });
+  assertEquals(grants.read, ["/etc/gh"]);
+  assertEquals(grants.net, ["127.0.0.1"]);
+});
+
+Deno.test("program location: from source the child runs main.ts; a bundle runs itself", () => {
+  const src = programLocation("file:///opt/gh/src/cli/launch.ts");
+  assertEquals(src, {
+    entry: "/opt/gh/src/cli/main.ts",
+    workerSourceDir: "/opt/gh/src/plugins/wasm",
+    runFlags: [],
+  });
+  assertEquals(programLocation("file:///opt/gh/dist/gatehouse.js"), {
+    entry: "/opt/gh/dist/gatehouse.js",
+    workerSourceDir: null,
+    runFlags: ["--no-config"],
+  });
+});
+
+/** The flags of `deno task start` (the launcher), read from deno.json. */
+async function startTaskFlags(): Promise<string[]> {
+  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
+  const words = String(tasks.start).split(/\s+/);
+  return words.slice(2, words.indexOf("src/cli/main.ts"));
+}
+
+Deno.test("start: the router runs with exact grants; a file beside its WASM plugin is unreadable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gatehouse-sandbox-" });
+  await Deno.mkdir(`${dir}/conf`);
+  await Deno.mkdir(`${dir}/plug`);
+  const plugin = `${dir}/plug/echo.wasm`;
+  const secret = `${dir}/plug/secret.txt`;
+  await Deno.writeFile(plugin, await fixture("config_echo"));
+  await Deno.writeTextFile(secret, "do not read");
+  await Deno.writeTextFile(
+    `${dir}/conf/config.yaml`,
+    `listen: "127.0.0.1:0"
+admin: { listen: "" }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+plugins:
+  - name: echo
+    type: wasm
+    stage: deny
+    timeout: 2s
+    wasm: { path: ${plugin}, config: { deny: true, deny_reason: "echo from the sandbox" } }
+`,
+  );
+  const router = await startRouterProcess(
+    [
+      "run",
+      ...await startTaskFlags(),
+      "src/cli/main.ts",
+      "start",
+      "--config",
+      `${dir}/conf/config.yaml`,
+      "--log-format",
+      "json",
+    ],
+    ROOT,
+  );
+  try {
+    // The grants suffice: the worker starts from its source and loads the module.
+    const reply = await askConnect(router.port, "play.example.com", "Krymo");
+    assertEquals(parseDisconnect(reply.payload).reason, "echo from the sandbox");
+    // The router process holds exactly the computed read grant ...
+    const cmd = await commandLine(await onlyChildPid(router.pid));
+    const read = cmd.find((a) => a.startsWith("--allow-read="))?.slice("--allow-read=".length);
+    assert(read, `no --allow-read= in ${cmd.join(" ")}`);
+    assertEquals(read.split(","), [`${dir}/conf`, plugin, `${ROOT}src/plugins/wasm`]);
+    assert(!cmd.includes("--allow-read") && !cmd.includes("--allow-all"), cmd.join(" "));
+    // ... under which the plugin is readable and the file beside it is not.
+    const flags = cmd.slice(cmd.indexOf("run") + 1, cmd.indexOf("serve") - 1);
+    const probe = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, "tests/cli/sandbox_probe.ts", plugin, secret],
+      cwd: ROOT,
+      stderr: "inherit",
+    }).output();
+    assertEquals(JSON.parse(new TextDecoder().decode(probe.stdout)), {
+      [plugin]: "ok",
+      [secret]: "NotCapable",
+    });
+  } finally {
+    // SIGTERM reaches the launcher, which passes it on: the router shuts down gracefully.
+    const code = await router.stop("SIGTERM");
+    await Deno.remove(dir, { recursive: true });
+    assertEquals(code, 0);
+    assert(router.lines.some((l) => l.includes("shutting down")), router.lines.join("\n"));
+  }
+});

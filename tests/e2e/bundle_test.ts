@@ -1,0 +1,78 @@
+/**
+ * The one-file build (`deno task bundle` → dist/gatehouse.js), copied alone into an empty
+ * directory and started with the launcher's flags and no deno.json: its `start` runs itself as
+ * the sandboxed router, which answers a Connect with a ClientReferral carrying a WASM plugin's
+ * content (so the inlined plugin worker runs too).
+ */
+import { assertEquals } from "../support/assert.ts";
+import { parseClientReferral, parseEnvelope } from "../support/hytale_client_codec.ts";
+import { askConnect } from "../support/router_harness.ts";
+import { commandLine, onlyChildPid, startRouterProcess } from "../support/process_router.ts";
+import { fixture } from "../plugins/wasm/support.ts";
+
+const BUNDLE = new URL("../../dist/gatehouse.js", import.meta.url).pathname;
+const built = await Deno.stat(BUNDLE).then(() => true, () => false);
+const LAUNCHER_FLAGS = [
+  "--no-config",
+  "--no-prompt",
+  "--allow-read",
+  "--allow-run",
+  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
+];
+
+Deno.test({
+  name: built
+    ? "bundle: dist/gatehouse.js alone starts a sandboxed router that refers a client"
+    : "SKIPPED (run deno task bundle): the one-file build end to end",
+  ignore: !built,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "gatehouse-bundle-" });
+    await Deno.copyFile(BUNDLE, `${dir}/gatehouse.js`);
+    await Deno.writeFile(`${dir}/echo.wasm`, await fixture("config_echo"));
+    const content = btoa("from the bundle");
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      `listen: "127.0.0.1:0"
+admin: { listen: "" }
+routing: { default: { strategy: round_robin, backends: [{ host: b.internal, port: 5521 }] } }
+plugins:
+  - { name: echo, type: wasm, stage: mutate, timeout: 2s, wasm: { path: echo.wasm, config: { referral_content: "${content}" } } }
+`,
+    );
+    const router = await startRouterProcess(
+      [
+        "run",
+        ...LAUNCHER_FLAGS,
+        "gatehouse.js",
+        "start",
+        "--config",
+        "config.yaml",
+        "--log-format",
+        "json",
+      ],
+      dir,
+    );
+    try {
+      const reply = await askConnect(router.port, "play.example.com", "Krymo");
+      const referral = parseClientReferral(reply.payload);
+      assertEquals([referral.host, referral.port], ["b.internal", 5521]);
+      assertEquals(
+        new TextDecoder().decode(parseEnvelope(referral.data!).content),
+        "from the bundle",
+      );
+      const cmd = await commandLine(await onlyChildPid(router.pid));
+      assertEquals(cmd.slice(cmd.indexOf("serve") - 1, cmd.indexOf("serve") + 1), [
+        `${dir}/gatehouse.js`,
+        "serve",
+      ]);
+      assertEquals(
+        cmd.find((a) => a.startsWith("--allow-read=")),
+        `--allow-read=${dir},${dir}/echo.wasm`,
+      );
+    } finally {
+      const code = await router.stop("SIGTERM");
+      await Deno.remove(dir, { recursive: true });
+      assertEquals(code, 0);
+    }
+  },
+});
