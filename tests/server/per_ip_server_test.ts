@@ -3,7 +3,9 @@
  * with PER_IP_CLOSE_CODE, before reading any stream, and admits again once one ends.
  */
 import { parseConfig } from "../../src/config/mod.ts";
+import { Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer, PER_IP_CLOSE_CODE } from "../../src/server/mod.ts";
+import { parseSamples, sample } from "../observability/prom_text.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { buildConnectV2, frame, splitFrames } from "../support/hytale_client_codec.ts";
 import { silentLogger } from "../support/logger.ts";
@@ -58,7 +60,8 @@ async function connectAndHold(port: number): Promise<Deno.QuicConn> {
 }
 
 Deno.test("connections over max_connections_per_ip are closed with the limit's code", async () => {
-  const server = await GatehouseServer.start(config(2), { logger: silentLogger() });
+  const metrics = new Metrics();
+  const server = await GatehouseServer.start(config(2), { logger: silentLogger(), metrics });
   const { port } = server.addr;
   const held = [await connectAndHold(port), await connectAndHold(port)];
   try {
@@ -67,6 +70,9 @@ Deno.test("connections over max_connections_per_ip are closed with the limit's c
     assertEquals(info.closeCode, PER_IP_CLOSE_CODE);
     assertEquals(server.perIpLimiter.refused, 1);
     assertEquals(server.perIpLimiter.openFor("127.0.0.1"), 2);
+    const samples = parseSamples(await metrics.render());
+    const refused = { reason: "per_ip_limit" };
+    assertEquals(sample(samples, "gatehouse_connections_refused_total", refused), 1);
   } finally {
     for (const conn of held) conn.close({ closeCode: 0, reason: "" });
   }
