@@ -1,7 +1,8 @@
 /**
- * Discovery: turning the fleet's Kubernetes and Agones objects into backends. This part is
- * pure — objects in, backends out — so it is tested on real object shapes; the API watch that
- * feeds it comes next (see the README's discovery section).
+ * Discovery: turning the fleet's Kubernetes and Agones objects into backends. The mapping is
+ * pure — objects in, backends out — and tested on real object shapes; providers keep a snapshot
+ * rebuilt from watched collections (`SourceFactory`, implemented by the API client) so routing
+ * never waits on the API.
  *
  * @module
  */
@@ -20,6 +21,20 @@ export {
   /** The label EndpointSlices carry naming their Service. */
   SERVICE_NAME_LABEL,
 } from "./kubernetes_backends.ts";
+/** The provider interface routing reads, and the watched-collection interface providers use. */
+export type { DiscoveryProvider, ResourceSource, SourceFactory, WatchRequest } from "./provider.ts";
+/** The `kubernetes` provider (pods and endpointslices). */
+export { collectionPaths, KubernetesProvider } from "./kubernetes_provider.ts";
+/** The `agones` provider in `observe` mode. */
+export { AgonesObserver } from "./agones_observer.ts";
+/** The `agones` provider in `allocate` mode: one GameServerAllocation per connection. */
+export {
+  AgonesAllocator,
+  AllocationError,
+  allocationRequest,
+  type AllocatorClock,
+  type CreateAllocation,
+} from "./agones_allocator.ts";
 /** Kubernetes label-selector and annotation-selector matching. */
 export { matchesLabels, matchesSelector } from "./selector.ts";
 /** The object shapes read from the Kubernetes and Agones APIs. */

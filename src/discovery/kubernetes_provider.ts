@@ -1,0 +1,87 @@
+import type { Backend, KubernetesDiscoveryConfig } from "../config/mod.ts";
+import { endpointSliceBackends, podBackend, SERVICE_NAME_LABEL } from "./kubernetes_backends.ts";
+import type { EndpointSlice, Pod } from "./objects.ts";
+import type { DiscoveryProvider, ResourceSource, SourceFactory } from "./provider.ts";
+
+/** One watched collection and how its objects become backends. */
+interface Feed {
+  readonly source: ResourceSource<unknown>;
+  readonly backends: (items: readonly unknown[]) => Backend[];
+}
+
+/**
+ * The `kubernetes` provider: one list-then-watch per configured resource and namespace (all
+ * namespaces when none are configured), label selectors sent to the API and checked again on
+ * every object; the snapshot is rebuilt from every feed whenever one changes.
+ */
+export class KubernetesProvider implements DiscoveryProvider {
+  readonly name: string;
+  readonly #feeds: Feed[] = [];
+  #snapshot: readonly Backend[] = Object.freeze([]);
+
+  /** Opens the watches through `open`; nothing is listed until the API answers. */
+  constructor(name: string, config: KubernetesDiscoveryConfig, open: SourceFactory) {
+    this.name = name;
+    const onChange = () => this.#rebuild();
+    for (const resource of config.resources) {
+      if (resource.kind === "pods") {
+        for (const path of collectionPaths("/api/v1", "pods", config.namespaces)) {
+          const source = open<Pod>({ path, labelSelector: resource.selector.labelText, onChange });
+          this.#feeds.push({
+            source,
+            backends: (items) =>
+              (items as Pod[]).flatMap((pod) => podBackend(pod, resource, config) ?? []),
+          });
+        }
+        continue;
+      }
+      const service = resource.service;
+      const namespaces = service?.namespace ? [service.namespace] : config.namespaces;
+      const labels = [
+        ...(service ? [`${SERVICE_NAME_LABEL}=${service.name}`] : []),
+        ...(resource.selector.labelText === "" ? [] : [resource.selector.labelText]),
+      ].join(",");
+      const group = "/apis/discovery.k8s.io/v1";
+      for (const path of collectionPaths(group, "endpointslices", namespaces)) {
+        const source = open<EndpointSlice>({ path, labelSelector: labels, onChange });
+        this.#feeds.push({
+          source,
+          backends: (items) =>
+            (items as EndpointSlice[]).flatMap((s) => endpointSliceBackends(s, resource, config)),
+        });
+      }
+    }
+  }
+
+  /** The backends known now (frozen; replaced, never mutated). */
+  snapshot(): readonly Backend[] {
+    return this.#snapshot;
+  }
+
+  /** Whether every feed has listed once. */
+  ready(): boolean {
+    return this.#feeds.every((f) => f.source.synced);
+  }
+
+  /** Stops every watch. */
+  close(): void {
+    for (const feed of this.#feeds) feed.source.close();
+  }
+
+  #rebuild(): void {
+    this.#snapshot = Object.freeze(this.#feeds.flatMap((f) => f.backends(f.source.items())));
+  }
+}
+
+/**
+ * The collection paths for `resource` under an API group prefix: one per namespace, or the
+ * cluster-wide collection when no namespace is configured.
+ */
+export function collectionPaths(
+  prefix: string,
+  resource: string,
+  namespaces: readonly string[],
+): string[] {
+  if (namespaces.length === 0) return [`${prefix}/${resource}`];
+  return namespaces.map((ns) => `${prefix}/namespaces/${encodeURIComponent(ns)}/${resource}`);
+}

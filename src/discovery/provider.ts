@@ -1,0 +1,43 @@
+import type { Backend } from "../config/mod.ts";
+
+/**
+ * A source of discovered backends (DISCOVERY.md). Routing reads {@link snapshot} on every
+ * decision, so it must return at once: providers keep an in-memory snapshot that their API
+ * watches replace, and routing never waits on the API.
+ */
+export interface DiscoveryProvider {
+  /** The provider's configured name (`pool.discovery.provider` refers to it). */
+  readonly name: string;
+  /** The backends known now; empty before the first list completes. */
+  snapshot(): readonly Backend[];
+  /** Whether every watched resource has been listed at least once (for `/readyz`). */
+  ready(): boolean;
+  /** Stops the watches. */
+  close(): void;
+}
+
+/**
+ * The objects of one watched resource, kept current by a list-then-watch loop. `items()` is the
+ * last good state: it keeps serving while the API is unreachable.
+ */
+export interface ResourceSource<T> {
+  /** Whether the first list has completed. */
+  readonly synced: boolean;
+  /** The current objects. */
+  items(): readonly T[];
+  /** Stops watching. */
+  close(): void;
+}
+
+/** What a provider asks its API layer for: one resource collection to list and watch. */
+export interface WatchRequest {
+  /** API path of the collection, e.g. `/api/v1/namespaces/hytale/pods`. */
+  readonly path: string;
+  /** Kubernetes label selector sent as `labelSelector` (`""` = none). */
+  readonly labelSelector: string;
+  /** Called after each change to the collection has been applied. */
+  readonly onChange: () => void;
+}
+
+/** Opens a watched collection; the API client implements it, tests fake it. */
+export type SourceFactory = <T>(request: WatchRequest) => ResourceSource<T>;

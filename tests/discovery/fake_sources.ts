@@ -1,0 +1,36 @@
+import type { ResourceSource, SourceFactory, WatchRequest } from "../../src/discovery/mod.ts";
+
+/** A watched collection the test drives: set its objects, then it reports the change. */
+export class FakeSource<T> implements ResourceSource<T> {
+  synced = false;
+  closed = false;
+  #items: readonly T[] = [];
+
+  constructor(readonly request: WatchRequest) {}
+
+  items(): readonly T[] {
+    return this.#items;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Replaces the objects (as a list or watch event would) and reports the change. */
+  set(items: readonly T[]): void {
+    this.#items = items;
+    this.synced = true;
+    this.request.onChange();
+  }
+}
+
+/** A factory that records every source it opens. */
+export function fakeFactory(): { open: SourceFactory; sources: FakeSource<unknown>[] } {
+  const sources: FakeSource<unknown>[] = [];
+  const open: SourceFactory = <T>(request: WatchRequest) => {
+    const source = new FakeSource<T>(request);
+    sources.push(source as FakeSource<unknown>);
+    return source;
+  };
+  return { open, sources };
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import {
+  AgonesAllocator,
+  AgonesObserver,
+  allocationRequest,
+  KubernetesProvider,
+} from "../../src/discovery/mod.ts";
+import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
+import sliceJson from "../fixtures/discovery/endpointslice.json" with { type: "json" };
+import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
+import allocationJson from "../fixtures/discovery/allocation.json" with { type: "json" };
+import { fakeFactory } from "./fake_sources.ts";
+import { agonesSettings, kubernetesSettings } from "./provider_config.ts";
+
+const hostPorts = (backends: readonly { host: string; port: number }[]) =>
+  backends.map((b) => `${b.host}:${b.port}`);
+
+Deno.test("kubernetes provider: one watch per resource and namespace, selectors sent to the API", () => {
+  const { open, sources } = fakeFactory();
+  const k = kubernetesSettings(
+    `{ namespaces: [hytale, games], resources: [` +
+      ` { kind: pods, selector: { labels: "app=hytale" }, port: { name: game } },` +
+      ` { kind: endpointslices, service: { name: hytale-backend, namespace: hytale }, selector: { labels: "region=us" } },` +
+      ` { kind: endpointslices } ] }`,
+  );
+  const provider = new KubernetesProvider("k8s", k, open);
+  assert.deepEqual(
+    sources.map((s) => [s.request.path, s.request.labelSelector]),
+    [
+      ["/api/v1/namespaces/hytale/pods", "app=hytale"],
+      ["/api/v1/namespaces/games/pods", "app=hytale"],
+      [
+        "/apis/discovery.k8s.io/v1/namespaces/hytale/endpointslices",
+        "kubernetes.io/service-name=hytale-backend,region=us",
+      ],
+      ["/apis/discovery.k8s.io/v1/namespaces/hytale/endpointslices", ""],
+      ["/apis/discovery.k8s.io/v1/namespaces/games/endpointslices", ""],
+    ],
+  );
+  provider.close();
+  assert.ok(sources.every((s) => s.closed));
+});
+
+Deno.test("kubernetes provider: ready once every watch listed; snapshot follows changes", () => {
+  const { open, sources } = fakeFactory();
+  const k = kubernetesSettings(
+    "{ resources: [ { kind: pods, port: { name: game } }, { kind: endpointslices, port: { name: game } } ] }",
+  );
+  const provider = new KubernetesProvider("k8s", k, open);
+  const [pods, slices] = sources;
+  assert.equal(sources.length, 2);
+  assert.equal(sources[0]?.request.path, "/api/v1/pods", "no namespaces: cluster-wide");
+  assert.equal(provider.ready(), false);
+  assert.deepEqual(provider.snapshot(), []);
+  pods!.set([podJson]);
+  assert.equal(provider.ready(), false, "endpointslices not listed yet");
+  assert.deepEqual(hostPorts(provider.snapshot()), ["10.244.1.17:5520"]);
+  slices!.set([sliceJson]);
+  assert.equal(provider.ready(), true);
+  assert.deepEqual(hostPorts(provider.snapshot()), [
+    "10.244.1.17:5520",
+    "10.244.2.8:5520",
+    "10.244.2.9:5520",
+    "10.244.3.2:5520",
+  ]);
+  const before = provider.snapshot();
+  pods!.set([]); // the pod was deleted
+  assert.deepEqual(hostPorts(provider.snapshot()), [
+    "10.244.2.8:5520",
+    "10.244.2.9:5520",
+    "10.244.3.2:5520",
+  ]);
+  assert.equal(before.length, 4, "an earlier snapshot is never mutated");
+  assert.ok(Object.isFrozen(provider.snapshot()));
+});
+
+Deno.test("agones observer: watches gameservers with the selector; snapshot follows state changes", () => {
+  const { open, sources } = fakeFactory();
+  const a = agonesSettings(
+    '{ namespaces: [hytale], selector: { labels: "agones.dev/fleet=hytale" } }',
+  );
+  const provider = new AgonesObserver("fleet", a, open);
+  assert.deepEqual(sources.map((s) => [s.request.path, s.request.labelSelector]), [
+    ["/apis/agones.dev/v1/namespaces/hytale/gameservers", "agones.dev/fleet=hytale"],
+  ]);
+  sources[0]!.set([gsJson]);
+  assert.equal(provider.ready(), true);
+  assert.deepEqual(hostPorts(provider.snapshot()), ["node-eu-1.example.net:7403"]);
+  const allocated = structuredClone(gsJson);
+  allocated.status.state = "Allocated";
+  sources[0]!.set([allocated]);
+  assert.deepEqual(provider.snapshot(), [], "Allocated is not an allowed state by default");
+});
+
+/** A clock whose sleeps are recorded and end when the test advances time. */
+function manualClock() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+Deno.test("allocator: posts the GameServerAllocation and returns its game server", async () => {
+  const a = agonesSettings(
+    '{ mode: allocate, namespaces: [hytale], state: [Ready], selector: { labels: "agones.dev/fleet=hytale,tier in (a,b),!x" } }',
+  );
+  assert.deepEqual(allocationRequest(a), {
+    apiVersion: "allocation.agones.dev/v1",
+    kind: "GameServerAllocation",
+    metadata: { generateName: "gatehouse-" },
+    spec: { gameServerState: "Ready", required: { matchLabels: { "agones.dev/fleet": "hytale" } } },
+  });
+  const posted: string[] = [];
+  const allocator = new AgonesAllocator("fleet", a, (ns) => {
+    posted.push(ns);
+    return Promise.resolve(allocationJson);
+  }, manualClock());
+  const backend = await allocator.allocate(new AbortController().signal);
+  assert.deepEqual([backend.host, backend.port], ["203.0.113.7", 7403]);
+  assert.deepEqual(posted, ["hytale"]);
+});
+
+Deno.test("allocator: allocate_min_interval spaces allocations; callers queue for slots", async () => {
+  const a = agonesSettings("{ mode: allocate, allocate_min_interval: 250ms }");
+  const clock = manualClock();
+  const allocator = new AgonesAllocator("fleet", a, () => Promise.resolve(allocationJson), clock);
+  const signal = new AbortController().signal;
+  await Promise.all([
+    allocator.allocate(signal),
+    allocator.allocate(signal),
+    allocator.allocate(signal),
+  ]);
+  // The first goes at once; each later one waits for the slot after the one reserved before it.
+  assert.deepEqual(clock.sleeps, [250, 250]);
+});
+
+Deno.test("allocator: an API failure or an unallocated answer is an AllocationError naming the provider", async () => {
+  const a = agonesSettings("{ mode: allocate }");
+  const signal = new AbortController().signal;
+  const failing = new AgonesAllocator("fleet", a, () => Promise.reject(new Error("403 Forbidden")));
+  await assert.rejects(failing.allocate(signal), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "allocation");
+    assert.match(err.message, /discovery provider "fleet": allocation failed: 403 Forbidden/);
+    return true;
+  });
+  const empty = new AgonesAllocator(
+    "fleet",
+    a,
+    () => Promise.resolve({ status: { state: "UnAllocated" } }),
+  );
+  await assert.rejects(empty.allocate(signal), /no game server allocated \(UnAllocated\)/);
+});
