@@ -40,11 +40,23 @@ export class LiveReload {
     this.#server = server;
     this.#options = options;
     this.#lastText = options.loadedText;
-    this.#watch = options.watch === false
-      ? null
-      : watchConfigFile(options.path, () => void this.reload(false), options.watch);
+    this.#watch = options.watch === false ? null : this.#startWatch(options.path, options.watch);
     // The file may have changed between the first load and the watch's start.
     if (this.#watch) void this.reload(false);
+  }
+
+  /** Watches the file; a watch that cannot start (no read grant on the directory, inotify
+   * limits) leaves reload on SIGHUP only, with a warning, instead of failing the router. */
+  #startWatch(path: string, watch: WatchOptions | undefined): FileWatch | null {
+    try {
+      return watchConfigFile(path, () => void this.reload(false), watch);
+    } catch (err) {
+      this.#options.logger.warn("cannot watch the config file; reloading on SIGHUP only", {
+        config: path,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return null;
+    }
   }
 
   /**

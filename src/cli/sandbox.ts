@@ -36,7 +36,8 @@ export interface SandboxContext {
  * Computes the grants for `config` loaded from `configPath`:
  * - read: the config file's directory (a reload re-reads the config and may load new plugin
  *   files placed beside it), the TLS certificate and key, every WASM module, and the WASM
- *   worker's own source directory when running from source;
+ *   worker's own source directory when running from source (always: a reload may add the
+ *   first WASM plugin);
  * - net: the listen address (UDP), the admin address (TCP) and every gRPC plugin address;
  * - env: {@link ROUTER_ENV}.
  */
@@ -51,9 +52,8 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
     if (plugin.type === "wasm") read.push(abs(plugin.wasm.path));
     else net.push(plugin.grpc.address);
   }
-  if (ctx.workerSourceDir && config.plugins.some((p) => p.type === "wasm")) {
-    read.push(ctx.workerSourceDir);
-  }
+  // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
+  if (ctx.workerSourceDir) read.push(ctx.workerSourceDir);
   return { read: unique(read), net: unique(net), env: [...ROUTER_ENV] };
 }
 

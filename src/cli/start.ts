@@ -1,10 +1,10 @@
 import type { PluginConfig } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
-import { formatAddr, GatehouseServer, type ReloadResult } from "../server/mod.ts";
+import { formatAddr, GatehouseServer, type ReloadResult, settleWithin } from "../server/mod.ts";
 import { AdminEndpoint } from "./admin.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
 import { LiveReload } from "./live_reload.ts";
-import { listenForSignals } from "./signals.ts";
+import { listenForSignals, type SignalListeners } from "./signals.ts";
 
 /** Options of `start`. */
 export interface StartOptions {
@@ -35,6 +35,15 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   const config = await loadConfigOrReport(options.configPath, io, recording);
   if (!config) return 1;
   const logger = new Logger({ level: options.logLevel, format: options.logFormat });
+  // Listening from the start: a SIGHUP while plugins load must not kill the process (its default
+  // action) but reload once serving; a stop signal then shuts down as soon as start-up ends.
+  let hangupPending = false;
+  let onHangup = () => void (hangupPending = true);
+  const signals = listenForSignals({
+    onHangup: () => onHangup(),
+    onForcedExit: (signal, code) =>
+      logger.warn("second stop signal: exiting now", { signal, code }),
+  });
   let admin: AdminEndpoint | undefined;
   let server: GatehouseServer;
   try {
@@ -43,6 +52,7 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   } catch (err) {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
     await admin?.close();
+    signals.dispose();
     return 1;
   }
   admin.serving();
@@ -52,35 +62,44 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     config: config.source,
     routes: config.routing.routes.length,
   });
-  await serveUntilStopped(server, options, loadedText, logger, admin);
+  const live = liveReload(server, options, loadedText, logger, admin);
+  onHangup = () => void live.reload(true);
+  if (hangupPending) onHangup();
+  await stopGracefully(server, signals, live, logger, admin);
   await admin.close();
   return 0;
 }
 
-/** Reloads on file change and SIGHUP until a stop signal, then shuts down gracefully. */
-async function serveUntilStopped(
+/** Reloads on file change and SIGHUP; every attempt is counted in the admin metrics. */
+function liveReload(
   server: GatehouseServer,
   options: StartOptions,
   loadedText: string | null,
   logger: Logger,
   admin: AdminEndpoint,
-): Promise<void> {
+): LiveReload {
   const onReload = (result: ReloadResult) => {
     admin.metrics.reload(result.ok);
     const sha256 = server.config.sha256;
     if (result.ok && sha256 !== null) admin.metrics.configLoaded(sha256);
     options.onReload?.(result);
   };
-  const live = new LiveReload(server, { path: options.configPath, logger, loadedText, onReload });
-  const signals = listenForSignals({
-    onHangup: () => void live.reload(true),
-    onForcedExit: (signal, code) =>
-      logger.warn("second stop signal: exiting now", { signal, code }),
-  });
+  return new LiveReload(server, { path: options.configPath, logger, loadedText, onReload });
+}
+
+/** Waits for a stop signal, then shuts down gracefully. */
+async function stopGracefully(
+  server: GatehouseServer,
+  signals: SignalListeners,
+  live: LiveReload,
+  logger: Logger,
+  admin: AdminEndpoint,
+): Promise<void> {
   const signal = await signals.stop;
   admin.stopping();
   logger.info("shutting down", { signal, in_flight: server.inFlight, grace_ms: SHUTDOWN_GRACE_MS });
-  await live.close();
+  // A reload still loading plugins must not hold the shutdown past its grace period.
+  await settleWithin(live.close(), SHUTDOWN_GRACE_MS);
   await server.close(SHUTDOWN_GRACE_MS);
   // Removed only now: a second signal must still cut the grace period short.
   signals.dispose();

@@ -284,11 +284,14 @@ export class Metrics {
 
   /** The Prometheus text exposition of every metric (after running the scrape hooks). */
   async render(): Promise<string> {
+    // Breaker states are reported afresh by the hooks, so a plugin a reload removed does not
+    // keep its last state (an open breaker would alert forever).
+    this.#plugins.breaker.reset();
     for (const hook of this.#beforeScrape) {
       try {
         hook();
       } catch {
-        // A broken hook must not cost the whole scrape; its gauges keep their last value.
+        // A broken hook must not cost the whole scrape; its gauges are left out this time.
       }
     }
     return await this.#registry.metrics();

@@ -118,7 +118,7 @@ export class Reloader {
     const source = config.source;
     if (this.#closed) return { ok: false, source, errors: [`${source}: shutting down`] };
     const current = this.#slot.current.snapshot;
-    const refused = fixedSettingChanges(current.config, config);
+    const refused = [...fixedSettingChanges(current.config, config), ...ungrantedPlugins(config)];
     if (refused.length > 0) return { ok: false, source, errors: refused };
     const prints = await this.#fingerprintAll(config.plugins);
     const printOf = new Map(config.plugins.map((p, i) => [p, prints[i]]));
@@ -205,6 +205,29 @@ export function fixedSettingChanges(running: Config, next: Config): string[] {
   const admin = (c: Config) => c.admin.listen ? addr(c.admin.listen) : "disabled";
   if (admin(running) !== admin(next)) say("admin.listen", admin(running), admin(next));
   return changes;
+}
+
+/**
+ * Plugins this process may not reach: a gRPC address without net permission, a WASM module
+ * without read permission (`start` grants exactly what the first config needed, so a reload
+ * that adds such a plugin would load it only to fail every call — and deny every player under
+ * `failure_policy: deny`). Each needs a restart, which grants it.
+ */
+export function ungrantedPlugins(next: Config): string[] {
+  const missing: string[] = [];
+  for (const plugin of next.plugins) {
+    const [descriptor, what] = plugin.type === "grpc"
+      ? [
+        { name: "net", host: plugin.grpc.address } as const,
+        `net access to ${plugin.grpc.address}`,
+      ]
+      : [{ name: "read", path: plugin.wasm.path } as const, `read access to ${plugin.wasm.path}`];
+    if (Deno.permissions.querySync(descriptor).state === "granted") continue;
+    missing.push(
+      `${next.source}: plugin "${plugin.name}" needs ${what}, which this process was not started with; restart to apply it`,
+    );
+  }
+  return missing;
 }
 
 function addr(a: ListenAddress): string {

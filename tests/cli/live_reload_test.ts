@@ -81,3 +81,23 @@ Deno.test("an invalid file is reported with file:line:col, once, and never reach
     await Deno.remove(t.dir, { recursive: true });
   }
 });
+
+Deno.test("a config file that cannot be watched leaves reload on SIGHUP, with a warning", async () => {
+  // Watching needs the directory; one that does not exist (or is not readable) makes
+  // Deno.watchFs throw, which must not take the router down.
+  const logs: string[] = [];
+  const logger = new Logger({
+    level: "warn",
+    format: "text",
+    sink: { write: (line) => logs.push(line), now: () => new Date() },
+  });
+  const server = { reload: () => Promise.reject(new Error("not called")) };
+  const live = new LiveReload(server, {
+    path: "/nonexistent-gatehouse-dir/config.yaml",
+    logger,
+    loadedText: null,
+  });
+  await live.close();
+  assertEquals(logs.length, 1, logs.join("\n"));
+  assertMatch(logs[0]!, /WARN +cannot watch the config file; reloading on SIGHUP only/);
+});

@@ -17,7 +17,7 @@ routing:
   default: { strategy: round_robin, backends: [{ host: ${host}, port: 5520 }] }
 `;
 
-async function spawnStart(text: string) {
+async function spawnStart(text: string, beforeListening?: (child: Deno.ChildProcess) => void) {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/config.yaml`;
   await Deno.writeTextFile(path, text);
@@ -28,7 +28,9 @@ async function spawnStart(text: string) {
     env: { NO_COLOR: "1" },
   }).spawn();
   const lines = new ChildLines(child.stderr);
+  // The admin endpoint opens before the router starts (and loads its plugins).
   const admin = Number((await lines.next(/admin endpoint addr=127\.0\.0\.1:(\d+)/))[1]);
+  beforeListening?.(child);
   const port = Number((await lines.next(/listening addr=127\.0\.0\.1:(\d+)/))[1]);
   return { dir, path, child, lines, port, admin };
 }
@@ -99,6 +101,23 @@ Deno.test("start reloads on file change and SIGHUP, keeps serving on a bad file,
   await lines.done;
   assertEquals(status.code, 0, lines.seen.join("\n"));
   assert(lines.seen.some((l) => /INFO +stopped/.test(l)), lines.seen.join("\n"));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a SIGHUP while the router starts does not kill it; it reloads once serving", async () => {
+  const { dir, child, lines, port } = await spawnStart(
+    CONFIG("a.internal"),
+    (c) => c.kill("SIGHUP"),
+  );
+  try {
+    // Whether the signal reached the router before or after it was listening, it reloads.
+    await lines.next(/config reloaded config=\S+config\.yaml/);
+    assertEquals(await probeHost(port), "a.internal");
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assertEquals((await exitWithin(child, 10_000, "graceful stop")).code, 0, lines.seen.join("\n"));
+  await lines.done;
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -131,6 +131,18 @@ Deno.test("scrape hooks set read values; a throwing hook does not cost the scrap
   );
 });
 
+Deno.test("a plugin no longer reported (removed by a reload) leaves the breaker gauge", async () => {
+  const metrics = new Metrics();
+  let plugins = ["wasm-a", "wasm-b"];
+  metrics.beforeScrape(() => plugins.forEach((p) => metrics.breakerState(p, true)));
+  const first = await scrape(metrics);
+  assertEquals(sample(first, "gatehouse_plugin_breaker_open", { plugin: "wasm-b" }), 1);
+  plugins = ["wasm-a"];
+  const second = await scrape(metrics);
+  assertEquals(sample(second, "gatehouse_plugin_breaker_open", { plugin: "wasm-a" }), 1);
+  assert(!second.has('gatehouse_plugin_breaker_open{plugin="wasm-b"}'));
+});
+
 Deno.test("each Metrics has its own registry", async () => {
   const one = new Metrics();
   const two = new Metrics();

@@ -146,6 +146,25 @@ Deno.test("a reload whose plugin cannot load keeps the old config and closes wha
   }
 });
 
+Deno.test("a reload adding a plugin this process may not reach is refused, naming it", async () => {
+  // The tests run with --allow-net=127.0.0.1: an address elsewhere was never granted, as when
+  // `start` granted only what the first config needed.
+  const { factory, made } = fakeFactory();
+  const server = await start(config("a.internal", 1, []), factory);
+  try {
+    const result = await reload(server, config("b.internal", 1, [grpc("far", "10.9.9.9:7777")]));
+    assert(!result.ok);
+    assertEquals(result.errors, [
+      'b.yaml: plugin "far" needs net access to 10.9.9.9:7777, which this process was not started with; restart to apply it',
+    ]);
+    assertEquals(made.length, 0, "nothing was loaded");
+    const near = await reload(server, config("b.internal", 1, [grpc("near")]));
+    assert(near.ok, "an address the process may reach reloads");
+  } finally {
+    await server.close(1_000);
+  }
+});
+
 Deno.test("listen, tls, quic and admin.listen changes refuse the whole reload, naming each", async () => {
   const { factory } = fakeFactory();
   const server = await start(config("a.internal", 1, []), factory);

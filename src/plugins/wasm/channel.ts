@@ -135,6 +135,12 @@ export class CallChannel {
     return Atomics.compareExchange(this.#words, w, QUEUED, CANCELLED) === QUEUED;
   }
 
+  /** Whether the worker has published the answer to `seq` (read or not yet read). */
+  isAnswered(seq: number): boolean {
+    // Answers are published in order; ANSWERED is one past the last. Wrap-safe difference.
+    return ((Atomics.load(this.#words, ANSWERED) - ((seq + 1) | 0)) | 0) >= 0;
+  }
+
   /** The sequence number of the next answer to read. */
   get nextAnswer(): number {
     return this.#read;

@@ -292,6 +292,11 @@ export class WasmHost implements PluginTransport {
       // A worker that fails before it is ready (its script cannot even load, say) counts as
       // an initialisation failure, so replacing it backs off instead of looping at once.
       const beforeReady = slot.state === "starting";
+      // While the plugin is still loading, the failure fails the load (naming the reason)
+      // instead of retrying forever: a load that never settles would hang start and reload.
+      if (beforeReady && this.#startWaiters) {
+        return this.#onInitFailed(slot, `worker failed: ${e.message}`);
+      }
       this.#log.error("plugin worker failed", { reason: e.message });
       this.#kill(slot, `worker failed: ${e.message}`);
       this.#replace(beforeReady);
@@ -380,12 +385,15 @@ export class WasmHost implements PluginTransport {
       const entry = slot.posted.find((e) => e.p === p);
       if (!entry) continue;
       entry.p = null;
-      // Not started: the worker will skip it. Started: unless it has just been answered, stop
-      // the instance. (Should the worker finish it between this check and the flag, the flag
-      // stops the next call instead: a window of a few instructions.)
+      // Not started: the worker will skip it. Started: unless it has been answered (an answer
+      // may be published but held back until the plugin's log lines arrive), stop the
+      // instance. (Should the worker finish it between this check and the flag, the flag stops
+      // the next call instead: a window of a few instructions.)
       if (slot.channel.cancel(entry.seq)) return;
       this.#collect(slot);
-      if (slot.posted.includes(entry)) this.#raiseFlag(slot);
+      if (slot.posted.includes(entry) && !slot.channel.isAnswered(entry.seq)) {
+        this.#raiseFlag(slot);
+      }
       return;
     }
   }

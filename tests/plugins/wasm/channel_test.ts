@@ -63,6 +63,22 @@ Deno.test("channel: a request not yet claimed can be cancelled, a claimed one ca
   assert.ok(!worker.claim(b));
 });
 
+Deno.test("channel: isAnswered tells a published answer from one still being worked on", () => {
+  // The deadline sweep must not stop an instance whose answer is published but not yet read.
+  const router = new CallChannel();
+  const worker = new CallChannel(router.buffers);
+  const a = router.post(new Uint8Array([1]), 0);
+  const b = router.post(new Uint8Array([2]), 0);
+  assert.ok(!router.isAnswered(a) && !router.isAnswered(b));
+  worker.claim(a);
+  worker.stage(a, new Uint8Array([9]));
+  worker.answerOk(a);
+  assert.ok(router.isAnswered(a), "published, not read yet");
+  assert.ok(!router.isAnswered(b));
+  router.takeAnswer();
+  assert.ok(router.isAnswered(a), "still answered once read");
+});
+
 Deno.test("channel: sequence numbers wrap around int32 without losing their entries", () => {
   // Sequence numbers are int32 and wrap; entries are picked with a mask, so -1, 0, 1 differ.
   const router = new CallChannel();

@@ -35,6 +35,12 @@ Deno.test("load: a trap in _initialize is a load error", async () => {
   assert.match(e.message, /_initialize trapped/);
 });
 
+Deno.test("load: a worker that fails before it is ready fails the load instead of hanging", async () => {
+  const workerUrl = new URL("./broken_worker.ts", import.meta.url);
+  const e = await loadError("broken", await fixture("hostile"), { workerUrl });
+  assert.match(e.message, /worker failed: .*broken worker script/);
+});
+
 Deno.test("load: not WebAssembly at all", async () => {
   const e = await loadError("junk", req("hello"));
   assert.match(e.message, /not a valid WebAssembly module/);
