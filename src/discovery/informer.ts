@@ -68,6 +68,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   #restarts = 0;
   #relists = 0;
   #failures = 0;
+  /** 410s since the last event applied: a second in a row backs off instead of looping. */
+  #goneInARow = 0;
+  #running: Promise<void> | null = null;
   #lastError: Error | null = null;
 
   /** Takes the options; nothing happens until `run()`. */
@@ -104,8 +107,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     return [...this.#items.values()];
   }
 
-  /** Runs until the signal aborts; resolves then, never rejects. */
-  async run(): Promise<void> {
+  /** Runs until the signal aborts; resolves then, never rejects. Calling it again joins the run. */
+  run(): Promise<void> {
+    this.#running ??= this.#loop();
+    return this.#running;
+  }
+
+  async #loop(): Promise<void> {
     const { signal } = this.#o;
     let watched = false;
     while (!signal.aborted) {
@@ -116,15 +124,25 @@ export class Informer<T extends KubeObject = KubeObject> {
         await this.#watchOnce();
       } catch (err) {
         if (signal.aborted) break;
-        if (err instanceof Gone) {
-          this.#o.logger.info("watch expired, listing again", { path: this.#o.path });
-          this.#rv = null;
-          this.#relists++;
-          continue;
-        }
-        await this.#fail(err);
+        if (err instanceof Gone) await this.#expired();
+        else await this.#fail(err);
       }
     }
+  }
+
+  /** 410 Gone: LIST again — at once the first time, with backoff if it repeats without events. */
+  async #expired(): Promise<void> {
+    const { path, logger } = this.#o;
+    this.#rv = null;
+    this.#relists++;
+    this.#goneInARow++;
+    if (this.#goneInARow === 1) {
+      logger.info("watch expired, listing again", { path });
+      return;
+    }
+    await this.#fail(
+      new KubeApiError("status", path, 410, `watch ${path}: expired again right after a LIST`),
+    );
   }
 
   async #fail(err: unknown): Promise<void> {
@@ -164,7 +182,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#items = fresh;
     this.#rv = rv;
     this.#synced = true;
-    this.#failures = 0;
+    // A LIST that keeps being followed by 410 is not a recovery: keep the backoff growing.
+    if (this.#goneInARow === 0) this.#failures = 0;
     this.#notify();
   }
 
@@ -189,6 +208,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (events === 0 && this.#now() - started < QUIET_WATCH_MS) {
       throw new KubeApiError("network", path, null, `watch ${path}: ended at once`);
     }
+    this.#o.logger.debug("watch ended, resuming", { path, resource_version: this.#rv ?? "" });
   }
 
   /** Reads events until the stream ends; returns how many were read. */
@@ -209,6 +229,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           changed = this.#apply(parseEvent(line, this.#o.path)) || changed;
           events++;
           this.#failures = 0;
+          this.#goneInARow = 0;
         }
         if (changed) this.#notify();
       }

@@ -147,6 +147,11 @@ export class FakeApiServer {
     }
   }
 
+  /** Writes `text` as is to every open watch (split events, malformed lines). */
+  sendRaw(text: string): void {
+    for (const w of this.#watchers) w.controller.enqueue(encoder.encode(text));
+  }
+
   /** The next `count` requests are answered with `status` (a Status body). */
   failNext(count: number, status = 500): void {
     this.#failures = { count, status };

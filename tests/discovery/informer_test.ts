@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   Informer,
   type InformerOptions,
+  KubeApiError,
   KubeClient,
   type KubeConnection,
   type Pod,
@@ -278,6 +279,74 @@ Deno.test("informer: a dropped watch resumes from the last resourceVersion", asy
   }
 });
 
+Deno.test("informer: an event split across chunks (mid UTF-8) is applied once whole", async () => {
+  const abort = new AbortController();
+  const obj = structuredClone(podFixture);
+  obj.metadata = { name: "split-é", namespace: "hytale", resourceVersion: "900" };
+  const bytes = new TextEncoder().encode(JSON.stringify({ type: "ADDED", object: obj }) + "\n");
+  const cut = bytes.indexOf(0xc3) + 1; // between the two bytes of "é"
+  const chunks = [bytes.slice(0, cut), bytes.slice(cut)];
+  let watches = 0;
+  const client = {
+    get: () => Promise.resolve({ items: [], metadata: { resourceVersion: "7" } }),
+    watch: (_path: string, _query: unknown, signal?: AbortSignal) => {
+      watches++;
+      return Promise.resolve(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            if (watches > 1) return; // the resumed watch stays open until the abort
+            for (const c of chunks) controller.enqueue(c);
+            controller.close();
+          },
+          cancel() {},
+        }).pipeThrough(new TransformStream(), { signal: signal ?? abort.signal }),
+      );
+    },
+  };
+  const changes: string[][] = [];
+  let applied = () => {};
+  const seen = new Promise<void>((resolve) => applied = resolve);
+  const informer = new Informer({
+    client,
+    path: NS_PODS,
+    logger: silentLogger(),
+    signal: abort.signal,
+    onChange: () => {
+      changes.push(informer.items().map((p) => p.metadata?.name ?? ""));
+      if (informer.items().length > 0) applied();
+    },
+  });
+  const run = informer.run();
+  await within(seen, "the split event");
+  abort.abort();
+  await within(run, "stop");
+  assert.deepEqual(changes, [[], ["split-é"]]);
+  assert.equal(informer.resourceVersion, "900");
+});
+
+Deno.test("informer: a malformed event or a non-410 ERROR backs off and re-watches", async () => {
+  const server = FakeApiServer.start();
+  server.add(PODS, pod("a"));
+  const h = new Harness(server);
+  try {
+    await h.watchRequest(1);
+    const rv = server.resourceVersion;
+    server.sendRaw("{not json\n");
+    const second = await h.watchRequest(2);
+    assert.equal(second.query.get("resourceVersion"), rv);
+    assert.match(h.informer.lastError?.message ?? "", /event is not JSON/);
+    const status = { kind: "Status", code: 500, message: "etcd unhappy" };
+    server.sendRaw(JSON.stringify({ type: "ERROR", object: status }) + "\n");
+    await h.watchRequest(3);
+    assert.match(h.informer.lastError?.message ?? "", /ERROR 500 etcd unhappy/);
+    assert.equal(h.sleeps.length, 2);
+    assert.equal(h.informer.relists, 0);
+    assert.deepEqual(h.names(), ["a"]);
+  } finally {
+    await h.stop();
+  }
+});
+
 Deno.test("informer: 500s back off with full jitter, then it recovers", async () => {
   const server = FakeApiServer.start();
   server.add(PODS, pod("a"));
@@ -367,4 +436,46 @@ Deno.test("informer: abort stops a running watch and a pending backoff", async (
   assert.equal(informer.synced, false);
   client.close();
   await failing.close();
+});
+
+Deno.test("informer: 410 right after every LIST backs off instead of looping", async () => {
+  const abort = new AbortController();
+  const sleeps: number[] = [];
+  let lists = 0;
+  const client = {
+    get: () => {
+      lists++;
+      return Promise.resolve({ items: [podFixture], metadata: { resourceVersion: "7" } });
+    },
+    watch: () => Promise.reject(new KubeApiError("status", NS_PODS, 410, "HTTP 410")),
+  };
+  let reached = () => {};
+  const fourLists = new Promise<void>((resolve) => reached = resolve);
+  const informer = new Informer({
+    client,
+    path: NS_PODS,
+    logger: silentLogger(),
+    signal: abort.signal,
+    onChange: () => {
+      if (lists === 4) {
+        abort.abort();
+        reached();
+      }
+    },
+    random: () => 1,
+    backoff: { initialMs: 100, maxMs: 1_000 },
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return Promise.resolve();
+    },
+  });
+  const run = informer.run();
+  assert.equal(informer.run(), run, "a second run() joins the first");
+  await within(fourLists, "four LISTs");
+  await within(run, "stop");
+  // The first 410 re-lists at once; the repeats back off 100, 200 ms.
+  assert.deepEqual(sleeps, [100, 200]);
+  assert.equal(informer.relists, 3);
+  assert.equal(informer.items().length, 1);
+  assert.match(informer.lastError?.message ?? "", /expired again right after a LIST/);
 });
