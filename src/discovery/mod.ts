@@ -1,8 +1,8 @@
 /**
  * Discovery: turning the fleet's Kubernetes and Agones objects into backends. The mapping is
  * pure — objects in, backends out — and tested on real object shapes; providers keep a snapshot
- * rebuilt from watched collections (`SourceFactory`, implemented by the API client) so routing
- * never waits on the API.
+ * rebuilt from watched collections (`SourceFactory`) so routing never waits on the API. The API
+ * access layer is a small Kubernetes client over `fetch` and a list-then-watch informer.
  *
  * @module
  */
@@ -39,3 +39,37 @@ export {
 export { matchesLabels, matchesSelector } from "./selector.ts";
 /** The object shapes read from the Kubernetes and Agones APIs. */
 export type { EndpointSlice, GameServer, GameServerStatus, ObjectMeta, Pod } from "./objects.ts";
+export {
+  /** A kubeconfig or the in-cluster environment cannot be used (`code` names why). */
+  KubeConfigError,
+  /** The connection for a kubeconfig file's current context, or the in-cluster service account. */
+  loadKubeConnection,
+  /** Where the service-account token, CA and namespace are mounted in a pod. */
+  SERVICE_ACCOUNT_DIR,
+} from "./kubeconfig.ts";
+export type {
+  KubeConfigErrorCode,
+  KubeConnection,
+  KubeConnectionDeps,
+  KubeEnv,
+  KubeFs,
+} from "./kubeconfig.ts";
+export {
+  /** A failed Kubernetes API request (`code` status / network / parse / token). */
+  KubeApiError,
+  /** A minimal Kubernetes API client over `fetch`: JSON GET/POST and watch streams. */
+  KubeClient,
+} from "./kube_client.ts";
+export type {
+  KubeApiErrorCode,
+  KubeClientDeps,
+  KubeFetch,
+  KubeQuery,
+  KubeRequestInit,
+  TlsPem,
+} from "./kube_client.ts";
+export {
+  /** List-then-watch of one collection into an in-memory map, with re-list and backoff. */
+  Informer,
+} from "./informer.ts";
+export type { BackoffOptions, InformerOptions, KubeObject } from "./informer.ts";
