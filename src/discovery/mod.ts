@@ -23,6 +23,8 @@ export {
 } from "./kubernetes_backends.ts";
 /** The provider interface routing reads, and the watched-collection interface providers use. */
 export type { DiscoveryProvider, ResourceSource, SourceFactory, WatchRequest } from "./provider.ts";
+/** Watched collections over the Kubernetes API (one informer each), for the providers. */
+export { informerSources } from "./informer_sources.ts";
 /** The `kubernetes` provider (pods and endpointslices). */
 export { collectionPaths, KubernetesProvider } from "./kubernetes_provider.ts";
 /** The `agones` provider in `observe` mode. */
