@@ -3,8 +3,9 @@
  * list JSON with `metadata.resourceVersion` and `limit`/`continue` paging, chunked watch streams
  * of newline-delimited events (with bookmarks when asked), `410 Gone` both as an HTTP status (a
  * too-old resourceVersion) and as an ERROR Status event, the Agones allocation endpoint, and a
- * bearer-token check. Shares no code with `src/`.
+ * bearer-token check. Shares no code with `src/` (it imports one type, for `plainConnection`).
  */
+import type { KubeConnection } from "../../src/discovery/mod.ts";
 
 /** One request as received. */
 export interface RecordedRequest {
@@ -345,4 +346,23 @@ function statusResponse(code: number, reason: string, message: string): Response
     code,
   };
   return Response.json(body, { status: code });
+}
+
+/** A plain connection to `server` (no TLS material, no token unless `extra` sets it). */
+export function plainConnection(
+  server: string,
+  extra: Partial<KubeConnection> = {},
+): KubeConnection {
+  return {
+    server,
+    caCert: null,
+    insecureSkipTlsVerify: false,
+    clientCert: null,
+    clientKey: null,
+    token: null,
+    tokenFile: null,
+    namespace: null,
+    source: "test",
+    ...extra,
+  };
 }

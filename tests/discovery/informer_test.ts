@@ -4,11 +4,15 @@ import {
   type InformerOptions,
   KubeApiError,
   KubeClient,
-  type KubeConnection,
   type Pod,
 } from "../../src/discovery/mod.ts";
 import { silentLogger } from "../support/logger.ts";
-import { type ApiObject, FakeApiServer, type RecordedRequest } from "./fake_api_server.ts";
+import {
+  type ApiObject,
+  FakeApiServer,
+  plainConnection,
+  type RecordedRequest,
+} from "./fake_api_server.ts";
 
 const PODS = "/api/v1/pods";
 const NS_PODS = "/api/v1/namespaces/hytale/pods";
@@ -52,7 +56,7 @@ class Harness {
 
   constructor(server: FakeApiServer, options: Partial<InformerOptions> = {}) {
     this.server = server;
-    this.#client = new KubeClient(connection(server.url));
+    this.#client = new KubeClient(plainConnection(server.url));
     this.informer = new Informer<Pod>({
       client: this.#client,
       path: NS_PODS,
@@ -115,20 +119,6 @@ class Harness {
     // Waiters whose check still fails stay registered.
     this.#waiters = this.#waiters.filter((w) => !w());
   }
-}
-
-function connection(server: string): KubeConnection {
-  return {
-    server,
-    caCert: null,
-    insecureSkipTlsVerify: false,
-    clientCert: null,
-    clientKey: null,
-    token: null,
-    tokenFile: null,
-    namespace: null,
-    source: "test",
-  };
 }
 
 Deno.test("informer: initial list, then ADDED/MODIFIED/DELETED events are applied", async () => {
@@ -414,7 +404,7 @@ Deno.test("informer: abort stops a running watch and a pending backoff", async (
   const failing = FakeApiServer.start();
   failing.failNext(1_000);
   const abort = new AbortController();
-  const client = new KubeClient(connection(failing.url));
+  const client = new KubeClient(plainConnection(failing.url));
   const informer = new Informer({
     client,
     path: NS_PODS,

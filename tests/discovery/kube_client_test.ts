@@ -3,12 +3,11 @@ import {
   KubeApiError,
   KubeClient,
   KubeConfigError,
-  type KubeConnection,
   loadKubeConnection,
   type TlsPem,
 } from "../../src/discovery/mod.ts";
 import { generateSelfSigned } from "../../src/server/mod.ts";
-import { FakeApiServer } from "./fake_api_server.ts";
+import { FakeApiServer, plainConnection } from "./fake_api_server.ts";
 
 const CA_PEM = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
 const CERT_PEM = "-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n";
@@ -188,21 +187,6 @@ Deno.test("in-cluster: host and port from the environment, CA, token file and na
     (err: unknown) => err instanceof KubeConfigError && err.code === "env",
   );
 });
-
-function plainConnection(server: string, extra: Partial<KubeConnection> = {}): KubeConnection {
-  return {
-    server,
-    caCert: null,
-    insecureSkipTlsVerify: false,
-    clientCert: null,
-    clientKey: null,
-    token: null,
-    tokenFile: null,
-    namespace: null,
-    source: "test",
-    ...extra,
-  };
-}
 
 Deno.test("KubeClient: GET with a bearer token; a wrong token is a status error", async () => {
   const server = FakeApiServer.start({ token: "s3cret" });

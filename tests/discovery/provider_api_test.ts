@@ -11,7 +11,7 @@ import {
   KubernetesProvider,
 } from "../../src/discovery/mod.ts";
 import { silentLogger } from "../support/logger.ts";
-import { type ApiObject, FakeApiServer } from "./fake_api_server.ts";
+import { type ApiObject, FakeApiServer, plainConnection } from "./fake_api_server.ts";
 import { agonesSettings, kubernetesSettings } from "./provider_config.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
@@ -23,17 +23,7 @@ const REACT_MS = 1_000;
 const api = (object: unknown) => object as ApiObject;
 
 function client(server: FakeApiServer): KubeClient {
-  return new KubeClient({
-    server: server.url,
-    caCert: null,
-    insecureSkipTlsVerify: false,
-    clientCert: null,
-    clientKey: null,
-    token: "t0ken",
-    tokenFile: null,
-    namespace: null,
-    source: "test",
-  });
+  return new KubeClient(plainConnection(server.url, { token: "t0ken" }));
 }
 
 /** Resolves once `check()` holds, polling at each provider change; fails after `ms`. */
