@@ -32,6 +32,9 @@ export {
   kubeApiSources,
 } from "./discovery.ts";
 export type { DiscoveryErrorCode, OpenedSources, SourceOpener } from "./discovery.ts";
+/** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
+export { kubeAccess } from "./kube_access.ts";
+export type { KubeAccess, KubeAccessDeps } from "./kube_access.ts";
 /** Watched collections over the Kubernetes API (one informer each), for the providers. */
 export { informerSources } from "./informer_sources.ts";
 /** The `kubernetes` provider (pods and endpointslices). */
