@@ -22,6 +22,7 @@ export class AdminEndpoint {
   readonly readiness: Readiness = new Readiness();
   #server: AdminServer | null = null;
   #phase: Phase = "starting";
+  #discovery: string[] = [];
 
   /**
    * Records the config's sha256, registers the router's checks and binds `config.admin.listen`
@@ -45,6 +46,22 @@ export class AdminEndpoint {
   /** The HTTP endpoint's bound address; `null` when `admin.listen` disabled it. */
   get address(): Deno.NetAddr | null {
     return this.#server?.addr ?? null;
+  }
+
+  /**
+   * Registers one `/readyz` check per discovery provider (`discovery_<name>`: synced or not),
+   * replacing those of a previous config. `synced(name)` is `null` when the config now served
+   * has no such provider.
+   */
+  discoveryChecks(names: readonly string[], synced: (name: string) => boolean | null): void {
+    for (const name of this.#discovery) this.readiness.delete(`discovery_${name}`);
+    this.#discovery = [...names];
+    for (const name of names) {
+      this.readiness.set(`discovery_${name}`, () => {
+        const ok = synced(name);
+        return { ok: ok === true, detail: ok ? "synced" : "not synced yet" };
+      });
+    }
   }
 
   /** The router is listening with its plugins loaded: ready. */

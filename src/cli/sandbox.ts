@@ -7,6 +7,7 @@
  */
 import { dirname, resolve } from "node:path";
 import type { Config, ListenAddress } from "../config/mod.ts";
+import { kubeAccess, type KubeAccessDeps } from "../discovery/mod.ts";
 
 /** Environment variables the router's libraries read: `yaml` and `hpack.js`' stream package. */
 export const ROUTER_ENV = ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"] as const;
@@ -30,6 +31,11 @@ export interface SandboxContext {
    * `src/`); `null` when the worker is part of the program (bundle, compiled binary).
    */
   readonly workerSourceDir: string | null;
+  /**
+   * How discovery settings are resolved (the launcher's env for in-cluster, the kubeconfig
+   * files); default: Deno's.
+   */
+  readonly kube?: KubeAccessDeps;
 }
 
 /**
@@ -39,6 +45,8 @@ export interface SandboxContext {
  *   worker's own source directory when running from source (always: a reload may add the
  *   first WASM plugin);
  * - net: the listen address (UDP), the admin address (TCP) and every gRPC plugin address;
+ * - discovery providers: net to the API server, read on the kubeconfig and the files it names
+ *   (or the service-account mount), env `KUBERNETES_SERVICE_HOST`/`_PORT` when in-cluster;
  * - env: {@link ROUTER_ENV}.
  */
 export function computeGrants(config: Config, configPath: string, ctx: SandboxContext): Grants {
@@ -54,7 +62,16 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   }
   // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
   if (ctx.workerSourceDir) read.push(ctx.workerSourceDir);
-  return { read: unique(read), net: unique(net), env: [...ROUTER_ENV] };
+  const env: string[] = [...ROUTER_ENV];
+  const kube = ctx.kube ?? { readTextFile: Deno.readTextFileSync, env: (n) => Deno.env.get(n) };
+  for (const p of config.discovery.providers) {
+    const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
+    const access = kubeAccess(file === null ? null : abs(file), kube);
+    read.push(...access.read);
+    net.push(...access.net);
+    env.push(...access.env);
+  }
+  return { read: unique(read), net: unique(net), env: unique(env) };
 }
 
 /** The `deno run` permission flags for `grants` (always with `--no-prompt`). */

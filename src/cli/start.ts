@@ -1,4 +1,4 @@
-import type { PluginConfig } from "../config/mod.ts";
+import type { Config } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
 import { formatAddr, GatehouseServer, type ReloadResult, settleWithin } from "../server/mod.ts";
 import { AdminEndpoint } from "./admin.ts";
@@ -55,8 +55,10 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     signals.dispose();
     return 1;
   }
+  const names = config.discovery.providers.map((p) => p.name);
+  admin.discoveryChecks(names, (name) => server.discoveryReady(name));
   admin.serving();
-  await dropPermissions(config.plugins);
+  await dropPermissions(config);
   logger.info("listening", {
     addr: formatAddr(server.addr.hostname, server.addr.port),
     config: config.source,
@@ -80,6 +82,10 @@ function liveReload(
 ): LiveReload {
   const onReload = (result: ReloadResult) => {
     admin.metrics.reload(result.ok);
+    if (result.ok) {
+      const names = server.config.discovery.providers.map((p) => p.name);
+      admin.discoveryChecks(names, (name) => server.discoveryReady(name));
+    }
     const sha256 = server.config.sha256;
     if (result.ok && sha256 !== null) admin.metrics.configLoaded(sha256);
     options.onReload?.(result);
@@ -106,11 +112,14 @@ async function stopGracefully(
   logger.info("stopped");
 }
 
-// gRPC plugins keep connecting (and reconnecting) to their servers, so net stays granted while
-// any is configured. Read stays granted: live reload re-reads the config file and loads new
+// gRPC plugins keep connecting (and reconnecting) to their servers, and discovery providers keep
+// watching the Kubernetes API, so net stays granted while any is configured. Read stays granted: live reload re-reads the config file and loads new
 // WASM modules (and the WASM host starts replacement workers from their module file). Under
 // `start`, both grants are already narrowed to exactly those files and addresses (launch.ts
 // computes the router's flags); this revoke matters for `serve` run with broad flags.
-async function dropPermissions(plugins: readonly PluginConfig[]): Promise<void> {
-  if (!plugins.some((p) => p.type === "grpc")) await Deno.permissions.revoke({ name: "net" });
+async function dropPermissions(config: Config): Promise<void> {
+  const grpc = config.plugins.some((p) => p.type === "grpc");
+  if (!grpc && config.discovery.providers.length === 0) {
+    await Deno.permissions.revoke({ name: "net" });
+  }
 }

@@ -23,6 +23,18 @@ export {
 } from "./kubernetes_backends.ts";
 /** The provider interface routing reads, and the watched-collection interface providers use. */
 export type { DiscoveryProvider, ResourceSource, SourceFactory, WatchRequest } from "./provider.ts";
+export {
+  /** The running providers of one config; routing reads `discovered(name)`. */
+  Discovery,
+  /** A provider could not be started (`code`: unsupported / connection). */
+  DiscoveryError,
+  /** The default source opener: kubeconfig or in-cluster → KubeClient → informers. */
+  kubeApiSources,
+} from "./discovery.ts";
+export type { DiscoveryErrorCode, OpenedSources, SourceOpener } from "./discovery.ts";
+/** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
+export { kubeAccess } from "./kube_access.ts";
+export type { KubeAccess, KubeAccessDeps } from "./kube_access.ts";
 /** Watched collections over the Kubernetes API (one informer each), for the providers. */
 export { informerSources } from "./informer_sources.ts";
 /** The `kubernetes` provider (pods and endpointslices). */

@@ -1,7 +1,7 @@
 /**
  * Readiness as a small set of named checks, evaluated on every `/readyz` request. The router
- * registers `listening` and `plugins_loaded`; each discovery provider will add its own
- * `discovery_synced:<name>`.
+ * registers `listening` and `plugins_loaded`; each discovery provider adds its own
+ * `discovery_<name>` (synced or not).
  */
 
 /** What a check reports: ready or not, with an optional short detail for the body. */

@@ -1,8 +1,9 @@
 import type { Config, ListenAddress, PluginConfig } from "../config/mod.ts";
+import type { Discovery } from "../discovery/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { PluginTransport } from "../plugins/mod.ts";
 import type { Generation, GenerationSlot } from "./generations.ts";
-import { buildSnapshot, type SnapshotDeps } from "./snapshot.ts";
+import { buildSnapshot, closeSnapshot, type SnapshotDeps } from "./snapshot.ts";
 import { settleWithin } from "./timing.ts";
 
 /**
@@ -111,7 +112,7 @@ export class Reloader {
     await this.#queue;
     this.#closing.resolve();
     await Promise.all(this.#retiring);
-    await this.#slot.current.snapshot.chain.close();
+    await closeSnapshot(this.#slot.current.snapshot);
   }
 
   async #apply(config: Config): Promise<ReloadResult> {
@@ -126,7 +127,9 @@ export class Reloader {
     const reuse = (p: PluginConfig) => running.get(printOf.get(p));
     let snapshot;
     try {
-      snapshot = await buildSnapshot(config, { ...this.#deps, reuse });
+      // New providers must sync (bounded) before the swap; the old ones keep serving meanwhile.
+      const deps = { ...this.#deps, reuse, requireDiscoverySync: true };
+      snapshot = await buildSnapshot(config, deps);
     } catch (err) {
       return { ok: false, source, errors: [`${source}: ${(err as Error)?.message ?? err}`] };
     }
@@ -134,7 +137,7 @@ export class Reloader {
     snapshot.chain.transports.forEach((t, i) => this.#fingerprints.set(t, prints[i]!));
     const older = this.#slot.swap(snapshot);
     const removed = current.chain.transports.filter((t) => !kept.has(t));
-    const retired = this.#retire(older, removed);
+    const retired = this.#retire(older, removed, current.discovery);
     const plugins = {
       reused: config.plugins.filter((_, i) => running.has(prints[i])).map((p) => p.name),
       loaded: config.plugins.filter((_, i) => !running.has(prints[i])).map((p) => p.name),
@@ -143,13 +146,21 @@ export class Reloader {
     return { ok: true, source, plugins, retired };
   }
 
-  /** Closes `removed` once every generation in `older` is idle, or the wait runs out. */
-  #retire(older: readonly Generation[], removed: readonly PluginTransport[]): Promise<void> {
-    if (removed.length === 0) return Promise.resolve();
+  /**
+   * Closes `removed` and the replaced config's discovery providers once every generation in
+   * `older` is idle, or the wait runs out. (Providers are never reused: a reload starts its own.)
+   */
+  #retire(
+    older: readonly Generation[],
+    removed: readonly PluginTransport[],
+    discovery: Discovery,
+  ): Promise<void> {
+    if (removed.length === 0 && discovery.names.length === 0) return Promise.resolve();
     const idle = Promise.all(older.map((g) => g.idle()));
     const task = settleWithin(Promise.race([idle, this.#closing.promise]), RETIRE_WAIT_MS)
       .then(async (inTime) => {
-        if (!inTime) {
+        discovery.close();
+        if (!inTime && removed.length > 0) {
           this.#deps.logger.warn("closing removed plugins under connections still in flight", {
             plugins: removed.map((t) => t.name).join(","),
           });

@@ -1,5 +1,6 @@
 import type { Config } from "../config/mod.ts";
 import { type Logger, Metrics } from "../observability/mod.ts";
+import type { SourceOpener } from "../discovery/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
@@ -7,7 +8,7 @@ import { serveConnection } from "./connection.ts";
 import { GenerationSlot } from "./generations.ts";
 import { PER_IP_CLOSE_CODE, PerIpLimiter } from "./per_ip_limiter.ts";
 import { logReloadResult, Reloader, type ReloadResult } from "./reload.ts";
-import { buildSnapshot } from "./snapshot.ts";
+import { buildSnapshot, closeSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
 
@@ -25,6 +26,8 @@ export interface ServerOptions {
   readonly now?: () => number;
   /** Where connections, outcomes and plugin calls are counted; default: a private registry. */
   readonly metrics?: Metrics;
+  /** API access for discovery providers; default: each provider's kubeconfig or in-cluster. */
+  readonly discoverySources?: SourceOpener;
 }
 
 /** The listen socket could not be bound; names the address. */
@@ -87,6 +90,7 @@ export class GatehouseServer {
       metrics,
       transports: options.transports ?? defaultTransportFactory,
       ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
+      ...(options.discoverySources ? { discoverySources: options.discoverySources } : {}),
     };
     const snapshot = await buildSnapshot(config, deps);
     let bound: { endpoint: Deno.QuicEndpoint; listener: Deno.QuicListener };
@@ -96,7 +100,7 @@ export class GatehouseServer {
       reloader = await Reloader.create(slot, deps);
       bound = listen(config, tls);
     } catch (err) {
-      await snapshot.chain.close();
+      await closeSnapshot(snapshot);
       throw err;
     }
     const { endpoint, listener } = bound;
@@ -116,6 +120,15 @@ export class GatehouseServer {
   /** The config new connections are served with (the last one loaded or reloaded). */
   get config(): Config {
     return this.#slot.current.snapshot.config;
+  }
+
+  /**
+   * Whether discovery provider `name` of the config now served has synced; `null` when that
+   * config has no such provider (for `/readyz`).
+   */
+  discoveryReady(name: string): boolean | null {
+    const { discovery } = this.#slot.current.snapshot;
+    return discovery.names.includes(name) ? discovery.ready(name) : null;
   }
 
   /** Connections currently being served. */

@@ -1,4 +1,5 @@
 import type { Config } from "../config/mod.ts";
+import { Discovery, type SourceOpener } from "../discovery/mod.ts";
 import type { Logger, Metrics } from "../observability/mod.ts";
 import {
   loadChain,
@@ -21,7 +22,16 @@ export interface RuntimeSnapshot {
   readonly sealer: EnvelopeSealer;
   readonly messages: DisconnectTexts;
   readonly chain: PluginChain;
+  /** This config's discovery providers (none when it has no `discovery.providers`). */
+  readonly discovery: Discovery;
 }
+
+/**
+ * How long building a snapshot waits for its discovery providers' first sync. At start the
+ * router then serves anyway (`/readyz` says which provider is not synced); a reload whose new
+ * providers do not sync in time is refused and the running config stays in force.
+ */
+export const DISCOVERY_SYNC_WAIT_MS = 5_000;
 
 /** What building a snapshot needs besides the config. */
 export interface SnapshotDeps {
@@ -32,15 +42,57 @@ export interface SnapshotDeps {
   readonly metrics?: Metrics;
   /** Plugins still running from the previous snapshot (on reload). */
   readonly reuse?: ReuseTransport;
+  /** API access for discovery providers (tests); default: kubeconfig / in-cluster. */
+  readonly discoverySources?: SourceOpener;
+  /** Refuse the snapshot when its providers have not synced within the wait (reloads). */
+  readonly requireDiscoverySync?: boolean;
+  /** Overrides {@link DISCOVERY_SYNC_WAIT_MS} (tests). */
+  readonly discoveryWaitMs?: number;
 }
 
 /** Compiles routes, messages and the referral key of `config`, and loads its plugins. */
 export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise<RuntimeSnapshot> {
-  if (config.discovery.providers.length > 0) {
-    // The config is parsed and validated (so `check` helps), but no provider can run yet.
-    throw new Error(`${config.source}: discovery providers are not supported by this build yet`);
+  const discovery = await startDiscovery(config, deps);
+  try {
+    return await buildWith(config, deps, discovery);
+  } catch (err) {
+    discovery.close();
+    throw err;
   }
-  const router = compileRouter(config.routing, deps.routerOptions);
+}
+
+/** Closes what a snapshot owns: its plugins and its discovery providers. */
+export async function closeSnapshot(snapshot: RuntimeSnapshot): Promise<void> {
+  snapshot.discovery.close();
+  await snapshot.chain.close();
+}
+
+/** Starts `config`'s providers and waits (bounded) for their first sync. */
+async function startDiscovery(config: Config, deps: SnapshotDeps): Promise<Discovery> {
+  const { providers } = config.discovery;
+  const discovery = await Discovery.start(providers, deps.logger, deps.discoverySources);
+  if (providers.length === 0) return discovery;
+  const waitMs = deps.discoveryWaitMs ?? DISCOVERY_SYNC_WAIT_MS;
+  if (await discovery.waitReady(waitMs)) return discovery;
+  const pending = discovery.names.filter((name) => !discovery.ready(name)).join(",");
+  if (deps.requireDiscoverySync) {
+    discovery.close();
+    throw new Error(`discovery providers not synced within ${waitMs} ms: ${pending}`);
+  }
+  deps.logger.warn("discovery providers not synced yet; serving anyway", {
+    providers: pending,
+    wait_ms: waitMs,
+  });
+  return discovery;
+}
+
+async function buildWith(
+  config: Config,
+  deps: SnapshotDeps,
+  discovery: Discovery,
+): Promise<RuntimeSnapshot> {
+  const discovered = (provider: string) => discovery.discovered(provider);
+  const router = compileRouter(config.routing, { ...deps.routerOptions, discovered });
   const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
   const { metrics } = deps;
   metrics?.prepareRoutes(routeLabels(config));
@@ -52,7 +104,8 @@ export async function buildSnapshot(config: Config, deps: SnapshotDeps): Promise
     metrics && ((plugin, ms, error) => metrics.pluginCall(plugin, ms, error?.kind ?? null)),
     deps.reuse,
   );
-  return { config, router, sealer, messages: new DisconnectTexts(config.messages), chain };
+  const messages = new DisconnectTexts(config.messages);
+  return { config, router, sealer, messages, chain, discovery };
 }
 
 /** The route labels the router reports (`routes[i]`, `default`), as the metrics label them. */

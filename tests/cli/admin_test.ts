@@ -41,3 +41,31 @@ Deno.test("readiness follows the router: starting 503, serving 200, stopping 503
     await admin.close();
   }
 });
+
+Deno.test("readiness: one discovery_<name> check per provider, replaced on reload", async () => {
+  const config = parseConfig(`${BASE}admin: { listen: "127.0.0.1:0" }\n`, "c.yaml");
+  const admin = AdminEndpoint.open(config, silentLogger());
+  try {
+    const url = `http://127.0.0.1:${admin.address!.port}/readyz`;
+    const body = async () => await (await fetch(url)).text();
+    const synced = new Map<string, boolean>([["k8s", false], ["fleet", true]]);
+    admin.discoveryChecks(["k8s", "fleet"], (name) => synced.get(name) ?? null);
+    admin.serving();
+    assertEquals(
+      await body(),
+      "not ready\nok listening: bound\nok plugins_loaded: 0\n" +
+        "failed discovery_k8s: not synced yet\nok discovery_fleet: synced\n",
+    );
+    synced.set("k8s", true);
+    assert((await body()).startsWith("ready\n"));
+    // A reload dropped "fleet" and added "pods" (not in the served config yet: null).
+    admin.discoveryChecks(["k8s", "pods"], (name) => synced.get(name) ?? null);
+    assertEquals(
+      await body(),
+      "not ready\nok listening: bound\nok plugins_loaded: 0\n" +
+        "ok discovery_k8s: synced\nfailed discovery_pods: not synced yet\n",
+    );
+  } finally {
+    await admin.close();
+  }
+});

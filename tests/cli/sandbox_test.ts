@@ -14,6 +14,113 @@ import { commandLine, onlyChildPid, startRouterProcess } from "../support/proces
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+const KUBECONFIG = `
+apiVersion: v1
+current-context: prod
+contexts:
+  - { name: other, context: { cluster: other, user: other } }
+  - { name: prod, context: { cluster: prod, user: ops } }
+clusters:
+  - { name: other, cluster: { server: "https://10.9.9.9:6443" } }
+  - { name: prod, cluster: { server: "https://k8s.example.internal:6443", certificate-authority: ca.crt } }
+users:
+  - { name: ops, user: { client-certificate: /etc/kube/ops.crt, client-key: keys/ops.key, tokenFile: tok } }
+`;
+
+const DISCOVERY_ROUTING = `
+admin: { listen: "" }
+routing: { default: { strategy: random, discovery: { provider: k8s } } }
+`;
+
+Deno.test("sandbox grants: a kubeconfig provider gets its API server and the files it names", () => {
+  const config = parseConfig(
+    `listen: "127.0.0.1:5520"
+discovery:
+  providers:
+    - { name: k8s, type: kubernetes, kubernetes: { kubeconfig: kube/config, resources: [{ kind: pods }] } }
+    - { name: fleet, type: agones, agones: { kubeconfig: /srv/gh/kube/config } }
+${DISCOVERY_ROUTING}`,
+    "/etc/gh/config.yaml",
+  );
+  const files = new Map([["/srv/gh/kube/config", KUBECONFIG]]);
+  const grants = computeGrants(config, "/etc/gh/config.yaml", {
+    cwd: "/srv/gh",
+    workerSourceDir: null,
+    kube: {
+      readTextFile: (path) =>
+        files.get(path) ?? (() => {
+          throw new Error(`unexpected read ${path}`);
+        })(),
+      env: () => {
+        throw new Error("no env read for a kubeconfig provider");
+      },
+    },
+  });
+  assertEquals(grants.read, [
+    "/etc/gh",
+    "/srv/gh/kube/config",
+    "/srv/gh/kube/ca.crt",
+    "/etc/kube/ops.crt",
+    "/srv/gh/kube/keys/ops.key",
+    "/srv/gh/kube/tok",
+  ]);
+  assertEquals(grants.net, ["127.0.0.1:5520", "k8s.example.internal:6443"]);
+  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"]);
+});
+
+Deno.test("sandbox grants: in-cluster uses the launcher's KUBERNETES_SERVICE_HOST:PORT and the service account", () => {
+  const config = parseConfig(
+    `listen: "127.0.0.1:5520"
+discovery: { providers: [ { name: k8s, type: kubernetes, kubernetes: { resources: [{ kind: pods }] } } ] }
+${DISCOVERY_ROUTING}`,
+    "/etc/gh/config.yaml",
+  );
+  const env = new Map([["KUBERNETES_SERVICE_HOST", "10.96.0.1"], [
+    "KUBERNETES_SERVICE_PORT",
+    "443",
+  ]]);
+  const ctx = (lookup: (n: string) => string | undefined) => ({
+    cwd: "/",
+    workerSourceDir: null,
+    kube: { readTextFile: () => "", env: lookup },
+  });
+  const grants = computeGrants(config, "/etc/gh/config.yaml", ctx((n) => env.get(n)));
+  assertEquals(grants.read, ["/etc/gh", "/var/run/secrets/kubernetes.io/serviceaccount"]);
+  assertEquals(grants.net, ["127.0.0.1:5520", "10.96.0.1:443"]);
+  assertEquals(grants.env, [
+    "LOG_TOKENS",
+    "LOG_STREAM",
+    "READABLE_STREAM",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+  ]);
+  // Outside a cluster: no API address to grant (the router then reports the missing variables).
+  assertEquals(computeGrants(config, "/etc/gh/config.yaml", ctx(() => undefined)).net, [
+    "127.0.0.1:5520",
+  ]);
+});
+
+Deno.test("sandbox grants: an unreadable kubeconfig is granted alone (the router reports it)", () => {
+  const config = parseConfig(
+    `listen: "127.0.0.1:5520"
+discovery: { providers: [ { name: k8s, type: kubernetes, kubernetes: { kubeconfig: /nope/config, resources: [{ kind: pods }] } } ] }
+${DISCOVERY_ROUTING}`,
+    "/etc/gh/config.yaml",
+  );
+  const grants = computeGrants(config, "/etc/gh/config.yaml", {
+    cwd: "/",
+    workerSourceDir: null,
+    kube: {
+      readTextFile: () => {
+        throw new Deno.errors.NotFound("/nope/config");
+      },
+      env: () => undefined,
+    },
+  });
+  assertEquals(grants.read, ["/etc/gh", "/nope/config"]);
+  assertEquals(grants.net, ["127.0.0.1:5520"]);
+});
+
 Deno.test("sandbox grants: config dir, TLS files, WASM modules; listen, admin and gRPC addresses", () => {
   const config = parseConfig(
     `

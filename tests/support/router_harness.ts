@@ -3,6 +3,7 @@
  * would, over QUIC. The client side encodes with `hytale_client_codec.ts`, never with `src/`.
  */
 import { parseConfig } from "../../src/config/mod.ts";
+import type { SourceOpener } from "../../src/discovery/mod.ts";
 import { Logger, type Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import type { RouterOptions } from "../../src/routing/mod.ts";
@@ -16,12 +17,16 @@ export interface RouterUnderTest {
   close(): Promise<void>;
 }
 
-/** Starts a router on `yaml` (its `listen` should be `127.0.0.1:0`), counting into `metrics`. */
+/**
+ * Starts a router on `yaml` (its `listen` should be `127.0.0.1:0`), counting into `metrics`;
+ * discovery providers reach their API through `discoverySources` when given.
+ */
 export async function startRouter(
   yaml: string,
   routerOptions: RouterOptions = {},
   transports?: TransportFactory,
   metrics?: Metrics,
+  discoverySources?: SourceOpener,
 ): Promise<RouterUnderTest> {
   const config = parseConfig(yaml, "e2e.yaml");
   const logs: string[] = [];
@@ -35,6 +40,7 @@ export async function startRouter(
     routerOptions,
     ...(transports ? { transports } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(discoverySources ? { discoverySources } : {}),
   });
   return { port: server.addr.port, logs, close: () => server.close(1_000) };
 }

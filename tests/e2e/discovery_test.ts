@@ -1,0 +1,98 @@
+/**
+ * Discovery end to end: the real router with a `kubernetes` pods provider whose API is the fake
+ * API server; a client is referred to the discovered pod, follows fleet changes within 1 s,
+ * and keeps being served from the last good snapshot while the API fails.
+ */
+import assert from "node:assert/strict";
+import { kubeApiSources } from "../../src/discovery/mod.ts";
+import { type ApiObject, FakeApiServer } from "../discovery/fake_api_server.ts";
+import { parseClientReferral } from "../support/hytale_client_codec.ts";
+import { askConnect, startRouter } from "../support/router_harness.ts";
+import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
+
+const PODS = "/api/v1/pods";
+const REACT_MS = 1_000;
+const CONFIG = `
+listen: "127.0.0.1:0"
+discovery:
+  providers:
+    - name: k8s
+      type: kubernetes
+      kubernetes:
+        kubeconfig: /nonexistent/kubeconfig   # replaced by the fake API server's URL
+        namespaces: [hytale]
+        resources: [ { kind: pods, selector: { labels: "app=hytale" }, port: { name: game } } ]
+        filters: { require_pod_ready: true }
+routing:
+  default:
+    strategy: random
+    discovery: { provider: k8s }
+`;
+
+function pod(name: string, ip: string, ready: boolean): ApiObject {
+  const p = structuredClone(podJson);
+  p.metadata.name = name;
+  p.status.podIP = ip;
+  for (const c of p.status.conditions) if (c.type === "Ready") c.status = ready ? "True" : "False";
+  return p as unknown as ApiObject;
+}
+
+async function referredTo(port: number): Promise<string> {
+  const reply = await askConnect(port, "play.example.com", "steve");
+  const referral = parseClientReferral(reply.payload);
+  return `${referral.host}:${referral.port}`;
+}
+
+/** Polls new connections until one is referred to `want`; fails after `ms`. */
+async function untilReferredTo(port: number, want: string, ms = REACT_MS): Promise<void> {
+  const started = performance.now();
+  let seen = "";
+  while ((seen = await referredTo(port)) !== want) {
+    if (performance.now() - started > ms) {
+      throw new Error(`not referred to ${want} within ${ms} ms (last: ${seen})`);
+    }
+  }
+}
+
+Deno.test("discovery e2e: pods provider → ClientReferral to the pod; changes within 1 s; API failure keeps the last snapshot", async () => {
+  const api = FakeApiServer.start({ token: "t0ken" });
+  api.add(PODS, pod("lobby-0", "10.244.0.10", true));
+  api.add(PODS, pod("lobby-1", "10.244.0.11", false));
+  const kubeconfigs: Array<string | null> = [];
+  const sources = kubeApiSources((kubeconfig) => {
+    kubeconfigs.push(kubeconfig);
+    return Promise.resolve({
+      server: api.url,
+      caCert: null,
+      insecureSkipTlsVerify: false,
+      clientCert: null,
+      clientKey: null,
+      token: "t0ken",
+      tokenFile: null,
+      namespace: null,
+      source: "fake",
+    });
+  });
+  const router = await startRouter(CONFIG, {}, undefined, undefined, sources);
+  try {
+    assert.deepEqual(kubeconfigs, ["/nonexistent/kubeconfig"]);
+    // The router waits (bounded) for the first sync before it serves.
+    assert.equal(await referredTo(router.port), "10.244.0.10:5520");
+    api.delete(PODS, "hytale", "lobby-0");
+    api.modify(PODS, pod("lobby-1", "10.244.0.11", true));
+    await untilReferredTo(router.port, "10.244.0.11:5520");
+    // The API fails every request; the watch breaks; the last good snapshot keeps serving.
+    api.failNext(1_000);
+    const requestsBefore = api.requests.length;
+    api.dropWatches("close");
+    await api.waitForRequest((r) => api.requests.indexOf(r) >= requestsBefore);
+    for (let i = 0; i < 3; i++) assert.equal(await referredTo(router.port), "10.244.0.11:5520");
+    assert.ok(
+      router.logs.some((l) => l.includes('"provider":"k8s"')),
+      "provider logs carry its name",
+    );
+  } finally {
+    await router.close();
+    await api.close();
+  }
+});
