@@ -17,5 +17,5 @@ EXPOSE 5520/udp
 # The launcher's flags; `start` runs the router as a child with exactly the grants the config
 # needs (read: /etc/gatehouse and the files it names; net: listen/admin/gRPC addresses).
 ENTRYPOINT ["deno", "run", "--no-config", "--no-prompt", "--allow-read", "--allow-run", \
-  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM", "/app/gatehouse.js", "start"]
+  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT", "/app/gatehouse.js", "start"]
 CMD ["--config", "/etc/gatehouse/config.yaml", "--log-format", "json"]

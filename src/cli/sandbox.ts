@@ -63,7 +63,7 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
   if (ctx.workerSourceDir) read.push(ctx.workerSourceDir);
   const env: string[] = [...ROUTER_ENV];
-  const kube = ctx.kube ?? { readTextFile: Deno.readTextFileSync, env: (n) => Deno.env.get(n) };
+  const kube = ctx.kube ?? { readTextFile: Deno.readTextFileSync, env: launcherEnv };
   for (const p of config.discovery.providers) {
     const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
     const access = kubeAccess(file === null ? null : abs(file), kube);
@@ -107,4 +107,17 @@ function netEntry({ hostname, port }: ListenAddress): string {
 
 function unique(items: readonly string[]): string[] {
   return [...new Set(items)];
+}
+
+/**
+ * An environment variable as the launcher sees it. The launcher's `--allow-env` list includes
+ * `KUBERNETES_SERVICE_HOST`/`_PORT`; run with a narrower list, a lookup yields nothing (the
+ * router then names the missing variable itself) instead of failing the launcher.
+ */
+function launcherEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
 }

@@ -17,7 +17,7 @@ const LAUNCHER_FLAGS = [
   "--no-prompt",
   "--allow-read",
   "--allow-run",
-  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
+  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
 ];
 
 Deno.test({
