@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { kubeApiSources } from "../../src/discovery/mod.ts";
-import { type ApiObject, FakeApiServer } from "../discovery/fake_api_server.ts";
+import { type ApiObject, FakeApiServer, plainConnection } from "../discovery/fake_api_server.ts";
 import { parseClientReferral } from "../support/hytale_client_codec.ts";
 import { askConnect, startRouter } from "../support/router_harness.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
+import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
 
 const PODS = "/api/v1/pods";
 const REACT_MS = 1_000;
@@ -61,17 +62,7 @@ Deno.test("discovery e2e: pods provider → ClientReferral to the pod; changes w
   const kubeconfigs: Array<string | null> = [];
   const sources = kubeApiSources((kubeconfig) => {
     kubeconfigs.push(kubeconfig);
-    return Promise.resolve({
-      server: api.url,
-      caCert: null,
-      insecureSkipTlsVerify: false,
-      clientCert: null,
-      clientKey: null,
-      token: "t0ken",
-      tokenFile: null,
-      namespace: null,
-      source: "fake",
-    });
+    return Promise.resolve(plainConnection(api.url, { token: "t0ken" }));
   });
   const router = await startRouter(CONFIG, {}, undefined, undefined, sources);
   try {
@@ -91,6 +82,35 @@ Deno.test("discovery e2e: pods provider → ClientReferral to the pod; changes w
       router.logs.some((l) => l.includes('"provider":"k8s"')),
       "provider logs carry its name",
     );
+  } finally {
+    await router.close();
+    await api.close();
+  }
+});
+
+Deno.test("discovery e2e: dev/config.agones.observe.dev.yaml sends players to the least-filled Ready GameServer", async () => {
+  const api = FakeApiServer.start();
+  const GAMESERVERS = "/apis/agones.dev/v1/gameservers";
+  const gameServer = (name: string, ip: string, players: number, state = "Ready") => {
+    const gs = structuredClone(gsJson);
+    gs.metadata.name = name;
+    gs.status.state = state;
+    gs.status.addresses = [{ type: "ExternalIP", address: ip }];
+    gs.status.counters.players.count = players;
+    return gs as unknown as ApiObject;
+  };
+  api.add(GAMESERVERS, gameServer("gs-a", "203.0.113.1", 40));
+  api.add(GAMESERVERS, gameServer("gs-b", "203.0.113.2", 10));
+  api.add(GAMESERVERS, gameServer("gs-c", "203.0.113.3", 0, "Allocated"));
+  const text =
+    (await Deno.readTextFile(new URL("../../dev/config.agones.observe.dev.yaml", import.meta.url)))
+      .replace('listen: ":5520"', 'listen: "127.0.0.1:0"');
+  const sources = kubeApiSources(() => Promise.resolve(plainConnection(api.url)));
+  const router = await startRouter(text, {}, undefined, undefined, sources);
+  try {
+    assert.equal(await referredTo(router.port), "203.0.113.2:7403", "fewest players among Ready");
+    api.modify(GAMESERVERS, gameServer("gs-b", "203.0.113.2", 90));
+    await untilReferredTo(router.port, "203.0.113.1:7403");
   } finally {
     await router.close();
     await api.close();
