@@ -90,12 +90,14 @@ interface PluginSeries {
   readonly latency: { observe(seconds: number): void };
 }
 
-/** The per-plugin metric families. */
+/** The per-plugin (and per-discovery-provider) metric families. */
 interface PluginFamilies {
   readonly calls: CounterFamily<"plugin">;
   readonly errors: CounterFamily<"plugin" | "kind">;
   readonly latency: Histogram<"plugin">;
   readonly breaker: Gauge<"plugin">;
+  readonly discoveryBackends: Gauge<"provider">;
+  readonly discoverySynced: Gauge<"provider">;
 }
 
 function pluginFamilies(registers: Registry[]): PluginFamilies {
@@ -123,6 +125,18 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
       name: "gatehouse_plugin_breaker_open",
       help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
       labelNames: ["plugin"],
+      registers,
+    }),
+    discoveryBackends: new Gauge({
+      name: "gatehouse_discovery_backends",
+      help: "Backends in a discovery provider's current snapshot.",
+      labelNames: ["provider"],
+      registers,
+    }),
+    discoverySynced: new Gauge({
+      name: "gatehouse_discovery_synced",
+      help: "1 once every collection of a discovery provider has been listed, else 0.",
+      labelNames: ["provider"],
       registers,
     }),
   };
@@ -253,6 +267,12 @@ export class Metrics {
     this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
   }
 
+  /** Discovery provider `provider` holds `backends` backends; `synced` once it has listed. */
+  discoveryState(provider: string, backends: number, synced: boolean): void {
+    this.#plugins.discoveryBackends.labels(provider).set(backends);
+    this.#plugins.discoverySynced.labels(provider).set(synced ? 1 : 0);
+  }
+
   /** Routing and plugins took `ms` for one Connect. */
   decision(ms: number): void {
     this.#decision.observe(ms / 1000);
@@ -284,9 +304,11 @@ export class Metrics {
 
   /** The Prometheus text exposition of every metric (after running the scrape hooks). */
   async render(): Promise<string> {
-    // Breaker states are reported afresh by the hooks, so a plugin a reload removed does not
-    // keep its last state (an open breaker would alert forever).
+    // Breaker and discovery states are reported afresh by the hooks, so a plugin or provider a
+    // reload removed does not keep its last state (an open breaker would alert forever).
     this.#plugins.breaker.reset();
+    this.#plugins.discoveryBackends.reset();
+    this.#plugins.discoverySynced.reset();
     for (const hook of this.#beforeScrape) {
       try {
         hook();

@@ -73,11 +73,14 @@ export class GatehouseServer {
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
     this.#metrics = options.metrics;
-    this.#metrics.beforeScrape(() =>
-      this.#slot.current.snapshot.chain.reportCircuits((plugin, open) =>
-        this.#metrics.breakerState(plugin, open)
-      )
-    );
+    this.#metrics.beforeScrape(() => {
+      const { chain, discovery } = this.#slot.current.snapshot;
+      chain.reportCircuits((plugin, open) => this.#metrics.breakerState(plugin, open));
+      for (const name of discovery.names) {
+        const backends = discovery.discovered(name).length;
+        this.#metrics.discoveryState(name, backends, discovery.ready(name));
+      }
+    });
     this.#perIp = new PerIpLimiter(slot.current.snapshot.config.limits.maxConnectionsPerIp);
   }
 

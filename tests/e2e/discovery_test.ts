@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { kubeApiSources } from "../../src/discovery/mod.ts";
+import { Metrics } from "../../src/observability/mod.ts";
+import { parseSamples, sample } from "../observability/prom_text.ts";
 import { type ApiObject, FakeApiServer, plainConnection } from "../discovery/fake_api_server.ts";
 import { parseClientReferral } from "../support/hytale_client_codec.ts";
 import { askConnect, startRouter } from "../support/router_harness.ts";
@@ -106,9 +108,13 @@ Deno.test("discovery e2e: dev/config.agones.observe.dev.yaml sends players to th
     (await Deno.readTextFile(new URL("../../dev/config.agones.observe.dev.yaml", import.meta.url)))
       .replace('listen: ":5520"', 'listen: "127.0.0.1:0"');
   const sources = kubeApiSources(() => Promise.resolve(plainConnection(api.url)));
-  const router = await startRouter(text, {}, undefined, undefined, sources);
+  const metrics = new Metrics();
+  const router = await startRouter(text, {}, undefined, metrics, sources);
   try {
     assert.equal(await referredTo(router.port), "203.0.113.2:7403", "fewest players among Ready");
+    const samples = parseSamples(await metrics.render());
+    assert.equal(sample(samples, "gatehouse_discovery_backends", { provider: "fleet" }), 2);
+    assert.equal(sample(samples, "gatehouse_discovery_synced", { provider: "fleet" }), 1);
     api.modify(GAMESERVERS, gameServer("gs-b", "203.0.113.2", 90));
     await untilReferredTo(router.port, "203.0.113.1:7403");
   } finally {
