@@ -35,6 +35,11 @@ export class AgonesObserver implements DiscoveryProvider {
     return this.#sources.every((s) => s.synced);
   }
 
+  /** Watch restarts over every namespace. */
+  watchRestarts(): number {
+    return this.#sources.reduce((sum, s) => sum + s.restarts, 0);
+  }
+
   /** Stops every watch. */
   close(): void {
     for (const source of this.#sources) source.close();

@@ -104,6 +104,11 @@ export class Discovery {
     return this.#provider(name).ready();
   }
 
+  /** Watch restarts of provider `name` so far; throws for unknown names. */
+  watchRestarts(name: string): number {
+    return this.#provider(name).watchRestarts();
+  }
+
   /** Whether every provider is ready (trivially when there are none). */
   allReady(): boolean {
     return [...this.#providers.values()].every((p) => p.ready());

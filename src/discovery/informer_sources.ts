@@ -28,6 +28,9 @@ export function informerSources(
       get synced() {
         return informer.synced;
       },
+      get restarts() {
+        return informer.restarts;
+      },
       // The objects are what the API served; providers read them through the shapes in
       // objects.ts, whose every field is optional and checked where read.
       items: () => informer.items() as unknown as T[],

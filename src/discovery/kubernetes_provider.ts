@@ -63,6 +63,11 @@ export class KubernetesProvider implements DiscoveryProvider {
     return this.#feeds.every((f) => f.source.synced);
   }
 
+  /** Watch restarts over every feed. */
+  watchRestarts(): number {
+    return this.#feeds.reduce((sum, f) => sum + f.source.restarts, 0);
+  }
+
   /** Stops every watch. */
   close(): void {
     for (const feed of this.#feeds) feed.source.close();

@@ -12,6 +12,8 @@ export interface DiscoveryProvider {
   snapshot(): readonly Backend[];
   /** Whether every watched resource has been listed at least once (for `/readyz`). */
   ready(): boolean;
+  /** Watches restarted so far (resumed after a drop, or after a re-list), over all collections. */
+  watchRestarts(): number;
   /** Stops the watches. */
   close(): void;
 }
@@ -23,6 +25,8 @@ export interface DiscoveryProvider {
 export interface ResourceSource<T> {
   /** Whether the first list has completed. */
   readonly synced: boolean;
+  /** Watches restarted so far (resumed after a drop, or after a re-list). */
+  readonly restarts: number;
   /** The current objects. */
   items(): readonly T[];
   /** Stops watching. */

@@ -98,6 +98,7 @@ interface PluginFamilies {
   readonly breaker: Gauge<"plugin">;
   readonly discoveryBackends: Gauge<"provider">;
   readonly discoverySynced: Gauge<"provider">;
+  readonly discoveryRestarts: Gauge<"provider">;
 }
 
 function pluginFamilies(registers: Registry[]): PluginFamilies {
@@ -136,6 +137,13 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
     discoverySynced: new Gauge({
       name: "gatehouse_discovery_synced",
       help: "1 once every collection of a discovery provider has been listed, else 0.",
+      labelNames: ["provider"],
+      registers,
+    }),
+    discoveryRestarts: new Gauge({
+      name: "gatehouse_discovery_watch_restarts",
+      help: "Watch restarts (resumed or re-listed) of a provider since it started (a reload " +
+        "starts providers anew).",
       labelNames: ["provider"],
       registers,
     }),
@@ -267,10 +275,14 @@ export class Metrics {
     this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
   }
 
-  /** Discovery provider `provider` holds `backends` backends; `synced` once it has listed. */
-  discoveryState(provider: string, backends: number, synced: boolean): void {
-    this.#plugins.discoveryBackends.labels(provider).set(backends);
-    this.#plugins.discoverySynced.labels(provider).set(synced ? 1 : 0);
+  /** A discovery provider's state: snapshot size, first sync done, watch restarts so far. */
+  discoveryState(
+    provider: string,
+    state: { readonly backends: number; readonly synced: boolean; readonly restarts: number },
+  ): void {
+    this.#plugins.discoveryBackends.labels(provider).set(state.backends);
+    this.#plugins.discoverySynced.labels(provider).set(state.synced ? 1 : 0);
+    this.#plugins.discoveryRestarts.labels(provider).set(state.restarts);
   }
 
   /** Routing and plugins took `ms` for one Connect. */
@@ -309,6 +321,7 @@ export class Metrics {
     this.#plugins.breaker.reset();
     this.#plugins.discoveryBackends.reset();
     this.#plugins.discoverySynced.reset();
+    this.#plugins.discoveryRestarts.reset();
     for (const hook of this.#beforeScrape) {
       try {
         hook();

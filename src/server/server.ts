@@ -78,7 +78,8 @@ export class GatehouseServer {
       chain.reportCircuits((plugin, open) => this.#metrics.breakerState(plugin, open));
       for (const name of discovery.names) {
         const backends = discovery.discovered(name).length;
-        this.#metrics.discoveryState(name, backends, discovery.ready(name));
+        const restarts = discovery.watchRestarts(name);
+        this.#metrics.discoveryState(name, { backends, synced: discovery.ready(name), restarts });
       }
     });
     this.#perIp = new PerIpLimiter(slot.current.snapshot.config.limits.maxConnectionsPerIp);

@@ -3,6 +3,7 @@ import type { ResourceSource, SourceFactory, WatchRequest } from "../../src/disc
 /** A watched collection the test drives: set its objects, then it reports the change. */
 export class FakeSource<T> implements ResourceSource<T> {
   synced = false;
+  restarts = 0;
   closed = false;
   #items: readonly T[] = [];
 

@@ -72,6 +72,7 @@ Deno.test("kubernetes provider over the API: pods becoming Ready and deleted sho
     server.add(PODS, pod("lobby-2", "10.244.0.12", true));
     await until(() => hosts(provider).length === 2, "lobby-2 after the re-list");
     assert.deepEqual(hosts(provider), ["10.244.0.11:5520", "10.244.0.12:5520"]);
+    assert.ok(provider.watchRestarts() >= 1, "the expired watch was restarted");
   } finally {
     provider.close();
     await server.close();

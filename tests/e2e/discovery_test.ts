@@ -115,6 +115,7 @@ Deno.test("discovery e2e: dev/config.agones.observe.dev.yaml sends players to th
     const samples = parseSamples(await metrics.render());
     assert.equal(sample(samples, "gatehouse_discovery_backends", { provider: "fleet" }), 2);
     assert.equal(sample(samples, "gatehouse_discovery_synced", { provider: "fleet" }), 1);
+    assert.equal(sample(samples, "gatehouse_discovery_watch_restarts", { provider: "fleet" }), 0);
     api.modify(GAMESERVERS, gameServer("gs-b", "203.0.113.2", 90));
     await untilReferredTo(router.port, "203.0.113.1:7403");
   } finally {

@@ -42,6 +42,7 @@ function fleet(pods: Record<string, string>) {
           closed: false,
           source: {
             synced: ip !== undefined,
+            restarts: 0,
             items: () => (ip === undefined ? [] : [pod]) as T[],
             close: () => void (entry.closed = true),
           },
