@@ -1,5 +1,4 @@
-import { parse as parseYaml } from "yaml";
-import { SERVICE_ACCOUNT_DIR } from "./kubeconfig.ts";
+import { type KubeconfigContext, resolveKubeconfig, SERVICE_ACCOUNT_DIR } from "./kubeconfig.ts";
 
 /** What a provider's API access needs from the sandbox: addresses, files, env variables. */
 export interface KubeAccess {
@@ -36,25 +35,14 @@ export function kubeAccess(kubeconfig: string | null, deps: KubeAccessDeps): Kub
     const net = host !== "" && port !== "" ? [`${bracketed}:${port}`] : [];
     return { net, read: [SERVICE_ACCOUNT_DIR], env: IN_CLUSTER_ENV };
   }
-  const none = { net: [], read: [kubeconfig], env: [] };
-  let doc: unknown;
+  let context: KubeconfigContext;
   try {
-    doc = parseYaml(deps.readTextFile(kubeconfig));
+    context = resolveKubeconfig(deps.readTextFile(kubeconfig), kubeconfig);
   } catch {
-    return none;
+    // The router reads the same file and reports the real error; it needs only the file.
+    return { net: [], read: [kubeconfig], env: [] };
   }
-  const contextName = field(doc, "current-context");
-  const context = named(doc, "contexts", "context", contextName);
-  const cluster = named(doc, "clusters", "cluster", field(context, "cluster"));
-  const user = named(doc, "users", "user", field(context, "user"));
-  const dir = kubeconfig.slice(0, kubeconfig.lastIndexOf("/")) || "/";
-  const files = [
-    field(cluster, "certificate-authority"),
-    field(user, "client-certificate"),
-    field(user, "client-key"),
-    field(user, "tokenFile"),
-  ].flatMap((f) => f === "" ? [] : [f.startsWith("/") ? f : `${dir}/${f}`]);
-  return { net: serverEntry(field(cluster, "server")), read: [kubeconfig, ...files], env: [] };
+  return { net: serverEntry(context.server), read: [kubeconfig, ...context.files], env: [] };
 }
 
 /** `host[:port]` of an API server URL (the host alone when the URL has no explicit port). */
@@ -65,19 +53,4 @@ function serverEntry(server: string): string[] {
   } catch {
     return [];
   }
-}
-
-function field(entry: unknown, key: string): string {
-  if (typeof entry !== "object" || entry === null) return "";
-  const v = (entry as Record<string, unknown>)[key];
-  return typeof v === "string" ? v : "";
-}
-
-function named(doc: unknown, list: string, key: string, name: string): unknown {
-  const entries = typeof doc === "object" && doc !== null
-    ? (doc as Record<string, unknown>)[list]
-    : undefined;
-  if (!Array.isArray(entries)) return undefined;
-  const found = entries.find((e) => field(e, "name") === name);
-  return typeof found === "object" && found !== null ? found[key] : undefined;
 }

@@ -106,8 +106,30 @@ async function inClusterConnection(fs: KubeFs, env: KubeEnv): Promise<KubeConnec
 
 type Entry = Readonly<Record<string, unknown>>;
 
-async function kubeconfigConnection(file: string, fs: KubeFs): Promise<KubeConnection> {
-  const text = await readFile(fs, file, "kubeconfig");
+/** A kubeconfig's current context, resolved: its entries and the API server. */
+export interface KubeconfigContext {
+  /** For messages: `kubeconfig <file> context <name>`. */
+  readonly source: string;
+  readonly context: Entry;
+  readonly cluster: Entry;
+  readonly user: Entry;
+  /** The context's user name, or `null` when it names none. */
+  readonly userName: string | null;
+  /** `cluster.server` without a trailing slash. */
+  readonly server: string;
+  /** The kubeconfig's directory (relative paths in it are relative to it). */
+  readonly dir: string;
+  /** The files the context names (CA, client certificate and key, token file), resolved. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Resolves the current context of kubeconfig `text` (read from `file`). The one reader of
+ * kubeconfig structure: the connection and the launcher's permission grants both use it.
+ *
+ * @throws {KubeConfigError} `parse`, `missing`, or `unsupported` (exec / auth-provider users).
+ */
+export function resolveKubeconfig(text: string, file: string): KubeconfigContext {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -119,7 +141,6 @@ async function kubeconfigConnection(file: string, fs: KubeFs): Promise<KubeConne
   if (contextName === null) {
     throw new KubeConfigError("missing", `kubeconfig ${file}: no current-context`);
   }
-  const source = `kubeconfig ${file} context ${contextName}`;
   const context = named(doc, "contexts", "context", contextName, file);
   const clusterName = stringField(context, "cluster") ?? "";
   const cluster = named(doc, "clusters", "cluster", clusterName, file);
@@ -141,25 +162,49 @@ async function kubeconfigConnection(file: string, fs: KubeFs): Promise<KubeConne
     );
   }
   const dir = dirOf(file);
-  const clientCert = await pem(fs, user, "client-certificate", dir, file);
-  const clientKey = await pem(fs, user, "client-key", dir, file);
+  const files = [
+    // A `-data` form wins over the file form (see `pem`), so the file is then never read.
+    stringField(cluster, "certificate-authority-data")
+      ? null
+      : stringField(cluster, "certificate-authority"),
+    stringField(user, "client-certificate-data") ? null : stringField(user, "client-certificate"),
+    stringField(user, "client-key-data") ? null : stringField(user, "client-key"),
+    stringField(user, "tokenFile"),
+  ].flatMap((f) => f === null ? [] : [resolvePath(dir, f)]);
+  const source = `kubeconfig ${file} context ${contextName}`;
+  return {
+    source,
+    context,
+    cluster,
+    user,
+    userName,
+    server: server.replace(/\/+$/, ""),
+    dir,
+    files,
+  };
+}
+
+async function kubeconfigConnection(file: string, fs: KubeFs): Promise<KubeConnection> {
+  const k = resolveKubeconfig(await readFile(fs, file, "kubeconfig"), file);
+  const clientCert = await pem(fs, k.user, "client-certificate", k.dir, file);
+  const clientKey = await pem(fs, k.user, "client-key", k.dir, file);
   if ((clientCert === null) !== (clientKey === null)) {
     throw new KubeConfigError(
       "missing",
-      `kubeconfig ${file}: user "${userName}" needs both client-certificate and client-key`,
+      `kubeconfig ${file}: user "${k.userName}" needs both client-certificate and client-key`,
     );
   }
-  const tokenFile = stringField(user, "tokenFile");
+  const tokenFile = stringField(k.user, "tokenFile");
   return {
-    server: server.replace(/\/+$/, ""),
-    caCert: await pem(fs, cluster, "certificate-authority", dir, file),
-    insecureSkipTlsVerify: cluster["insecure-skip-tls-verify"] === true,
+    server: k.server,
+    caCert: await pem(fs, k.cluster, "certificate-authority", k.dir, file),
+    insecureSkipTlsVerify: k.cluster["insecure-skip-tls-verify"] === true,
     clientCert,
     clientKey,
-    token: stringField(user, "token"),
-    tokenFile: tokenFile === null ? null : resolvePath(dir, tokenFile),
-    namespace: stringField(context, "namespace"),
-    source,
+    token: stringField(k.user, "token"),
+    tokenFile: tokenFile === null ? null : resolvePath(k.dir, tokenFile),
+    namespace: stringField(k.context, "namespace"),
+    source: k.source,
   };
 }
 
