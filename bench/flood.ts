@@ -18,7 +18,7 @@
 import { parseArgs } from "node:util";
 import { ChildGroup } from "./children.ts";
 import { connectFrames, type LoadgenReport } from "./loadgen.ts";
-import { processCpuMs, quantile } from "./measure.ts";
+import { clientRunArgs, processCpuMs, quantile, runToEnd } from "./measure.ts";
 import { startGatehouse, type Target } from "./targets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -159,41 +159,23 @@ async function writeConfig(port: number, limit: number): Promise<string> {
 }
 
 /** Starts a `deno` child and resolves with its whole stdout once it exits 0. */
-async function runChild(group: ChildGroup, args: string[]): Promise<string> {
-  let out = "";
-  const child = group.spawn(args, ROOT, (line) => out += line);
-  const code = await child.exited;
-  if (code !== 0) throw new Error(`${args.join(" ")} → ${code}\n${child.stderrTail.join("\n")}`);
-  return out;
-}
-
 async function runMode(group: ChildGroup, o: FloodOptions, limit: number): Promise<FloodResult> {
   const target: Target = await startGatehouse(group, ROOT, await writeConfig(o.port, limit));
   try {
-    const net = `--allow-net=${ATTACKER},${GOOD}`;
+    const hosts = `${ATTACKER},${GOOD}`;
     const cpu0 = await processCpuMs(target.pid);
     const t0 = performance.now();
     const [attackOut, goodOut] = await Promise.all([
-      runChild(group, [
-        "run",
-        "--unstable-net",
-        "--no-prompt",
-        net,
-        `--unsafely-ignore-certificate-errors=${SERVER_NAME}`,
-        "bench/flood.ts",
+      runToEnd(group, ROOT, [
+        ...clientRunArgs(hosts, SERVER_NAME, "bench/flood.ts"),
         "--role=attacker",
         `--port=${o.port}`,
         `--attackers=${o.attackers}`,
         `--attack-rate=${o.attackRate}`,
         `--duration=${o.durationS + o.warmupS}`,
       ]),
-      runChild(group, [
-        "run",
-        "--unstable-net",
-        "--no-prompt",
-        net,
-        `--unsafely-ignore-certificate-errors=${SERVER_NAME}`,
-        "bench/loadgen.ts",
+      runToEnd(group, ROOT, [
+        ...clientRunArgs(hosts, SERVER_NAME, "bench/loadgen.ts"),
         `--host=${ATTACKER}`,
         `--bind=${GOOD}`,
         `--port=${o.port}`,

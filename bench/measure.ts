@@ -137,6 +137,31 @@ export function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length, rank) - 1]!;
 }
 
+/**
+ * `deno run` arguments of a QUIC client script: net to `hosts`; certificate checks skipped for
+ * `serverName` only (the routing key is the server name, and the router's certificate is
+ * self-signed).
+ */
+export function clientRunArgs(hosts: string, serverName: string, script: string): string[] {
+  return [
+    "run",
+    "--unstable-net",
+    "--no-prompt",
+    `--allow-net=${hosts}`,
+    `--unsafely-ignore-certificate-errors=${serverName}`,
+    script,
+  ];
+}
+
+/** Runs one child to its end and returns its stdout; fails naming its exit code and stderr. */
+export async function runToEnd(group: ChildGroup, root: string, args: string[]): Promise<string> {
+  let out = "";
+  const child = group.spawn(args, root, (line) => out += line);
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`${args.join(" ")} → ${code}\n${child.stderrTail.join("\n")}`);
+  return out;
+}
+
 /** Starts one load-generator process and returns its report; kills it if it overruns. */
 async function runLoadgen(
   group: ChildGroup,
@@ -147,13 +172,7 @@ async function runLoadgen(
   let out = "";
   const child = group.spawn(
     [
-      "run",
-      "--unstable-net",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      // The routing key is the server name, so certificate checks are skipped for that name.
-      `--unsafely-ignore-certificate-errors=${spec.serverName}`,
-      "bench/loadgen.ts",
+      ...clientRunArgs("127.0.0.1", spec.serverName, "bench/loadgen.ts"),
       `--host=${target.hostname}`,
       `--port=${target.port}`,
       `--server-name=${spec.serverName}`,

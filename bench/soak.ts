@@ -28,7 +28,7 @@
 import { parseArgs } from "node:util";
 import { type Child, ChildGroup } from "./children.ts";
 import type { LoadgenReport } from "./loadgen.ts";
-import { quantile } from "./measure.ts";
+import { clientRunArgs, quantile, runToEnd } from "./measure.ts";
 import { startGatehouse } from "./targets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -132,29 +132,16 @@ async function writeConfig(o: SoakOptions, grpcPort: number): Promise<string> {
   return path;
 }
 
-function startLoad(group: ChildGroup, o: SoakOptions): Promise<LoadgenReport> {
-  let out = "";
-  const child = group.spawn(
-    [
-      "run",
-      "--unstable-net",
-      "--no-prompt",
-      "--allow-net=127.0.0.1",
-      `--unsafely-ignore-certificate-errors=${SERVER_NAME}`,
-      "bench/loadgen.ts",
-      `--port=${o.port}`,
-      `--rate=${o.rate}`,
-      `--duration=${o.minutes * 60 - o.warmupS}`,
-      `--warmup=${o.warmupS}`,
-      "--timeout=5",
-    ],
-    ROOT,
-    (line) => out += line,
-  );
-  return child.exited.then((code) => {
-    if (code !== 0) throw new Error(`loadgen exited ${code}:\n${child.stderrTail.join("\n")}`);
-    return JSON.parse(out) as LoadgenReport;
-  });
+async function startLoad(group: ChildGroup, o: SoakOptions): Promise<LoadgenReport> {
+  const out = await runToEnd(group, ROOT, [
+    ...clientRunArgs("127.0.0.1", SERVER_NAME, "bench/loadgen.ts"),
+    `--port=${o.port}`,
+    `--rate=${o.rate}`,
+    `--duration=${o.minutes * 60 - o.warmupS}`,
+    `--warmup=${o.warmupS}`,
+    "--timeout=5",
+  ]);
+  return JSON.parse(out) as LoadgenReport;
 }
 
 /** Samples `pid` every `sampleS` until `done` settles. */
