@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { ChildLines } from "../support/child_lines.ts";
+import { toHex } from "../support/hytale_client_codec.ts";
 import { run } from "../../src/cli/mod.ts";
 
 const deno = JSON.parse(await Deno.readTextFile("deno.json"));
@@ -50,7 +51,7 @@ async function metric(adminPort: number, series: string): Promise<string | null>
 
 async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(new Uint8Array(digest));
 }
 
 async function probeHost(port: number): Promise<string> {

@@ -4,6 +4,8 @@
  */
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { run } from "../../src/cli/mod.ts";
+import { ChildLines } from "../support/child_lines.ts";
+import { toHex } from "../support/hytale_client_codec.ts";
 
 const deno = JSON.parse(await Deno.readTextFile("deno.json"));
 const startTask: string = deno.tasks.start;
@@ -25,32 +27,6 @@ async function tempConfig(text: string): Promise<string> {
   return path;
 }
 
-/** Reads stderr lines until one matches, with a bound on time. */
-async function waitForLine(
-  reader: ReadableStreamDefaultReader<string>,
-  pattern: RegExp,
-  seen: string[],
-): Promise<RegExpExecArray> {
-  const timer = setTimeout(() => reader.cancel(), 15_000);
-  try {
-    let buffered = "";
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`no line matching ${pattern}:\n${seen.join("\n")}`);
-      buffered += value;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        seen.push(line);
-        const m = pattern.exec(line);
-        if (m) return m;
-      }
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 Deno.test("start serves with the task's permissions and exits 0 on SIGTERM", async () => {
   const path = await tempConfig(`
 listen: "127.0.0.1:0"
@@ -59,21 +35,20 @@ routing:
   default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] }
 `);
   const child = startCommand(["--config", path]).spawn();
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const seen: string[] = [];
+  const lines = new ChildLines(child.stderr);
   try {
-    const admin = await waitForLine(stderr, /admin endpoint addr=127\.0\.0\.1:(\d+)/, seen);
-    const m = await waitForLine(stderr, /\blistening addr=127\.0\.0\.1:(\d+)/, seen);
+    const admin = await lines.next(/admin endpoint addr=127\.0\.0\.1:(\d+)/);
+    const m = await lines.next(/\blistening addr=127\.0\.0\.1:(\d+)/);
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: () => {} };
     assertEquals(await run(["probe", `127.0.0.1:${m[1]}`, "--sni", "any.example"], io), 0);
     assertEquals(JSON.parse(out[0]!).host, "a.internal");
-    await waitForLine(stderr, /connection outcome=referral/, seen);
+    await lines.next(/connection outcome=referral/);
     // The admin endpoint still answers after `net` was revoked (no gRPC plugins here).
     const metrics = await (await fetch(`http://127.0.0.1:${admin[1]}/metrics`)).text();
     assertMatch(metrics, /^gatehouse_connections_accepted_total 1$/m);
     const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    const hex = toHex(new Uint8Array(digest));
     assert(metrics.includes(`gatehouse_config_info{sha256="${hex}"} 1`), metrics);
     const ready = await fetch(`http://127.0.0.1:${admin[1]}/readyz`);
     assertEquals([ready.status, (await ready.text()).split("\n")[0]], [200, "ready"]);
@@ -82,8 +57,8 @@ routing:
   }
   const status = await child.status;
   await child.stdout.cancel();
-  await stderr.cancel();
-  assertEquals(status.code, 0, seen.join("\n"));
+  await lines.done;
+  assertEquals(status.code, 0, lines.seen.join("\n"));
 });
 
 Deno.test("start refuses an invalid config and exits 1 naming the error", async () => {
