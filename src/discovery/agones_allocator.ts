@@ -1,6 +1,13 @@
 import type { AgonesDiscoveryConfig, Backend } from "../config/mod.ts";
 import { allocationBackend } from "./agones_backends.ts";
 import type { GameServerStatus, ObjectMeta } from "./objects.ts";
+import type { DiscoveryProvider } from "./provider.ts";
+
+/**
+ * How long one allocation may take, queueing for its `allocate_min_interval` slot included: the
+ * plugins' default per-call deadline, since a connection waits on it the same way.
+ */
+export const ALLOCATION_TIMEOUT_MS = 1_000;
 
 /** Creates a GameServerAllocation in `namespace`; the API client implements it, tests fake it. */
 export type CreateAllocation = (
@@ -45,53 +52,118 @@ const realClock: AllocatorClock = {
     }),
 };
 
+/** What an {@link AgonesAllocator} takes besides its config (all optional). */
+export interface AllocatorOptions {
+  /** Paces the allocations (tests inject one); default: `performance.now` and timers. */
+  readonly clock?: AllocatorClock;
+  /** Bound on one allocation, slot wait included; default {@link ALLOCATION_TIMEOUT_MS}. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * The `agones` provider in `allocate` mode: one GameServerAllocation per connection, in the
  * first configured namespace (default `default`), asking for the first configured state with
  * the selector's `key=value` labels as `required.matchLabels` (other selector forms cannot be
  * expressed there and are left out, as in the Go router). At most one allocation starts per
- * `allocate_min_interval`; callers queue for their slot (bounded by the caller's signal).
+ * `allocate_min_interval`; callers queue for their slot. Each allocation is bounded by the
+ * timeout, and a caller whose slot is beyond it is refused at once without taking the slot, so
+ * a burst cannot push every later player's slot out of reach.
+ *
+ * It keeps no snapshot: routing calls {@link allocate} for each connection of a pool that draws
+ * from it.
  */
-export class AgonesAllocator {
+export class AgonesAllocator implements DiscoveryProvider {
   readonly #namespace: string;
   readonly #body: unknown;
+  readonly #clock: AllocatorClock;
+  readonly #timeoutMs: number;
   #nextSlot = -Infinity;
 
-  /** `create` posts the allocation; `clock` paces them. */
+  /** `create` posts the allocation. */
   constructor(
     readonly name: string,
     readonly config: AgonesDiscoveryConfig,
     readonly create: CreateAllocation,
-    readonly clock: AllocatorClock = realClock,
+    options: AllocatorOptions = {},
   ) {
     this.#namespace = config.namespaces[0] ?? "default";
     this.#body = allocationRequest(config);
+    this.#clock = options.clock ?? realClock;
+    this.#timeoutMs = options.timeoutMs ?? ALLOCATION_TIMEOUT_MS;
   }
 
-  /** Allocates one game server; rejects with {@link AllocationError} (or the signal's reason). */
-  async allocate(signal: AbortSignal): Promise<Backend> {
+  /** Nothing is watched: always empty. */
+  snapshot(): readonly Backend[] {
+    return [];
+  }
+
+  /** Nothing to list first: always ready. */
+  ready(): boolean {
+    return true;
+  }
+
+  /** Nothing is watched: always 0. */
+  watchRestarts(): number {
+    return 0;
+  }
+
+  /** Allocations in flight finish (bounded by the timeout); nothing else to stop. */
+  close(): void {}
+
+  /**
+   * Allocates one game server; rejects with {@link AllocationError} when the API fails, names
+   * no game server, or no answer comes within the timeout. `signal` (optional) abandons the
+   * call early and rejects with its reason.
+   */
+  async allocate(signal?: AbortSignal): Promise<Backend> {
     const wait = this.#reserveSlot();
-    if (wait > 0) await this.clock.sleep(wait, signal);
+    if (wait === null) {
+      const interval = this.config.allocateMinIntervalMs;
+      const detail = `throttled: no slot within ${this.#timeoutMs} ms ` +
+        `(allocate_min_interval ${interval} ms)`;
+      throw new AllocationError(this.name, detail);
+    }
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const bound = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     let created;
     try {
-      created = await this.create(this.#namespace, this.#body, signal);
+      if (wait > 0) await this.#clock.sleep(wait, bound);
+      created = await this.create(this.#namespace, this.#body, bound);
     } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      const why = err instanceof Error ? err.message : String(err);
+      if (signal?.aborted) throw signal.reason;
+      const why = timeout.aborted
+        ? `no answer within ${this.#timeoutMs} ms`
+        : err instanceof Error
+        ? err.message
+        : String(err);
       throw new AllocationError(this.name, why, { cause: err });
     }
-    const backend = allocationBackend(created, this.#namespace, this.config);
+    return this.#backendOf(created);
+  }
+
+  #backendOf(created: Awaited<ReturnType<CreateAllocation>>): Backend {
+    let backend;
+    try {
+      backend = allocationBackend(created, this.#namespace, this.config);
+    } catch (err) {
+      // The API's answer is not the GameServerAllocation shape (a field of the wrong type).
+      throw new AllocationError(this.name, `unreadable answer: ${err}`, { cause: err });
+    }
     if (backend !== null) return backend;
-    const state = created.status?.state ?? "no status";
+    const state = typeof created?.status?.state === "string" ? created.status.state : "no status";
     throw new AllocationError(this.name, `no game server allocated (${state})`);
   }
 
-  /** Milliseconds until this caller's slot; the slot after it is reserved at once. */
-  #reserveSlot(): number {
+  /**
+   * Milliseconds until this caller's slot, reserving it (and so pushing the next slot one
+   * interval on); `null`, reserving nothing, when the slot would come after the timeout.
+   */
+  #reserveSlot(): number | null {
     const interval = this.config.allocateMinIntervalMs;
     if (interval <= 0) return 0;
-    const now = this.clock.now();
+    const now = this.#clock.now();
     const slot = Math.max(now, this.#nextSlot);
+    if (slot - now >= this.#timeoutMs) return null;
     this.#nextSlot = slot + interval;
     return slot - now;
   }

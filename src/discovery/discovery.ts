@@ -1,16 +1,19 @@
 import type { Backend, DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
+import { AgonesAllocator, type CreateAllocation } from "./agones_allocator.ts";
 import { AgonesObserver } from "./agones_observer.ts";
 import { informerSources } from "./informer_sources.ts";
 import { KubeClient } from "./kube_client.ts";
 import { type KubeConnection, loadKubeConnection } from "./kubeconfig.ts";
-import { KubernetesProvider } from "./kubernetes_provider.ts";
+import { collectionPaths, KubernetesProvider } from "./kubernetes_provider.ts";
 import type { DiscoveryProvider, SourceFactory } from "./provider.ts";
 
 /** The watched collections one provider opens, and how to release what backs them. */
 export interface OpenedSources {
   /** Opens one watched collection. */
   readonly open: SourceFactory;
+  /** Creates a GameServerAllocation (agones `mode: allocate`). */
+  readonly createAllocation: CreateAllocation;
   /** Releases the API client (called after the provider's watches are closed). */
   close(): void;
 }
@@ -18,14 +21,16 @@ export interface OpenedSources {
 /** Opens the API access for one provider's `kubeconfig` setting (injected by tests). */
 export type SourceOpener = (kubeconfig: string | null, logger: Logger) => Promise<OpenedSources>;
 
+const ALLOCATION_API = "/apis/allocation.agones.dev/v1";
+
 /** Why discovery could not start (`provider` names the provider). */
-export type DiscoveryErrorCode = "unsupported" | "connection";
+export type DiscoveryErrorCode = "connection";
 
 /** A provider could not be started; the message names it. */
 export class DiscoveryError extends Error {
   /** Fixed, so logs and stack traces name the class. */
   override readonly name = "DiscoveryError";
-  /** `unsupported`: agones `mode: allocate` (not wired yet); `connection`: no usable API access. */
+  /** `connection`: no usable API access. */
   readonly code: DiscoveryErrorCode;
   /** The provider's configured name. */
   readonly provider: string;
@@ -47,13 +52,23 @@ export function kubeApiSources(
 ): SourceOpener {
   return async (kubeconfig, logger) => {
     const client = new KubeClient(await connect(kubeconfig));
-    return { open: informerSources(client, logger), close: () => client.close() };
+    return {
+      open: informerSources(client, logger),
+      createAllocation: (namespace, body, signal) => {
+        const [path] = collectionPaths(ALLOCATION_API, "gameserverallocations", [namespace]);
+        // The answer is read through the optional, checked-where-read shapes of objects.ts.
+        return client.post(path!, body, signal) as ReturnType<CreateAllocation>;
+      },
+      close: () => client.close(),
+    };
   };
 }
 
 /**
- * The running discovery providers of one config (observe mode): each keeps its snapshot
- * current from the API; routing reads {@link Discovery.discovered} on every decision.
+ * The running discovery providers of one config. Snapshot providers (kubernetes, agones
+ * observe) keep their backends current from the API and routing reads
+ * {@link Discovery.discovered} on every decision; agones allocate providers hand out one
+ * backend per connection through {@link Discovery.allocator}.
  */
 export class Discovery {
   readonly #providers = new Map<string, DiscoveryProvider>();
@@ -64,21 +79,14 @@ export class Discovery {
   private constructor() {}
 
   /**
-   * Starts every provider of `providers` (nothing when empty). Refuses agones `mode: allocate`
-   * (not wired yet) before opening anything; a provider whose API access cannot be set up
-   * closes those already started and throws {@link DiscoveryError}.
+   * Starts every provider of `providers` (nothing when empty). A provider whose API access
+   * cannot be set up closes those already started and throws {@link DiscoveryError}.
    */
   static async start(
     providers: readonly DiscoveryProviderConfig[],
     logger: Logger,
     opener: SourceOpener = kubeApiSources(),
   ): Promise<Discovery> {
-    for (const p of providers) {
-      if (p.type === "agones" && p.agones.mode === "allocate") {
-        const detail = "agones mode: allocate is not supported yet (use mode: observe)";
-        throw new DiscoveryError("unsupported", p.name, detail);
-      }
-    }
     const discovery = new Discovery();
     try {
       for (const p of providers) await discovery.#add(p, logger, opener);
@@ -97,6 +105,17 @@ export class Discovery {
   /** The backends provider `name` knows now; throws for a name this config does not have. */
   discovered(name: string): readonly Backend[] {
     return this.#provider(name).snapshot();
+  }
+
+  /**
+   * Provider `name`'s per-connection allocation (agones `mode: allocate`), or `null` for a
+   * snapshot provider or a name this config does not have.
+   */
+  allocator(name: string): (() => Promise<Backend>) | null {
+    const provider = this.#providers.get(name);
+    if (provider?.allocate === undefined) return null;
+    const allocating = provider as Required<DiscoveryProvider>;
+    return () => allocating.allocate();
   }
 
   /** Whether provider `name` has listed everything it watches once; throws for unknown names. */
@@ -155,6 +174,8 @@ export class Discovery {
       sources.open({ ...request, onChange: () => (request.onChange(), this.#wake()) });
     const provider = p.type === "kubernetes"
       ? new KubernetesProvider(p.name, p.kubernetes, open)
+      : p.agones.mode === "allocate"
+      ? new AgonesAllocator(p.name, p.agones, sources.createAllocation)
       : new AgonesObserver(p.name, p.agones, open);
     this.#providers.set(p.name, provider);
   }

@@ -26,7 +26,7 @@ export type { DiscoveryProvider, ResourceSource, SourceFactory, WatchRequest } f
 export {
   /** The running providers of one config; routing reads `discovered(name)`. */
   Discovery,
-  /** A provider could not be started (`code`: unsupported / connection). */
+  /** A provider could not be started (`code`: connection). */
   DiscoveryError,
   /** The default source opener: kubeconfig or in-cluster → KubeClient → informers. */
   kubeApiSources,
@@ -44,9 +44,11 @@ export { AgonesObserver } from "./agones_observer.ts";
 /** The `agones` provider in `allocate` mode: one GameServerAllocation per connection. */
 export {
   AgonesAllocator,
+  ALLOCATION_TIMEOUT_MS,
   AllocationError,
   allocationRequest,
   type AllocatorClock,
+  type AllocatorOptions,
   type CreateAllocation,
 } from "./agones_allocator.ts";
 /** Kubernetes label-selector and annotation-selector matching. */

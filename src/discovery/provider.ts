@@ -16,6 +16,12 @@ export interface DiscoveryProvider {
   watchRestarts(): number;
   /** Stops the watches. */
   close(): void;
+  /**
+   * Present on providers that hand out a backend per connection instead of a snapshot (agones
+   * `mode: allocate`): routing awaits it for each connection of a pool that draws from the
+   * provider. It must settle within its own bound (the allocation timeout).
+   */
+  readonly allocate?: () => Promise<Backend>;
 }
 
 /**

@@ -2,20 +2,34 @@ import type { Backend, PoolConfig } from "../config/mod.ts";
 import { goTrimSpace } from "./go_compat.ts";
 import { perBackend } from "./per_backend.ts";
 import { RoutingError } from "./routing_error.ts";
+import type { Allocate } from "./types.ts";
 
-/** Produces a pool's candidates for one decision, or the error that stops it. */
-export type CandidateSource = () => readonly Backend[] | RoutingError;
+/** What a pool's candidates are for one decision, or the error that stops it. */
+export type Resolved = readonly Backend[] | RoutingError;
+
+/**
+ * Produces a pool's candidates for one decision: at once from snapshots, or a promise (that
+ * never rejects) when the pool's provider allocates per connection.
+ */
+export type CandidateSource = () => Resolved | Promise<Resolved>;
+
+/** Where discovered backends come from (both optional; see `RouterOptions`). */
+export interface DiscoveredSources {
+  readonly discovered?: (provider: string) => readonly Backend[];
+  readonly allocator?: (provider: string) => Allocate | null;
+}
 
 /**
  * Compiles where a pool's candidates come from. Static-only pools hand out their own list
  * (unchanged: no de-duplication, weights as configured, as in the Go router). With discovery:
  * `prefer` = discovered if any else static, `union` = discovered then static; de-duplicated by
- * host:port (first wins); for a `weighted` pool, weights ≤ 0 become 1.
+ * host:port (first wins); for a `weighted` pool, weights ≤ 0 become 1. A provider that
+ * allocates per connection discovers the one backend it allocated.
  */
 export function compileCandidateSource(
   pool: PoolConfig,
   route: string,
-  discovered: ((provider: string) => readonly Backend[]) | undefined,
+  sources: DiscoveredSources,
 ): CandidateSource {
   const statics = pool.backends;
   if (pool.discovery === null) return () => statics;
@@ -24,23 +38,33 @@ export function compileCandidateSource(
   // One weight-1 copy per discovered backend, not one per decision: the copy is what filters,
   // sorts and strategies see, and their per-backend caches key on it.
   const weightOne = pool.strategy === "weighted" ? perBackend((b) => ({ ...b, weight: 1 })) : null;
+  const merge = (found: readonly Backend[]): Backend[] =>
+    dedupe(prefer ? (found.length > 0 ? found : statics) : [...found, ...statics], weightOne);
+  const failure = (err: unknown): RoutingError => {
+    const why = err instanceof Error ? err.message : String(err);
+    const message = `${route}: discovery provider "${provider}" failed: ${why}`;
+    return new RoutingError("discovery", message, route, { cause: err });
+  };
+  const allocate = sources.allocator?.(provider) ?? null;
+  if (allocate !== null) {
+    return () => {
+      try {
+        return allocate().then((backend) => merge([backend]), failure);
+      } catch (err) {
+        return failure(err);
+      }
+    };
+  }
+  const { discovered } = sources;
   if (discovered === undefined) {
     return () =>
       new RoutingError("discovery", `${route}: no discovery is running for "${provider}"`, route);
   }
   return () => {
     try {
-      const found = discovered(provider);
-      const merged = prefer ? (found.length > 0 ? found : statics) : [...found, ...statics];
-      return dedupe(merged, weightOne);
+      return merge(discovered(provider));
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      return new RoutingError(
-        "discovery",
-        `${route}: discovery provider "${provider}" failed: ${why}`,
-        route,
-        { cause: err },
-      );
+      return failure(err);
     }
   };
 }

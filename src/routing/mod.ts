@@ -7,7 +7,14 @@
  */
 
 export { canonicalHost, compileRouter } from "./router.ts";
-export type { DecideResult, Decision, Router, RouteRequest, RouterOptions } from "./types.ts";
+export type {
+  Allocate,
+  DecideResult,
+  Decision,
+  Router,
+  RouteRequest,
+  RouterOptions,
+} from "./types.ts";
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";
 export { compileHostPattern, type HostMatcher, validatePattern } from "./glob.ts";
 export type { PickContext, Strategy } from "./strategies/strategy.ts";

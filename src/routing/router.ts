@@ -1,5 +1,5 @@
 import type { PoolConfig, RoutingConfig, StrategyName } from "../config/mod.ts";
-import { type CandidateSource, compileCandidateSource } from "./candidates.ts";
+import { type CandidateSource, compileCandidateSource, type Resolved } from "./candidates.ts";
 import type { ClientFacts } from "./filters.ts";
 import { compileHostPattern } from "./glob.ts";
 import { goTrimSpace } from "./go_compat.ts";
@@ -32,7 +32,7 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
       label,
       index,
       poolStrategy: pool.strategy,
-      candidates: compileCandidateSource(pool, label, options.discovered),
+      candidates: compileCandidateSource(pool, label, options),
       attempts: compileAttempts(pool),
       ctx: { random, nextTurn: () => turn++ },
     };
@@ -55,16 +55,26 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
           const what = req.sni === null ? "a connection without SNI" : `SNI "${host}"`;
           return failed("no_route", `no route matches ${what} and there is no default pool`, null);
         }
-        return decideOnRoute(route, req, now);
+        const chosen = route;
+        const resolved = chosen.candidates();
+        if (!(resolved instanceof Promise)) return decideOnRoute(chosen, req, now, resolved);
+        return resolved.then((r) => decideOnRoute(chosen, req, now, r))
+          .catch((err) => unexpected(chosen, err));
       } catch (err) {
-        // Only an injected function (random, now) or a bug throws here; the connection still gets
-        // an answer.
-        const label = route?.label ?? null;
-        const why = err instanceof Error ? err.message : String(err);
-        return failed("routing", `${label ?? "routing"}: ${why}`, label, err);
+        return unexpected(route, err);
       }
     },
   };
+}
+
+/**
+ * Only an injected function (random, now) or a bug throws while deciding; the connection
+ * still gets an answer.
+ */
+function unexpected(route: CompiledRoute | null, err: unknown): DecideResult {
+  const label = route?.label ?? null;
+  const why = err instanceof Error ? err.message : String(err);
+  return failed("routing", `${label ?? "routing"}: ${why}`, label, err);
 }
 
 /**
@@ -78,8 +88,12 @@ export function canonicalHost(sni: string | null): string {
   return host.toLowerCase();
 }
 
-function decideOnRoute(route: CompiledRoute, req: RouteRequest, now: () => number): DecideResult {
-  const resolved = route.candidates();
+function decideOnRoute(
+  route: CompiledRoute,
+  req: RouteRequest,
+  now: () => number,
+  resolved: Resolved,
+): DecideResult {
   if (resolved instanceof RoutingError) return { ok: false, error: resolved };
   const noBackends = `${route.label}: no backends`;
   if (resolved.length === 0) return failed("no_backends", noBackends, route.label);

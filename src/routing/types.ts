@@ -40,9 +40,17 @@ export type DecideResult =
 
 /** A compiled routing table. */
 export interface Router {
-  /** Chooses a backend for one connection. Never throws. */
-  decide(req: RouteRequest): DecideResult;
+  /**
+   * Chooses a backend for one connection. Never throws, and never rejects. The result is
+   * immediate, except on routes whose pool draws from a provider that allocates per
+   * connection (agones `mode: allocate`): those give a promise that settles within the
+   * provider's allocation bound.
+   */
+  decide(req: RouteRequest): DecideResult | Promise<DecideResult>;
 }
+
+/** One backend for one connection from a per-connection provider; rejects on failure. */
+export type Allocate = () => Promise<Backend>;
 
 /** What `compileRouter` takes besides the config; everything is optional. */
 export interface RouterOptions {
@@ -55,6 +63,12 @@ export interface RouterOptions {
    * the decision with code `discovery`; when absent, pools with `discovery` fail that way too.
    */
   readonly discovered?: (provider: string) => readonly Backend[];
+  /**
+   * The per-connection allocation of a provider that has one (agones `mode: allocate`), else
+   * `null`; asked once per pool at compile time. Such a pool's discovered backends are the
+   * one allocated for the connection; a rejection fails the decision with code `discovery`.
+   */
+  readonly allocator?: (provider: string) => Allocate | null;
   /** Builds hostname-pattern matchers; default `compileHostPattern` (tests count calls). */
   readonly compilePattern?: (pattern: string) => HostMatcher;
 }

@@ -123,7 +123,8 @@ async function chooseReply(
   event: ConnectEvent | null,
 ): Promise<Reply> {
   const snap = ctx.snapshot;
-  const result = snap.router.decide({
+  // Immediate, except for pools that allocate a game server per connection (bounded).
+  const result = await snap.router.decide({
     sni,
     uuid: event?.uuid ?? "",
     username: event?.username ?? "",

@@ -91,8 +91,11 @@ async function buildWith(
   deps: SnapshotDeps,
   discovery: Discovery,
 ): Promise<RuntimeSnapshot> {
-  const discovered = (provider: string) => discovery.discovered(provider);
-  const router = compileRouter(config.routing, { ...deps.routerOptions, discovered });
+  const router = compileRouter(config.routing, {
+    ...deps.routerOptions,
+    discovered: (provider) => discovery.discovered(provider),
+    allocator: (provider) => discovery.allocator(provider),
+  });
   const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
   const { metrics } = deps;
   metrics?.prepareRoutes(routeLabels(config));

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/config/mod.ts";
 import { Discovery, DiscoveryError, type SourceOpener } from "../../src/discovery/mod.ts";
 import { silentLogger } from "../support/logger.ts";
-import { fakeFactory } from "./fake_sources.ts";
+import { fakeFactory, NO_ALLOCATIONS } from "./fake_sources.ts";
+import allocationJson from "../fixtures/discovery/allocation.json" with { type: "json" };
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 
 const PROVIDERS = `
@@ -22,7 +23,11 @@ function opener() {
   let released = 0;
   const open: SourceOpener = (kubeconfig) => {
     asked.push(kubeconfig);
-    return Promise.resolve({ open: fake.open, close: () => void released++ });
+    return Promise.resolve({
+      open: fake.open,
+      createAllocation: NO_ALLOCATIONS,
+      close: () => void released++,
+    });
   };
   return { open, fake, asked, released: () => released };
 }
@@ -58,21 +63,35 @@ Deno.test("Discovery: waitReady gives up after its bound, and on close", async (
   assert.equal(await waiting, false);
 });
 
-Deno.test("Discovery: agones allocate mode is refused at start, naming the provider", async () => {
+Deno.test("Discovery: an agones allocate provider allocates per call; no watch, no snapshot", async () => {
   const yaml = PROVIDERS.replace(
     "namespaces: [hytale] }\n",
     "namespaces: [hytale], mode: allocate }\n",
   );
   const providers = parseConfig(yaml, "t.yaml").discovery.providers;
-  const o = opener();
-  await assert.rejects(Discovery.start(providers, silentLogger(), o.open), (err: unknown) => {
-    assert.ok(err instanceof DiscoveryError);
-    assert.equal(err.code, "unsupported");
-    assert.equal(err.provider, "fleet");
-    assert.match(err.message, /"fleet".*allocate/);
-    return true;
-  });
-  assert.deepEqual(o.asked, []);
+  const fake = fakeFactory();
+  const posted: string[] = [];
+  const open: SourceOpener = () =>
+    Promise.resolve({
+      open: fake.open,
+      createAllocation: (namespace) => (posted.push(namespace), Promise.resolve(allocationJson)),
+      close: () => {},
+    });
+  const discovery = await Discovery.start(providers, silentLogger(), open);
+  try {
+    assert.equal(fake.sources.length, 1, "only the kubernetes provider watches");
+    assert.equal(discovery.allocator("k8s"), null);
+    assert.equal(discovery.allocator("nope"), null);
+    const allocate = discovery.allocator("fleet");
+    assert.ok(allocate !== null);
+    assert.equal(discovery.ready("fleet"), true);
+    assert.deepEqual(discovery.discovered("fleet"), []);
+    const backend = await allocate();
+    assert.deepEqual([backend.host, backend.port], ["203.0.113.7", 7403]);
+    assert.deepEqual(posted, ["hytale"]);
+  } finally {
+    discovery.close();
+  }
 });
 
 Deno.test("Discovery: a provider without API access closes those started and names itself", async () => {
@@ -81,7 +100,11 @@ Deno.test("Discovery: a provider without API access closes those started and nam
   let released = 0;
   const open: SourceOpener = (kubeconfig) =>
     kubeconfig === null
-      ? Promise.resolve({ open: fake.open, close: () => void released++ })
+      ? Promise.resolve({
+        open: fake.open,
+        createAllocation: NO_ALLOCATIONS,
+        close: () => void released++,
+      })
       : Promise.reject(new Error("cannot read /etc/kube/config"));
   await assert.rejects(Discovery.start(providers, silentLogger(), open), (err: unknown) => {
     assert.ok(err instanceof DiscoveryError);

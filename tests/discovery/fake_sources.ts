@@ -1,4 +1,13 @@
-import type { ResourceSource, SourceFactory, WatchRequest } from "../../src/discovery/mod.ts";
+import type {
+  CreateAllocation,
+  ResourceSource,
+  SourceFactory,
+  WatchRequest,
+} from "../../src/discovery/mod.ts";
+
+/** The allocation API of fakes that have none: every create fails. */
+export const NO_ALLOCATIONS: CreateAllocation = () =>
+  Promise.reject(new Error("this fake has no allocation API"));
 
 /** A watched collection the test drives: set its objects, then it reports the change. */
 export class FakeSource<T> implements ResourceSource<T> {

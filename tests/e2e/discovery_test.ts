@@ -1,14 +1,15 @@
 /**
- * Discovery end to end: the real router with a `kubernetes` pods provider whose API is the fake
- * API server; a client is referred to the discovered pod, follows fleet changes within 1 s,
- * and keeps being served from the last good snapshot while the API fails.
+ * Discovery end to end: the real router with providers whose API is the fake API server. Pods:
+ * a client is referred to the discovered pod, follows fleet changes within 1 s, and keeps being
+ * served from the last good snapshot while the API fails. Agones observe: the least-filled
+ * Ready GameServer. Agones allocate: one GameServerAllocation per connection.
  */
 import assert from "node:assert/strict";
 import { kubeApiSources } from "../../src/discovery/mod.ts";
 import { Metrics } from "../../src/observability/mod.ts";
 import { parseSamples, sample } from "../observability/prom_text.ts";
 import { type ApiObject, FakeApiServer, plainConnection } from "../discovery/fake_api_server.ts";
-import { parseClientReferral } from "../support/hytale_client_codec.ts";
+import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
 import { askConnect, startRouter } from "../support/router_harness.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
@@ -123,3 +124,56 @@ Deno.test("discovery e2e: dev/config.agones.observe.dev.yaml sends players to th
     await api.close();
   }
 });
+
+Deno.test("discovery e2e: dev/config.agones.allocate.dev.yaml allocates a game server per connection", async () => {
+  const api = FakeApiServer.start();
+  const text =
+    (await Deno.readTextFile(new URL("../../dev/config.agones.allocate.dev.yaml", import.meta.url)))
+      .replace('listen: ":5520"', 'listen: "127.0.0.1:0"');
+  const sources = kubeApiSources(() => Promise.resolve(plainConnection(api.url)));
+  const router = await startRouter(text, {}, undefined, undefined, sources);
+  const allocated = (ip: string, port: number) => ({
+    state: "Allocated",
+    gameServerName: `gs-${ip}`,
+    ports: [{ name: "gameport", port }],
+    addresses: [{ type: "InternalIP", address: "10.0.0.9" }, { type: "ExternalIP", address: ip }],
+  });
+  try {
+    api.allocationStatus = allocated("203.0.113.21", 7403);
+    assert.equal(await referredTo(router.port), "203.0.113.21:7403");
+    api.allocationStatus = allocated("203.0.113.22", 7411);
+    assert.equal(await referredTo(router.port), "203.0.113.22:7411", "a fresh allocation");
+    assert.equal(api.allocations.length, 2, "one GameServerAllocation per connection");
+    assert.deepEqual(api.allocations[0], {
+      apiVersion: "allocation.agones.dev/v1",
+      kind: "GameServerAllocation",
+      metadata: { generateName: "gatehouse-" },
+      spec: {
+        gameServerState: "Ready",
+        required: { matchLabels: { "agones.dev/fleet": "hytale" } },
+      },
+    });
+    const posted = api.requests.filter((r) => r.method === "POST").map((r) => r.path);
+    assert.deepEqual(posted, Array(2).fill(ALLOCATIONS));
+    // No Ready GameServer left: Agones answers UnAllocated → the discovery_error Disconnect.
+    api.allocationStatus = { state: "UnAllocated" };
+    const reply = await askConnect(router.port, "play.example.com", "steve");
+    assert.equal(reply.id, 1, "Disconnect");
+    const { reason } = parseDisconnect(reply.payload);
+    assert.equal(
+      reason,
+      "The server is looking for an available instance. Please try again in a moment.",
+    );
+  } finally {
+    await router.close();
+    await api.close();
+  }
+  // The outcome line is written once the connection has ended; close() waits for that.
+  const failure = router.logs.find((l) => l.includes('"outcome":"discovery_error"')) ?? "";
+  assert.match(
+    failure,
+    /discovery provider \\"matches\\" failed: .*no game server allocated \(UnAllocated\)/,
+  );
+});
+
+const ALLOCATIONS = "/apis/allocation.agones.dev/v1/namespaces/hytale/gameserverallocations";

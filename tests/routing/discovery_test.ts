@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Backend, PoolConfig } from "../../src/config/mod.ts";
 import { compileRouter, type RouterOptions } from "../../src/routing/mod.ts";
-import { backend, decideErr, decideOk, hosts, pool, single } from "./fixtures.ts";
+import { backend, decideErr, decideOk, hosts, pool, request, single } from "./fixtures.ts";
 
 const STATIC = [backend("s1", { port: 1 }), backend("shared", { port: 7 })];
 const FOUND = [backend("d1", { port: 1 }), backend("shared", { port: 7, weight: 9 })];
@@ -120,4 +120,57 @@ Deno.test("discovery: discovered backends go through filters and strategy", () =
     { discovered },
   );
   assert.equal(decideOk(router, "x").backend.host, "quiet");
+});
+
+/** An allocator for provider "agones" handing out `next()` per call, counting the calls. */
+function allocating(next: () => Promise<Backend>) {
+  let calls = 0;
+  const allocator: RouterOptions["allocator"] = (provider) =>
+    provider === "agones" ? () => (calls++, next()) : null;
+  return { allocator, calls: () => calls };
+}
+
+Deno.test("discovery allocate: the decision waits for the connection's allocation, then merges by mode", async () => {
+  const got = backend("gs-1", { port: 7403 });
+  const { allocator, calls } = allocating(() => Promise.resolve(got));
+  const union = compileRouter(single(discovering("union", { strategy: "round_robin" })), {
+    allocator,
+  });
+  const pending = union.decide(request("x"));
+  assert.ok(pending instanceof Promise, "an allocating pool decides asynchronously");
+  const result = await pending;
+  assert.ok(result.ok);
+  assert.deepEqual(hosts(result.decision.candidates), ["gs-1", "s1", "shared"]);
+  assert.equal(result.decision.backend.host, "gs-1");
+  const prefer = compileRouter(single(discovering("prefer")), { allocator });
+  const preferred = await prefer.decide(request("x"));
+  assert.ok(preferred.ok);
+  assert.deepEqual(hosts(preferred.decision.candidates), ["gs-1"]);
+  assert.equal(calls(), 2, "one allocation per decision");
+});
+
+Deno.test("discovery allocate: a failed allocation is a discovery error naming the provider", async () => {
+  const failing = allocating(() => Promise.reject(new Error("allocation failed: 403")));
+  const router = compileRouter(single(discovering("union")), { allocator: failing.allocator });
+  const result = await router.decide(request("x"));
+  assert.ok(!result.ok);
+  assert.equal(result.error.code, "discovery");
+  assert.equal(result.error.route, "routes[0]");
+  assert.match(result.error.message, /discovery provider "agones" failed: allocation failed: 403/);
+  const throwing = allocating(() => {
+    throw new Error("sync throw");
+  });
+  const second = compileRouter(single(discovering("union")), { allocator: throwing.allocator });
+  const thrown = await second.decide(request("x"));
+  assert.ok(!thrown.ok);
+  assert.equal(thrown.error.code, "discovery");
+});
+
+Deno.test("discovery allocate: a pool on a snapshot provider neither allocates nor waits", () => {
+  const { allocator, calls } = allocating(() => Promise.resolve(backend("never")));
+  const { discovered } = fake({ k8s: FOUND });
+  const config = single(pool({ discovery: { provider: "k8s", mode: "union" } }));
+  const router = compileRouter(config, { allocator, discovered });
+  assert.equal(decideOk(router, "x").backend.host, "d1");
+  assert.equal(calls(), 0);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Backend, FilterConfig } from "../../src/config/mod.ts";
 import { compileRouter, type RouteRequest } from "../../src/routing/mod.ts";
-import { backend, decideErr, decideOk, hosts, pool, single } from "./fixtures.ts";
+import { backend, decideErr, decideOk, hosts, pool, settled, single } from "./fixtures.ts";
 
 const NOW = 1_700_000_000_000; // epoch ms
 
@@ -12,7 +12,7 @@ function passing(
   who: Partial<RouteRequest> = {},
 ): string[] {
   const router = compileRouter(single(pool({ backends, filters })), { now: () => NOW });
-  const result = router.decide({ sni: "x", uuid: "", username: "", ...who });
+  const result = settled(router.decide({ sni: "x", uuid: "", username: "", ...who }));
   if (!result.ok) {
     assert.equal(result.error.code, "no_backends");
     return [];

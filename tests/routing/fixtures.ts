@@ -1,7 +1,13 @@
 /** Hand-built routing configs and controllable randomness for the routing tests. */
 import assert from "node:assert/strict";
 import type { Backend, PoolConfig, RoutingConfig } from "../../src/config/mod.ts";
-import type { Decision, Router, RouteRequest, RoutingError } from "../../src/routing/mod.ts";
+import type {
+  DecideResult,
+  Decision,
+  Router,
+  RouteRequest,
+  RoutingError,
+} from "../../src/routing/mod.ts";
 
 /** A backend; `meta` null unless given. */
 export function backend(
@@ -76,7 +82,7 @@ export function decideOk(
   sni: string | null,
   who?: Partial<RouteRequest>,
 ): Decision {
-  const result = router.decide(request(sni, who));
+  const result = settled(router.decide(request(sni, who)));
   if (!result.ok) {
     assert.fail(`expected a decision, got ${result.error.code}: ${result.error.message}`);
   }
@@ -89,7 +95,7 @@ export function decideErr(
   sni: string | null,
   who?: Partial<RouteRequest>,
 ): RoutingError {
-  const result = router.decide(request(sni, who));
+  const result = settled(router.decide(request(sni, who)));
   if (result.ok) assert.fail(`expected an error, got ${result.decision.backend.host}`);
   return result.error;
 }
@@ -97,4 +103,10 @@ export function decideErr(
 /** Hosts of a candidate list, for compact assertions. */
 export function hosts(backends: readonly Backend[]): string[] {
   return backends.map((b) => b.host);
+}
+
+/** A decision that must be immediate (every pool here reads snapshots or static backends). */
+export function settled(result: DecideResult | Promise<DecideResult>): DecideResult {
+  if (result instanceof Promise) assert.fail("expected an immediate decision, got a promise");
+  return result;
 }

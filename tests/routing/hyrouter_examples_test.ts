@@ -5,6 +5,7 @@
 import { assertEquals } from "../support/assert.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import { compileRouter, type RouteRequest } from "../../src/routing/mod.ts";
+import { settled } from "./fixtures.ts";
 
 const text = await Deno.readTextFile("tests/fixtures/config/docs_routing.yaml");
 const WHITELISTED = "3f1c0a52-1111-2222-3333-444455556666";
@@ -14,7 +15,7 @@ function router(random = () => 0.5) {
 }
 
 function host(r: ReturnType<typeof router>, req: Partial<RouteRequest> & { sni: string | null }) {
-  const result = r.decide({ uuid: "", username: "", ...req });
+  const result = settled(r.decide({ uuid: "", username: "", ...req }));
   return result.ok ? `${result.decision.route} ${result.decision.backend.host}` : result.error.code;
 }
 

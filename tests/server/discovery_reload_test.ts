@@ -10,6 +10,7 @@ import { GatehouseServer } from "../../src/server/mod.ts";
 import { parseClientReferral } from "../support/hytale_client_codec.ts";
 import { silentLogger } from "../support/logger.ts";
 import { askConnect } from "../support/router_harness.ts";
+import { NO_ALLOCATIONS } from "../discovery/fake_sources.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 
 const config = (namespace: string) =>
@@ -51,6 +52,7 @@ function fleet(pods: Record<string, string>) {
         queueMicrotask(request.onChange);
         return entry.source as ResourceSource<T>;
       },
+      createAllocation: NO_ALLOCATIONS,
       close: () => {},
     });
   return { open, opened };
