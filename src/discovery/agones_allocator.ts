@@ -1,7 +1,7 @@
 import type { AgonesDiscoveryConfig, Backend } from "../config/mod.ts";
 import { allocationBackend } from "./agones_backends.ts";
 import type { GameServerStatus, ObjectMeta } from "./objects.ts";
-import type { DiscoveryProvider } from "./provider.ts";
+import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
 
 /**
  * How long one allocation may take, queueing for its `allocate_min_interval` slot included: the
@@ -78,6 +78,8 @@ export class AgonesAllocator implements DiscoveryProvider {
   readonly #clock: AllocatorClock;
   readonly #timeoutMs: number;
   #nextSlot = -Infinity;
+  #ok = 0;
+  #failed = 0;
 
   /** `create` posts the allocation. */
   constructor(
@@ -110,12 +112,28 @@ export class AgonesAllocator implements DiscoveryProvider {
   /** Allocations in flight finish (bounded by the timeout); nothing else to stop. */
   close(): void {}
 
+  /** Allocations so far, by result. */
+  allocations(): AllocationCounts {
+    return { ok: this.#ok, failed: this.#failed };
+  }
+
   /**
    * Allocates one game server; rejects with {@link AllocationError} when the API fails, names
    * no game server, or no answer comes within the timeout. `signal` (optional) abandons the
    * call early and rejects with its reason.
    */
   async allocate(signal?: AbortSignal): Promise<Backend> {
+    try {
+      const backend = await this.#allocate(signal);
+      this.#ok++;
+      return backend;
+    } catch (err) {
+      this.#failed++;
+      throw err;
+    }
+  }
+
+  async #allocate(signal: AbortSignal | undefined): Promise<Backend> {
     const wait = this.#reserveSlot();
     if (wait === null) {
       const interval = this.config.allocateMinIntervalMs;

@@ -1,25 +1,14 @@
 import type { Backend, DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { AgonesAllocator, type CreateAllocation } from "./agones_allocator.ts";
-import { AgonesObserver } from "./agones_observer.ts";
+import type { CreateAllocation } from "./agones_allocator.ts";
 import { informerSources } from "./informer_sources.ts";
 import { KubeClient } from "./kube_client.ts";
 import { type KubeConnection, loadKubeConnection } from "./kubeconfig.ts";
-import { collectionPaths, KubernetesProvider } from "./kubernetes_provider.ts";
-import type { DiscoveryProvider, SourceFactory } from "./provider.ts";
+import { collectionPaths } from "./kubernetes_provider.ts";
+import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
+import { type ProviderHold, SharedProvider, type SourceOpener } from "./shared_provider.ts";
 
-/** The watched collections one provider opens, and how to release what backs them. */
-export interface OpenedSources {
-  /** Opens one watched collection. */
-  readonly open: SourceFactory;
-  /** Creates a GameServerAllocation (agones `mode: allocate`). */
-  readonly createAllocation: CreateAllocation;
-  /** Releases the API client (called after the provider's watches are closed). */
-  close(): void;
-}
-
-/** Opens the API access for one provider's `kubeconfig` setting (injected by tests). */
-export type SourceOpener = (kubeconfig: string | null, logger: Logger) => Promise<OpenedSources>;
+export type { OpenedSources, SourceOpener } from "./shared_provider.ts";
 
 const ALLOCATION_API = "/apis/allocation.agones.dev/v1";
 
@@ -71,25 +60,42 @@ export function kubeApiSources(
  * backend per connection through {@link Discovery.allocator}.
  */
 export class Discovery {
-  readonly #providers = new Map<string, DiscoveryProvider>();
-  readonly #releases: Array<() => void> = [];
+  readonly #held = new Map<
+    string,
+    { readonly shared: SharedProvider; readonly hold: ProviderHold }
+  >();
+  readonly #reused: string[] = [];
   readonly #waiters = new Set<() => void>();
+  readonly #wake = () => {
+    for (const waiter of [...this.#waiters]) waiter();
+  };
   #closed = false;
 
   private constructor() {}
 
   /**
-   * Starts every provider of `providers` (nothing when empty). A provider whose API access
-   * cannot be set up closes those already started and throws {@link DiscoveryError}.
+   * Starts every provider of `providers` (nothing when empty). A provider whose settings (and
+   * kubeconfig file contents) are the same as one of `options.previous` is shared with it
+   * instead of started again. A provider whose API access cannot be set up lets go of those
+   * already held and throws {@link DiscoveryError}.
    */
   static async start(
     providers: readonly DiscoveryProviderConfig[],
     logger: Logger,
     opener: SourceOpener = kubeApiSources(),
+    options: DiscoveryStartOptions = {},
   ): Promise<Discovery> {
     const discovery = new Discovery();
+    const readFile = options.readFile ?? Deno.readTextFile;
     try {
-      for (const p of providers) await discovery.#add(p, logger, opener);
+      for (const p of providers) {
+        const fingerprint = await providerFingerprint(p, readFile);
+        const { previous } = options;
+        const running = previous === undefined ? null : previous.#sharedWith(p.name, fingerprint);
+        const shared = running ?? await openShared(p, fingerprint, opener, logger);
+        if (running !== null) discovery.#reused.push(p.name);
+        discovery.#held.set(p.name, { shared, hold: shared.hold(discovery.#wake) });
+      }
     } catch (err) {
       discovery.close();
       throw err;
@@ -99,7 +105,12 @@ export class Discovery {
 
   /** The configured provider names, in config order. */
   get names(): readonly string[] {
-    return [...this.#providers.keys()];
+    return [...this.#held.keys()];
+  }
+
+  /** The providers taken over from `previous` at start (unchanged settings), in config order. */
+  get reused(): readonly string[] {
+    return this.#reused;
   }
 
   /** The backends provider `name` knows now; throws for a name this config does not have. */
@@ -112,10 +123,15 @@ export class Discovery {
    * snapshot provider or a name this config does not have.
    */
   allocator(name: string): (() => Promise<Backend>) | null {
-    const provider = this.#providers.get(name);
+    const provider = this.#held.get(name)?.hold.provider;
     if (provider?.allocate === undefined) return null;
     const allocating = provider as Required<DiscoveryProvider>;
     return () => allocating.allocate();
+  }
+
+  /** Allocations of provider `name` so far, or `null` when it does not allocate. */
+  allocations(name: string): AllocationCounts | null {
+    return this.#held.get(name)?.hold.provider.allocations?.() ?? null;
   }
 
   /** Whether provider `name` has listed everything it watches once; throws for unknown names. */
@@ -130,7 +146,7 @@ export class Discovery {
 
   /** Whether every provider is ready (trivially when there are none). */
   allReady(): boolean {
-    return [...this.#providers.values()].every((p) => p.ready());
+    return [...this.#held.values()].every(({ hold }) => hold.provider.ready());
   }
 
   /** Resolves `true` once every provider is ready, or `false` after `ms` (or on close). */
@@ -151,42 +167,70 @@ export class Discovery {
     return promise;
   }
 
-  /** Stops every watch and releases the API clients. Idempotent. */
+  /**
+   * Lets go of every provider: those no other config holds stop their watches and release
+   * their API clients. Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const p of this.#providers.values()) p.close();
-    for (const release of this.#releases) release();
-    for (const waiter of [...this.#waiters]) waiter();
+    for (const { hold } of this.#held.values()) hold.drop();
+    this.#wake();
   }
 
-  async #add(p: DiscoveryProviderConfig, logger: Logger, opener: SourceOpener): Promise<void> {
-    const settings = p.type === "kubernetes" ? p.kubernetes : p.agones;
-    let sources: OpenedSources;
-    try {
-      sources = await opener(settings.kubeconfig, logger.with({ provider: p.name }));
-    } catch (err) {
-      throw new DiscoveryError("connection", p.name, err instanceof Error ? err.message : `${err}`);
-    }
-    this.#releases.push(() => sources.close());
-    // Every change may complete the first sync: wake the waiters.
-    const open: SourceFactory = (request) =>
-      sources.open({ ...request, onChange: () => (request.onChange(), this.#wake()) });
-    const provider = p.type === "kubernetes"
-      ? new KubernetesProvider(p.name, p.kubernetes, open)
-      : p.agones.mode === "allocate"
-      ? new AgonesAllocator(p.name, p.agones, sources.createAllocation)
-      : new AgonesObserver(p.name, p.agones, open);
-    this.#providers.set(p.name, provider);
-  }
-
-  #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+  /** The running provider `name` if it runs with `fingerprint` and is still held. */
+  #sharedWith(name: string, fingerprint: string): SharedProvider | null {
+    const shared = this.#held.get(name)?.shared;
+    return shared !== undefined && shared.held && shared.fingerprint === fingerprint
+      ? shared
+      : null;
   }
 
   #provider(name: string): DiscoveryProvider {
-    const provider = this.#providers.get(name);
+    const provider = this.#held.get(name)?.hold.provider;
     if (provider === undefined) throw new Error(`no discovery provider named "${name}"`);
     return provider;
   }
+}
+
+/** What `Discovery.start` takes besides the providers (all optional). */
+export interface DiscoveryStartOptions {
+  /** The running config's discovery (on reload): unchanged providers are taken over from it. */
+  readonly previous?: Discovery;
+  /** Reads a kubeconfig file for the reuse check; default `Deno.readTextFile`. */
+  readonly readFile?: (path: string) => Promise<string>;
+}
+
+async function openShared(
+  p: DiscoveryProviderConfig,
+  fingerprint: string,
+  opener: SourceOpener,
+  logger: Logger,
+): Promise<SharedProvider> {
+  try {
+    return await SharedProvider.open(p, fingerprint, opener, logger);
+  } catch (err) {
+    throw new DiscoveryError("connection", p.name, err instanceof Error ? err.message : `${err}`);
+  }
+}
+
+/**
+ * A provider's settings as a comparable string: the parsed config plus the kubeconfig file's
+ * contents (new credentials in the same file are a change). An unreadable kubeconfig gives a
+ * fingerprint nothing matches, so the provider is started anew and reports the error itself.
+ */
+async function providerFingerprint(
+  p: DiscoveryProviderConfig,
+  readFile: (path: string) => Promise<string>,
+): Promise<string> {
+  const kubeconfig = p.type === "kubernetes" ? p.kubernetes.kubeconfig : p.agones.kubeconfig;
+  let contents = "";
+  if (kubeconfig !== null) {
+    try {
+      contents = await readFile(kubeconfig);
+    } catch {
+      contents = `unreadable ${crypto.randomUUID()}`;
+    }
+  }
+  return `${JSON.stringify(p)}\n${contents}`;
 }

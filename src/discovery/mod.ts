@@ -22,7 +22,13 @@ export {
   SERVICE_NAME_LABEL,
 } from "./kubernetes_backends.ts";
 /** The provider interface routing reads, and the watched-collection interface providers use. */
-export type { DiscoveryProvider, ResourceSource, SourceFactory, WatchRequest } from "./provider.ts";
+export type {
+  AllocationCounts,
+  DiscoveryProvider,
+  ResourceSource,
+  SourceFactory,
+  WatchRequest,
+} from "./provider.ts";
 export {
   /** The running providers of one config; routing reads `discovered(name)`. */
   Discovery,
@@ -31,7 +37,12 @@ export {
   /** The default source opener: kubeconfig or in-cluster → KubeClient → informers. */
   kubeApiSources,
 } from "./discovery.ts";
-export type { DiscoveryErrorCode, OpenedSources, SourceOpener } from "./discovery.ts";
+export type {
+  DiscoveryErrorCode,
+  DiscoveryStartOptions,
+  OpenedSources,
+  SourceOpener,
+} from "./discovery.ts";
 /** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
 export { kubeAccess } from "./kube_access.ts";
 export type { KubeAccess, KubeAccessDeps } from "./kube_access.ts";

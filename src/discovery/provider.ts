@@ -22,6 +22,14 @@ export interface DiscoveryProvider {
    * provider. It must settle within its own bound (the allocation timeout).
    */
   readonly allocate?: () => Promise<Backend>;
+  /** With `allocate`: the allocations made so far, by result (for `/metrics`). */
+  readonly allocations?: () => AllocationCounts;
+}
+
+/** Allocations a per-connection provider has made since it started. */
+export interface AllocationCounts {
+  readonly ok: number;
+  readonly failed: number;
 }
 
 /**

@@ -99,6 +99,7 @@ interface PluginFamilies {
   readonly discoveryBackends: Gauge<"provider">;
   readonly discoverySynced: Gauge<"provider">;
   readonly discoveryRestarts: Gauge<"provider">;
+  readonly discoveryAllocations: Gauge<"provider" | "result">;
 }
 
 function pluginFamilies(registers: Registry[]): PluginFamilies {
@@ -143,11 +144,30 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
     discoveryRestarts: new Gauge({
       name: "gatehouse_discovery_watch_restarts",
       help: "Watch restarts (resumed or re-listed) of a provider since it started (a reload " +
-        "starts providers anew).",
+        "keeps a provider whose settings are unchanged).",
       labelNames: ["provider"],
       registers,
     }),
+    discoveryAllocations: new Gauge({
+      name: "gatehouse_discovery_allocations",
+      help: "GameServerAllocations of an agones allocate provider since it started, by result " +
+        "(ok, failed).",
+      labelNames: ["provider", "result"],
+      registers,
+    }),
   };
+}
+
+/** What `/metrics` reports of one discovery provider, read per scrape. */
+export interface DiscoveryState {
+  /** Backends in its snapshot. */
+  readonly backends: number;
+  /** Whether every collection has been listed once. */
+  readonly synced: boolean;
+  /** Watch restarts so far. */
+  readonly restarts: number;
+  /** Allocations by result (agones allocate providers), else `null`. */
+  readonly allocations: { readonly ok: number; readonly failed: number } | null;
 }
 
 /** What {@link Metrics} needs from outside; all optional. */
@@ -275,14 +295,18 @@ export class Metrics {
     this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
   }
 
-  /** A discovery provider's state: snapshot size, first sync done, watch restarts so far. */
-  discoveryState(
-    provider: string,
-    state: { readonly backends: number; readonly synced: boolean; readonly restarts: number },
-  ): void {
+  /**
+   * A discovery provider's state: snapshot size, first sync done, watch restarts so far, and
+   * for an allocate provider its allocations by result.
+   */
+  discoveryState(provider: string, state: DiscoveryState): void {
     this.#plugins.discoveryBackends.labels(provider).set(state.backends);
     this.#plugins.discoverySynced.labels(provider).set(state.synced ? 1 : 0);
     this.#plugins.discoveryRestarts.labels(provider).set(state.restarts);
+    if (state.allocations === null) return;
+    const allocations = this.#plugins.discoveryAllocations;
+    allocations.labels(provider, "ok").set(state.allocations.ok);
+    allocations.labels(provider, "failed").set(state.allocations.failed);
   }
 
   /** Routing and plugins took `ms` for one Connect. */

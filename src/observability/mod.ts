@@ -24,7 +24,7 @@ export {
   /** Every plugin call failure kind, as the `kind` label spells it. */
   PLUGIN_ERROR_KINDS,
 } from "./metrics.ts";
-export type { MetricsOptions } from "./metrics.ts";
+export type { DiscoveryState, MetricsOptions } from "./metrics.ts";
 export {
   /** Named readiness checks, evaluated on every `/readyz` request. */
   Readiness,

@@ -9,7 +9,7 @@ export { formatAddr, GatehouseServer, ListenError } from "./server.ts";
 export type { ServerOptions } from "./server.ts";
 /** Live reload: what `GatehouseServer.reload` did, and how it is logged. */
 export { logReloadResult, RETIRE_WAIT_MS } from "./reload.ts";
-export type { PluginChanges, ReloadResult } from "./reload.ts";
+export type { DiscoveryChanges, PluginChanges, ReloadResult } from "./reload.ts";
 /** Certificate loading and development self-signed certificates. */
 export { generateSelfSigned, loadTlsMaterial, TlsError } from "./tls.ts";
 export type { TextFileReader, TlsMaterial } from "./tls.ts";

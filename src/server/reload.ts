@@ -23,6 +23,14 @@ export interface PluginChanges {
   readonly closed: readonly string[];
 }
 
+/** Which discovery providers a successful reload kept and started (by name). */
+export interface DiscoveryChanges {
+  /** Same settings and kubeconfig contents: kept running (no re-list). */
+  readonly reused: readonly string[];
+  /** New or changed: started, and synced before the swap. */
+  readonly started: readonly string[];
+}
+
 /** What a reload did; metrics and logs are built from it. */
 export type ReloadResult =
   | {
@@ -30,7 +38,8 @@ export type ReloadResult =
     /** The config file now served. */
     readonly source: string;
     readonly plugins: PluginChanges;
-    /** Settles once the removed plugins are closed. */
+    readonly discovery: DiscoveryChanges;
+    /** Settles once the removed plugins and the replaced providers are closed. */
     readonly retired: Promise<void>;
   }
   | {
@@ -57,6 +66,8 @@ export function logReloadResult(logger: Logger, result: ReloadResult): void {
       plugins_reused: result.plugins.reused.join(",") || undefined,
       plugins_loaded: result.plugins.loaded.join(",") || undefined,
       plugins_closed: result.plugins.closed.join(",") || undefined,
+      discovery_reused: result.discovery.reused.join(",") || undefined,
+      discovery_started: result.discovery.started.join(",") || undefined,
     });
     return;
   }
@@ -128,7 +139,12 @@ export class Reloader {
     let snapshot;
     try {
       // New providers must sync (bounded) before the swap; the old ones keep serving meanwhile.
-      const deps = { ...this.#deps, reuse, requireDiscoverySync: true };
+      const deps = {
+        ...this.#deps,
+        reuse,
+        previousDiscovery: current.discovery,
+        requireDiscoverySync: true,
+      };
       snapshot = await buildSnapshot(config, deps);
     } catch (err) {
       return { ok: false, source, errors: [`${source}: ${(err as Error)?.message ?? err}`] };
@@ -143,12 +159,14 @@ export class Reloader {
       loaded: config.plugins.filter((_, i) => !running.has(prints[i])).map((p) => p.name),
       closed: removed.map((t) => t.name),
     };
-    return { ok: true, source, plugins, retired };
+    const { reused } = snapshot.discovery;
+    const started = snapshot.discovery.names.filter((name) => !reused.includes(name));
+    return { ok: true, source, plugins, discovery: { reused, started }, retired };
   }
 
   /**
-   * Closes `removed` and the replaced config's discovery providers once every generation in
-   * `older` is idle, or the wait runs out. (Providers are never reused: a reload starts its own.)
+   * Closes `removed` and lets go of the replaced config's discovery providers (those the new
+   * config shares keep running) once every generation in `older` is idle, or the wait runs out.
    */
   #retire(
     older: readonly Generation[],

@@ -78,8 +78,12 @@ export class GatehouseServer {
       chain.reportCircuits((plugin, open) => this.#metrics.breakerState(plugin, open));
       for (const name of discovery.names) {
         const backends = discovery.discovered(name).length;
-        const restarts = discovery.watchRestarts(name);
-        this.#metrics.discoveryState(name, { backends, synced: discovery.ready(name), restarts });
+        this.#metrics.discoveryState(name, {
+          backends,
+          synced: discovery.ready(name),
+          restarts: discovery.watchRestarts(name),
+          allocations: discovery.allocations(name),
+        });
       }
     });
     this.#perIp = new PerIpLimiter(slot.current.snapshot.config.limits.maxConnectionsPerIp);

@@ -42,6 +42,8 @@ export interface SnapshotDeps {
   readonly metrics?: Metrics;
   /** Plugins still running from the previous snapshot (on reload). */
   readonly reuse?: ReuseTransport;
+  /** The running config's discovery (on reload): providers with unchanged settings are shared. */
+  readonly previousDiscovery?: Discovery;
   /** API access for discovery providers (tests); default: kubeconfig / in-cluster. */
   readonly discoverySources?: SourceOpener;
   /** Refuse the snapshot when its providers have not synced within the wait (reloads). */
@@ -70,7 +72,13 @@ export async function closeSnapshot(snapshot: RuntimeSnapshot): Promise<void> {
 /** Starts `config`'s providers and waits (bounded) for their first sync. */
 async function startDiscovery(config: Config, deps: SnapshotDeps): Promise<Discovery> {
   const { providers } = config.discovery;
-  const discovery = await Discovery.start(providers, deps.logger, deps.discoverySources);
+  const previous = deps.previousDiscovery;
+  const discovery = await Discovery.start(
+    providers,
+    deps.logger,
+    deps.discoverySources,
+    previous === undefined ? {} : { previous },
+  );
   if (providers.length === 0) return discovery;
   const waitMs = deps.discoveryWaitMs ?? DISCOVERY_SYNC_WAIT_MS;
   if (await discovery.waitReady(waitMs)) return discovery;

@@ -23,6 +23,7 @@ async function setup(initial: string) {
         ok: true,
         source: config.source,
         plugins,
+        discovery: { reused: [], started: [] },
         retired: Promise.resolve(),
       });
     },

@@ -115,3 +115,35 @@ Deno.test("Discovery: a provider without API access closes those started and nam
   assert.equal(released, 1);
   assert.ok(fake.sources.every((s) => s.closed));
 });
+
+Deno.test("Discovery: a restart with unchanged providers shares them; changed kubeconfig contents start anew", async () => {
+  const providers = parseConfig(PROVIDERS, "t.yaml").discovery.providers;
+  const o = opener();
+  const files: Record<string, string> = { "/etc/kube/config": "token: a" };
+  const readFile = (path: string) => Promise.resolve(files[path] ?? "");
+  const first = await Discovery.start(providers, silentLogger(), o.open, { readFile });
+  const second = await Discovery.start(providers, silentLogger(), o.open, {
+    previous: first,
+    readFile,
+  });
+  assert.deepEqual(second.reused, ["k8s", "fleet"]);
+  assert.deepEqual(o.asked, [null, "/etc/kube/config"], "no new API access opened");
+  // A shared provider that syncs later wakes the new holder's waiters too.
+  const waiting = second.waitReady(60_000);
+  for (const source of o.fake.sources) source.set([]);
+  assert.equal(await waiting, true);
+  first.close();
+  assert.ok(o.fake.sources.every((s) => !s.closed), "still held by the second");
+  assert.equal(o.released(), 0);
+  files["/etc/kube/config"] = "token: b";
+  const third = await Discovery.start(providers, silentLogger(), o.open, {
+    previous: second,
+    readFile,
+  });
+  assert.deepEqual(third.reused, ["k8s"], "fleet's kubeconfig file changed");
+  second.close();
+  assert.equal(o.released(), 1, "the old fleet provider is released with its last holder");
+  third.close();
+  assert.equal(o.released(), 3);
+  assert.ok(o.fake.sources.every((s) => s.closed));
+});

@@ -131,7 +131,8 @@ Deno.test("discovery e2e: dev/config.agones.allocate.dev.yaml allocates a game s
     (await Deno.readTextFile(new URL("../../dev/config.agones.allocate.dev.yaml", import.meta.url)))
       .replace('listen: ":5520"', 'listen: "127.0.0.1:0"');
   const sources = kubeApiSources(() => Promise.resolve(plainConnection(api.url)));
-  const router = await startRouter(text, {}, undefined, undefined, sources);
+  const metrics = new Metrics();
+  const router = await startRouter(text, {}, undefined, metrics, sources);
   const allocated = (ip: string, port: number) => ({
     state: "Allocated",
     gameServerName: `gs-${ip}`,
@@ -159,6 +160,11 @@ Deno.test("discovery e2e: dev/config.agones.allocate.dev.yaml allocates a game s
     api.allocationStatus = { state: "UnAllocated" };
     const reply = await askConnect(router.port, "play.example.com", "steve");
     assert.equal(reply.id, 1, "Disconnect");
+    const samples = parseSamples(await metrics.render());
+    const allocations = (result: string) =>
+      sample(samples, "gatehouse_discovery_allocations", { provider: "matches", result });
+    assert.deepEqual([allocations("ok"), allocations("failed")], [2, 1]);
+    assert.equal(sample(samples, "gatehouse_discovery_synced", { provider: "matches" }), 1);
     const { reason } = parseDisconnect(reply.payload);
     assert.equal(
       reason,

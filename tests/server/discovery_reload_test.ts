@@ -13,7 +13,7 @@ import { askConnect } from "../support/router_harness.ts";
 import { NO_ALLOCATIONS } from "../discovery/fake_sources.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 
-const config = (namespace: string) =>
+const config = (namespace: string, mode = "union") =>
   parseConfig(
     `
 listen: "127.0.0.1:0"
@@ -23,7 +23,10 @@ discovery:
       type: kubernetes
       kubernetes: { namespaces: [${namespace}], resources: [ { kind: pods, port: { name: game } } ] }
 routing:
-  default: { strategy: round_robin, discovery: { provider: k8s } }
+  default:
+    strategy: round_robin
+    backends: [ { host: static.example, port: 5520 } ]
+    discovery: { provider: k8s, mode: ${mode} }
 `,
     `${namespace}.yaml`,
   );
@@ -70,8 +73,9 @@ Deno.test("discovery reload: new providers sync before the swap; old ones close 
   });
   try {
     assert.equal(await referredHost(server.addr.port), "10.0.0.1");
-    const result = await server.reload(config("green"));
+    const result = await server.reload(config("green", "prefer"));
     assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.discovery, { reused: [], started: ["k8s"] });
     assert.equal(await referredHost(server.addr.port), "10.0.0.2");
     await result.retired;
     assert.deepEqual(
@@ -98,4 +102,32 @@ Deno.test("discovery reload: providers that do not sync in time refuse the reloa
   } finally {
     await server.close(1_000);
   }
+});
+
+Deno.test("discovery reload: an unchanged provider keeps running across reloads; routing changes apply", async () => {
+  const f = fleet({ blue: "10.0.0.1", green: "10.0.0.2" });
+  const server = await GatehouseServer.start(config("blue", "union"), {
+    logger: silentLogger(),
+    discoverySources: f.open,
+  });
+  try {
+    // union + round_robin alternates pod and static backend; prefer keeps to the pod.
+    const union = [await referredHost(server.addr.port), await referredHost(server.addr.port)];
+    assert.deepEqual(union.sort(), ["10.0.0.1", "static.example"]);
+    const result = await server.reload(config("blue", "prefer"));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.discovery, { reused: ["k8s"], started: [] });
+    for (let i = 0; i < 3; i++) assert.equal(await referredHost(server.addr.port), "10.0.0.1");
+    await result.retired;
+    assert.deepEqual(f.opened.map((o) => o.closed), [false], "one watch, never restarted");
+    // Changing the provider's settings afterwards starts a new one and retires the shared one.
+    const changed = await server.reload(config("green"));
+    assert.ok(changed.ok, JSON.stringify(changed));
+    assert.deepEqual(changed.discovery, { reused: [], started: ["k8s"] });
+    await changed.retired;
+    assert.deepEqual(f.opened.map((o) => o.closed), [true, false]);
+  } finally {
+    await server.close(1_000);
+  }
+  assert.deepEqual(f.opened.map((o) => o.closed), [true, true], "closed with the server");
 });
