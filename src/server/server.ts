@@ -28,6 +28,8 @@ export interface ServerOptions {
   readonly metrics?: Metrics;
   /** API access for discovery providers; default: each provider's kubeconfig or in-cluster. */
   readonly discoverySources?: SourceOpener;
+  /** How long start waits for the providers' first sync (tests); default 5 s. */
+  readonly discoveryWaitMs?: number;
 }
 
 /** The listen socket could not be bound; names the address. */
@@ -99,6 +101,7 @@ export class GatehouseServer {
       transports: options.transports ?? defaultTransportFactory,
       ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
       ...(options.discoverySources ? { discoverySources: options.discoverySources } : {}),
+      ...(options.discoveryWaitMs ? { discoveryWaitMs: options.discoveryWaitMs } : {}),
     };
     const snapshot = await buildSnapshot(config, deps);
     let bound: { endpoint: Deno.QuicEndpoint; listener: Deno.QuicListener };
