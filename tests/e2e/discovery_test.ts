@@ -2,7 +2,8 @@
  * Discovery end to end: the real router with providers whose API is the fake API server. Pods:
  * a client is referred to the discovered pod, follows fleet changes within 1 s, and keeps being
  * served from the last good snapshot while the API fails. Agones observe: the least-filled
- * Ready GameServer. Agones allocate: one GameServerAllocation per connection.
+ * Ready GameServer. EndpointSlices: the ready endpoints of a Service. Agones allocate: one
+ * GameServerAllocation per connection.
  */
 import assert from "node:assert/strict";
 import { kubeApiSources } from "../../src/discovery/mod.ts";
@@ -13,6 +14,7 @@ import { parseClientReferral, parseDisconnect } from "../support/hytale_client_c
 import { askConnect, startRouter } from "../support/router_harness.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
+import sliceJson from "../fixtures/discovery/endpointslice.json" with { type: "json" };
 
 const PODS = "/api/v1/pods";
 const REACT_MS = 1_000;
@@ -183,3 +185,44 @@ Deno.test("discovery e2e: dev/config.agones.allocate.dev.yaml allocates a game s
 });
 
 const ALLOCATIONS = "/apis/allocation.agones.dev/v1/namespaces/hytale/gameserverallocations";
+
+Deno.test("discovery e2e: dev/config.kubernetes.endpointslices.dev.yaml follows the Service's ready endpoints", async () => {
+  const api = FakeApiServer.start();
+  const SLICES = "/apis/discovery.k8s.io/v1/endpointslices";
+  // Ready: 10.244.2.8 and 10.244.3.2 (no conditions = ready, as Kubernetes reads it); not:
+  // 10.244.2.9. The other Service's slice must not be routed to.
+  api.add(SLICES, structuredClone(sliceJson) as unknown as ApiObject);
+  const other = structuredClone(sliceJson);
+  other.metadata.labels["kubernetes.io/service-name"] = "another-service";
+  other.metadata.name = "another-service-x1";
+  other.endpoints[0]!.addresses = ["10.9.9.9"];
+  api.add(SLICES, other as unknown as ApiObject);
+  const text = (await Deno.readTextFile(
+    new URL("../../dev/config.kubernetes.endpointslices.dev.yaml", import.meta.url),
+  )).replace('listen: ":5520"', 'listen: "127.0.0.1:0"');
+  const sources = kubeApiSources(() => Promise.resolve(plainConnection(api.url)));
+  const router = await startRouter(text, {}, undefined, undefined, sources);
+  try {
+    const ready = new Set(["10.244.2.8:5520", "10.244.3.2:5520"]);
+    for (let i = 0; i < 6; i++) assert.ok(ready.has(await referredTo(router.port)));
+    const watched = api.requests.filter((r) => r.path.endsWith("/endpointslices"));
+    assert.ok(
+      watched.length > 0 &&
+        watched.every((r) =>
+          r.path === "/apis/discovery.k8s.io/v1/namespaces/hytale/endpointslices"
+        ),
+    );
+    // Both ready endpoints start terminating; the third becomes ready.
+    const changed = structuredClone(sliceJson);
+    const [first, second, third] = changed.endpoints;
+    first!.conditions = { ready: false, serving: true, terminating: true };
+    second!.conditions = { ready: true, serving: true, terminating: false };
+    third!.conditions = { ready: false, serving: false, terminating: true };
+    api.modify(SLICES, changed as unknown as ApiObject);
+    await untilReferredTo(router.port, "10.244.2.9:5520");
+    for (let i = 0; i < 3; i++) assert.equal(await referredTo(router.port), "10.244.2.9:5520");
+  } finally {
+    await router.close();
+    await api.close();
+  }
+});
