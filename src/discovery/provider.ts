@@ -28,7 +28,9 @@ export interface DiscoveryProvider {
 
 /** Allocations a per-connection provider has made since it started. */
 export interface AllocationCounts {
+  /** Allocations that gave a game server. */
   readonly ok: number;
+  /** Allocations that failed, timed out, were throttled or named no game server. */
   readonly failed: number;
 }
 
