@@ -256,17 +256,45 @@ function readAgones(
     "observe",
   );
   const states = r.strings(a.get("state"), a.at("state"))?.map((s) => s.trim()) ?? [];
+  const selector = readSelector(r, a.get("selector"), a.at("selector"));
+  if (mode === "allocate") checkAllocatable(r, a, states[0] ?? "Ready", selector);
   return {
     kubeconfig: readKubeconfig(r, a),
     namespaces: readNamespaces(r, a),
     mode: mode ?? "observe",
     allocateMinIntervalMs: readInterval(r, a) ?? 0,
     states: states.length > 0 ? states : ["Ready"],
-    selector: readSelector(r, a.get("selector"), a.at("selector")),
+    selector,
     metadata: readMetadata(r, a),
     address: readAddress(r, a),
     port: readPort(r, a.get("port"), a.at("port"), false),
   };
+}
+
+/** The `spec.gameServerState` values a GameServerAllocation accepts (case-sensitive). */
+const ALLOCATABLE_STATES = ["Ready", "Allocated"];
+
+/**
+ * Allocate mode sends the first state and the label selector to the Agones API: refuse what it
+ * would reject at every connection (another state) or cannot express (`>`/`<` terms, which a
+ * Kubernetes LabelSelector object has no operator for).
+ */
+function checkAllocatable(r: Reader, a: Obj, state: string, selector: ObjectSelector): void {
+  if (!ALLOCATABLE_STATES.includes(state)) {
+    const node = a.get("state");
+    const detail = `allocate mode asks for GameServers in its first state, which must be one of ` +
+      `${ALLOCATABLE_STATES.join(", ")} (got "${state}")`;
+    r.report("invalid", a.at("state"), node?.position ?? null, detail);
+  }
+  for (const ordered of selector.labels) {
+    if (ordered.op !== "gt" && ordered.op !== "lt") continue;
+    const node = a.get("selector");
+    const term = `${ordered.key}${ordered.op === "gt" ? ">" : "<"}${ordered.value}`;
+    const detail = `allocate mode cannot send the term "${term}" to Agones ` +
+      `(a GameServerAllocation selector has no ordering operators)`;
+    r.report("invalid", `${a.at("selector")}.labels`, node?.position ?? null, detail);
+    return;
+  }
 }
 
 function readInterval(r: Reader, a: Obj): number | undefined {

@@ -4,8 +4,10 @@ import type { GameServerStatus, ObjectMeta } from "./objects.ts";
 import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
 
 /**
- * How long one allocation may take, queueing for its `allocate_min_interval` slot included: the
- * plugins' default per-call deadline, since a connection waits on it the same way.
+ * Bound on each part of one allocation: the wait for its `allocate_min_interval` slot, then the
+ * API call (the plugins' default per-call deadline, since a connection waits on it the same
+ * way). The call gets the whole bound after the wait: cutting it short would abandon requests
+ * the API may already have served, leaving a game server allocated to nobody.
  */
 export const ALLOCATION_TIMEOUT_MS = 1_000;
 
@@ -56,7 +58,7 @@ const realClock: AllocatorClock = {
 export interface AllocatorOptions {
   /** Paces the allocations (tests inject one); default: `performance.now` and timers. */
   readonly clock?: AllocatorClock;
-  /** Bound on one allocation, slot wait included; default {@link ALLOCATION_TIMEOUT_MS}. */
+  /** Bound on the slot wait and on the API call; default {@link ALLOCATION_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
 }
 
@@ -65,9 +67,9 @@ export interface AllocatorOptions {
  * first configured namespace (default `default`), asking for the first configured state with
  * the selector's `key=value` labels as `required.matchLabels` (other selector forms cannot be
  * expressed there and are left out, as in the Go router). At most one allocation starts per
- * `allocate_min_interval`; callers queue for their slot. Each allocation is bounded by the
- * timeout, and a caller whose slot is beyond it is refused at once without taking the slot, so
- * a burst cannot push every later player's slot out of reach.
+ * `allocate_min_interval`; callers queue for their slot. The queue wait and the API call are
+ * each bounded by the timeout; a caller whose slot is beyond it is refused at once without
+ * taking the slot, so a burst cannot push every later player's slot out of reach.
  *
  * It keeps no snapshot: routing calls {@link allocate} for each connection of a pool that draws
  * from it.
@@ -141,16 +143,18 @@ export class AgonesAllocator implements DiscoveryProvider {
         `(allocate_min_interval ${interval} ms)`;
       throw new AllocationError(this.name, detail);
     }
+    const never = new AbortController().signal;
+    if (wait > 0) await this.#clock.sleep(wait, signal ?? never);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const bound = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     let created;
     try {
-      if (wait > 0) await this.#clock.sleep(wait, bound);
       created = await this.create(this.#namespace, this.#body, bound);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       const why = timeout.aborted
-        ? `no answer within ${this.#timeoutMs} ms`
+        ? `no answer within ${this.#timeoutMs} ms (the API may still allocate a game server ` +
+          `that nobody is sent to)`
         : err instanceof Error
         ? err.message
         : String(err);
@@ -187,16 +191,35 @@ export class AgonesAllocator implements DiscoveryProvider {
   }
 }
 
-/** The GameServerAllocation body this provider posts. */
+/**
+ * The GameServerAllocation body this provider posts: `key=value` terms of the label selector
+ * as `required.matchLabels` (DISCOVERY.md), every other term (`in` with several values,
+ * `notin`/`!=`, `key`, `!key`) as `required.matchExpressions`, so the allocation is never wider
+ * than the selector. (The config refuses `>`/`<` terms in allocate mode.)
+ */
 export function allocationRequest(config: AgonesDiscoveryConfig): unknown {
   const matchLabels: Record<string, string> = {};
+  const matchExpressions: { key: string; operator: string; values?: string[] }[] = [];
   for (const req of config.selector.labels) {
-    if (req.op === "in" && req.values.length === 1) matchLabels[req.key] = req.values[0] ?? "";
+    if (req.op === "in" && req.values.length === 1 && !(req.key in matchLabels)) {
+      matchLabels[req.key] = req.values[0] ?? "";
+    } else if (req.op === "in" || req.op === "not_in") {
+      const operator = req.op === "in" ? "In" : "NotIn";
+      matchExpressions.push({ key: req.key, operator, values: [...req.values] });
+    } else if (req.op === "exists" || req.op === "not_exists") {
+      matchExpressions.push({
+        key: req.key,
+        operator: req.op === "exists" ? "Exists" : "DoesNotExist",
+      });
+    }
   }
+  const required = matchExpressions.length > 0
+    ? { matchLabels, matchExpressions }
+    : { matchLabels };
   return {
     apiVersion: "allocation.agones.dev/v1",
     kind: "GameServerAllocation",
     metadata: { generateName: "gatehouse-" },
-    spec: { gameServerState: config.states[0] ?? "Ready", required: { matchLabels } },
+    spec: { gameServerState: config.states[0] ?? "Ready", required },
   };
 }

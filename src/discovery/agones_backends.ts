@@ -38,7 +38,9 @@ export function allocationBackend(
 ): Backend | null {
   const found = hostAndPort(allocation.status, config);
   if (found === null) return null;
-  const meta = objectMeta({ namespace, name: allocation.metadata?.name ?? "" });
+  // The allocated GameServer's name; Agones also names the allocation after it.
+  const name = allocation.status?.gameServerName ?? allocation.metadata?.name ?? "";
+  const meta = objectMeta({ namespace, name: typeof name === "string" ? name : "" });
   return backend(found.host, found.port, 1, meta);
 }
 

@@ -62,6 +62,8 @@ export {
   type AllocatorOptions,
   type CreateAllocation,
 } from "./agones_allocator.ts";
+/** Pool settings that can leave an allocated game server unused (logged at load). */
+export { allocationWarnings } from "./allocate_warnings.ts";
 /** Kubernetes label-selector and annotation-selector matching. */
 export { matchesLabels, matchesSelector } from "./selector.ts";
 /** The object shapes read from the Kubernetes and Agones APIs. */

@@ -69,6 +69,8 @@ export interface GameServer {
 export interface GameServerStatus {
   /** `Ready`, `Allocated`, `Reserved`, `Shutdown`, … */
   readonly state?: string;
+  /** GameServerAllocation only: the allocated GameServer's name. */
+  readonly gameServerName?: string;
   /** The primary address. */
   readonly address?: string;
   /** All addresses by type (`ExternalIP`, `InternalIP`, `Hostname`, …). */

@@ -40,18 +40,22 @@ export function compileCandidateSource(
   const weightOne = pool.strategy === "weighted" ? perBackend((b) => ({ ...b, weight: 1 })) : null;
   const merge = (found: readonly Backend[]): Backend[] =>
     dedupe(prefer ? (found.length > 0 ? found : statics) : [...found, ...statics], weightOne);
-  const failure = (err: unknown): RoutingError => {
+  const failure = (err: unknown, named = false): RoutingError => {
     const why = err instanceof Error ? err.message : String(err);
-    const message = `${route}: discovery provider "${provider}" failed: ${why}`;
+    const message = named
+      ? `${route}: ${why}`
+      : `${route}: discovery provider "${provider}" failed: ${why}`;
     return new RoutingError("discovery", message, route, { cause: err });
   };
   const allocate = sources.allocator?.(provider) ?? null;
   if (allocate !== null) {
+    // An allocation's error already names its provider.
+    const allocationFailure = (err: unknown) => failure(err, true);
     return () => {
       try {
-        return allocate().then((backend) => merge([backend]), failure);
+        return allocate().then((backend) => merge([backend]), allocationFailure);
       } catch (err) {
-        return failure(err);
+        return allocationFailure(err);
       }
     };
   }

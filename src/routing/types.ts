@@ -49,7 +49,10 @@ export interface Router {
   decide(req: RouteRequest): DecideResult | Promise<DecideResult>;
 }
 
-/** One backend for one connection from a per-connection provider; rejects on failure. */
+/**
+ * One backend for one connection from a per-connection provider; on failure it rejects with an
+ * error whose message names the provider (routing adds only the route).
+ */
 export type Allocate = () => Promise<Backend>;
 
 /** What `compileRouter` takes besides the config; everything is optional. */

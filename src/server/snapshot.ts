@@ -1,5 +1,5 @@
 import type { Config } from "../config/mod.ts";
-import { Discovery, type SourceOpener } from "../discovery/mod.ts";
+import { allocationWarnings, Discovery, type SourceOpener } from "../discovery/mod.ts";
 import type { Logger, Metrics } from "../observability/mod.ts";
 import {
   loadChain,
@@ -72,6 +72,7 @@ export async function closeSnapshot(snapshot: RuntimeSnapshot): Promise<void> {
 /** Starts `config`'s providers and waits (bounded) for their first sync. */
 async function startDiscovery(config: Config, deps: SnapshotDeps): Promise<Discovery> {
   const { providers } = config.discovery;
+  for (const warning of allocationWarnings(config)) deps.logger.warn("config warning", { warning });
   const previous = deps.previousDiscovery;
   const discovery = await Discovery.start(
     providers,

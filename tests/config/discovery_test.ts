@@ -221,6 +221,24 @@ const rejected: ReadonlyArray<readonly [string, string, readonly string[]]> = [
     ["invalid discovery.providers[0].agones.allocate_min_interval 3:63"],
   ],
   [
+    "allocate mode: the first state must be one Agones allocates from; no > or < terms",
+    lines(
+      "discovery:",
+      "  providers:",
+      "    - name: a",
+      "      type: agones",
+      "      agones:",
+      "        mode: allocate",
+      "        state: [Reserved, Ready]",
+      '        selector: { labels: "agones.dev/fleet=hytale,tier>2" }',
+      "    - {name: b, type: agones, agones: {mode: observe, state: [Reserved], selector: {labels: 'x<3'}}}",
+    ),
+    [
+      "invalid discovery.providers[0].agones.state 7:16",
+      "invalid discovery.providers[0].agones.selector.labels 8:19",
+    ],
+  ],
+  [
     "a pool's provider must be configured (with a suggestion)",
     lines(
       "discovery:",

@@ -115,7 +115,16 @@ Deno.test("allocator: posts the GameServerAllocation and returns its game server
     apiVersion: "allocation.agones.dev/v1",
     kind: "GameServerAllocation",
     metadata: { generateName: "gatehouse-" },
-    spec: { gameServerState: "Ready", required: { matchLabels: { "agones.dev/fleet": "hytale" } } },
+    spec: {
+      gameServerState: "Ready",
+      required: {
+        matchLabels: { "agones.dev/fleet": "hytale" },
+        matchExpressions: [
+          { key: "tier", operator: "In", values: ["a", "b"] },
+          { key: "x", operator: "DoesNotExist" },
+        ],
+      },
+    },
   });
   const posted: string[] = [];
   const allocator = new AgonesAllocator("fleet", a, (ns) => {
@@ -157,10 +166,13 @@ Deno.test("allocator: an API failure or an unallocated answer is an AllocationEr
     a,
     () => Promise.resolve({ status: { state: 7, address: 42, ports: "none" } } as never),
   );
-  await assert.rejects(
-    garbled.allocate(),
-    /"fleet": allocation failed: (unreadable answer|no game)/,
-  );
+  await assert.rejects(garbled.allocate(), (err: Error) => {
+    assert.match(
+      err.message,
+      /^discovery provider "fleet": allocation failed: unreadable answer: /,
+    );
+    return true;
+  });
 });
 
 Deno.test("allocator: an API that does not answer within the timeout is an AllocationError", async () => {
@@ -204,4 +216,33 @@ Deno.test("allocator: a caller whose slot is past the timeout is refused at once
   now = 300;
   await allocator.allocate();
   assert.deepEqual(sleeps, [400, 800, 900]);
+});
+
+Deno.test("allocator: selector terms other than k=v go to matchExpressions, so allocation is never wider", () => {
+  const a = agonesSettings(
+    '{ mode: allocate, selector: { labels: "fleet=hytale,region in (eu,us),tier!=canary,ranked,!test" } }',
+  );
+  const body = allocationRequest(a) as { spec: { required: unknown } };
+  assert.deepEqual(body.spec.required, {
+    matchLabels: { fleet: "hytale" },
+    matchExpressions: [
+      { key: "region", operator: "In", values: ["eu", "us"] },
+      { key: "tier", operator: "NotIn", values: ["canary"] },
+      { key: "ranked", operator: "Exists" },
+      { key: "test", operator: "DoesNotExist" },
+    ],
+  });
+});
+
+Deno.test("allocator: the API call gets the whole timeout after the slot wait", async () => {
+  const a = agonesSettings("{ mode: allocate, allocate_min_interval: 150ms }");
+  // Real timers: the second caller waits ~150 ms for its slot, then the API answers in 100 ms.
+  // Had the wait counted against the 200 ms timeout, only ~50 ms would be left for the call.
+  const answerIn100Ms = () =>
+    new Promise<typeof allocationJson>((resolve) => setTimeout(() => resolve(allocationJson), 100));
+  const allocator = new AgonesAllocator("fleet", a, answerIn100Ms, { timeoutMs: 200 });
+  const [first, second] = await Promise.allSettled([allocator.allocate(), allocator.allocate()]);
+  assert.equal(first.status, "fulfilled");
+  assert.equal(second.status, "fulfilled", String((second as PromiseRejectedResult).reason));
+  assert.deepEqual(allocator.allocations(), { ok: 2, failed: 0 });
 });

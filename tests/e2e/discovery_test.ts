@@ -180,7 +180,7 @@ Deno.test("discovery e2e: dev/config.agones.allocate.dev.yaml allocates a game s
   const failure = router.logs.find((l) => l.includes('"outcome":"discovery_error"')) ?? "";
   assert.match(
     failure,
-    /discovery provider \\"matches\\" failed: .*no game server allocated \(UnAllocated\)/,
+    /"reason":"default: discovery provider \\"matches\\": allocation failed: no game server allocated \(UnAllocated\)"/,
   );
 });
 
