@@ -37,6 +37,9 @@ export class AllocationError extends Error {
   }
 }
 
+/** The slot wait's signal when the caller gives none. */
+const NEVER_ABORTED = new AbortController().signal;
+
 const realClock: AllocatorClock = {
   now: () => performance.now(),
   sleep: (ms, signal) =>
@@ -65,11 +68,10 @@ export interface AllocatorOptions {
 /**
  * The `agones` provider in `allocate` mode: one GameServerAllocation per connection, in the
  * first configured namespace (default `default`), asking for the first configured state with
- * the selector's `key=value` labels as `required.matchLabels` (other selector forms cannot be
- * expressed there and are left out, as in the Go router). At most one allocation starts per
- * `allocate_min_interval`; callers queue for their slot. The queue wait and the API call are
- * each bounded by the timeout; a caller whose slot is beyond it is refused at once without
- * taking the slot, so a burst cannot push every later player's slot out of reach.
+ * the label selector as `required` (see {@link allocationRequest}). At most one allocation
+ * starts per `allocate_min_interval`; callers queue for their slot. The queue wait and the API
+ * call are each bounded by the timeout; a caller whose slot is beyond it is refused at once
+ * without taking the slot, so a burst cannot push every later player's slot out of reach.
  *
  * It keeps no snapshot: routing calls {@link allocate} for each connection of a pool that draws
  * from it.
@@ -143,8 +145,7 @@ export class AgonesAllocator implements DiscoveryProvider {
         `(allocate_min_interval ${interval} ms)`;
       throw new AllocationError(this.name, detail);
     }
-    const never = new AbortController().signal;
-    if (wait > 0) await this.#clock.sleep(wait, signal ?? never);
+    if (wait > 0) await this.#clock.sleep(wait, signal ?? NEVER_ABORTED);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const bound = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     let created;
@@ -201,7 +202,7 @@ export function allocationRequest(config: AgonesDiscoveryConfig): unknown {
   const matchLabels: Record<string, string> = {};
   const matchExpressions: { key: string; operator: string; values?: string[] }[] = [];
   for (const req of config.selector.labels) {
-    if (req.op === "in" && req.values.length === 1 && !(req.key in matchLabels)) {
+    if (req.op === "in" && req.values.length === 1 && !Object.hasOwn(matchLabels, req.key)) {
       matchLabels[req.key] = req.values[0] ?? "";
     } else if (req.op === "in" || req.op === "not_in") {
       const operator = req.op === "in" ? "In" : "NotIn";

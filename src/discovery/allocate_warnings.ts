@@ -22,8 +22,9 @@ export function allocationWarnings(config: Config): string[] {
 }
 
 function poolWarnings(path: string, pool: PoolConfig, allocating: ReadonlySet<string>): string[] {
-  const provider = pool.discovery?.provider.trim() ?? "";
-  if (pool.discovery === null || !allocating.has(provider)) return [];
+  // Config load has checked that the name is exactly a configured provider's.
+  if (pool.discovery === null || !allocating.has(pool.discovery.provider)) return [];
+  const { provider } = pool.discovery;
   const unused = `the game server allocated for a connection may be left unused`;
   const warnings: string[] = [];
   if (pool.discovery.mode === "union" && pool.backends.length > 0) {

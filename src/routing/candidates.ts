@@ -40,17 +40,15 @@ export function compileCandidateSource(
   const weightOne = pool.strategy === "weighted" ? perBackend((b) => ({ ...b, weight: 1 })) : null;
   const merge = (found: readonly Backend[]): Backend[] =>
     dedupe(prefer ? (found.length > 0 ? found : statics) : [...found, ...statics], weightOne);
-  const failure = (err: unknown, named = false): RoutingError => {
+  // A discovery failure as a decision error: `prefix`, then the cause's message.
+  const failure = (prefix: string) => (err: unknown): RoutingError => {
     const why = err instanceof Error ? err.message : String(err);
-    const message = named
-      ? `${route}: ${why}`
-      : `${route}: discovery provider "${provider}" failed: ${why}`;
-    return new RoutingError("discovery", message, route, { cause: err });
+    return new RoutingError("discovery", `${prefix}${why}`, route, { cause: err });
   };
   const allocate = sources.allocator?.(provider) ?? null;
   if (allocate !== null) {
     // An allocation's error already names its provider.
-    const allocationFailure = (err: unknown) => failure(err, true);
+    const allocationFailure = failure(`${route}: `);
     return () => {
       try {
         return allocate().then((backend) => merge([backend]), allocationFailure);
@@ -59,6 +57,7 @@ export function compileCandidateSource(
       }
     };
   }
+  const snapshotFailure = failure(`${route}: discovery provider "${provider}" failed: `);
   const { discovered } = sources;
   if (discovered === undefined) {
     return () =>
@@ -68,7 +67,7 @@ export function compileCandidateSource(
     try {
       return merge(discovered(provider));
     } catch (err) {
-      return failure(err);
+      return snapshotFailure(err);
     }
   };
 }
