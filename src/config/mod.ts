@@ -44,6 +44,7 @@ export type {
   RoutingConfig,
   SortKeyConfig,
   StrategyName,
+  WasmIsolation,
   WasmPluginConfig,
 } from "./types.ts";
 

@@ -24,6 +24,13 @@ const DEFAULT_TIMEOUT_MS = 1_000;
 const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
 /** WebAssembly (32-bit) linear memory cannot exceed 65,536 pages of 64 KiB. */
 const MAX_WASM_MEMORY = 65_536 * 65_536;
+const DEFAULT_MAX_TABLE_ELEMENTS = 65_536;
+/** V8's own limit on a table's size (`wasm-limits.h`: 10,000,000 elements). */
+const MAX_TABLE_ELEMENTS = 10_000_000;
+const DEFAULT_MAX_MODULE_SIZE = 32 * 1024 * 1024;
+/** V8 refuses to compile modules over 1 GiB (`kV8MaxWasmModuleSize`). */
+const MAX_MODULE_SIZE = 1024 ** 3;
+const ISOLATIONS = ["worker", "process"] as const;
 const SIZE = /^([0-9]+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
 const UNITS: Readonly<Record<string, number>> = {
   B: 1,
@@ -139,17 +146,45 @@ function readGrpc(r: Reader, plugin: Obj): string | undefined {
 }
 
 function readWasm(r: Reader, plugin: Obj): WasmSettings | undefined {
-  const keys = ["path", "sha256", "config", "max_memory"];
+  const keys = [
+    "path",
+    "sha256",
+    "config",
+    "max_memory",
+    "max_table_elements",
+    "max_module_size",
+    "isolation",
+  ];
   const obj = r.object(r.required(plugin, "wasm"), plugin.at("wasm"), keys);
   const path = obj && r.text(obj, "path");
   if (obj === undefined || path === undefined) return undefined;
   const sha256 = readSha256(r, obj);
-  const maxMemoryBytes = readSize(r, obj) ?? DEFAULT_MAX_MEMORY;
+  const maxMemoryBytes = readSize(r, obj, "max_memory", 65_536, MAX_WASM_MEMORY) ??
+    DEFAULT_MAX_MEMORY;
+  const maxTableElements = r.int(
+    obj.get("max_table_elements"),
+    obj.at("max_table_elements"),
+    0,
+    MAX_TABLE_ELEMENTS,
+  ) ?? DEFAULT_MAX_TABLE_ELEMENTS;
+  const maxModuleBytes = readSize(r, obj, "max_module_size", 1024, MAX_MODULE_SIZE) ??
+    DEFAULT_MAX_MODULE_SIZE;
+  const isolation =
+    r.choice(obj.get("isolation"), obj.at("isolation"), "isolation", ISOLATIONS, "worker") ??
+      "worker";
   const configNode = obj.get("config");
   const config = configNode === undefined || configNode.kind === "null"
     ? {}
     : nodeValue(configNode, r.format);
-  return sha256 === undefined ? undefined : { path, sha256, config, maxMemoryBytes };
+  return sha256 === undefined ? undefined : {
+    path,
+    sha256,
+    config,
+    maxMemoryBytes,
+    maxTableElements,
+    maxModuleBytes,
+    isolation,
+  };
 }
 
 type WasmSettings = Extract<PluginConfig, { type: "wasm" }>["wasm"];
@@ -163,8 +198,16 @@ function readSha256(r: Reader, obj: Obj): string | null | undefined {
   return undefined;
 }
 
-function readSize(r: Reader, obj: Obj): number | undefined {
-  const node = obj.get("max_memory");
+// A size such as `64MiB` in `[min, max]` bytes (both powers of 1024 here, so the message can
+// print them in their unit).
+function readSize(
+  r: Reader,
+  obj: Obj,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const node = obj.get(key);
   if (node === undefined || node.kind === "null") return undefined;
   const text = node.kind === "scalar" ? node.text.trim() : "";
   const m = SIZE.exec(text);
@@ -172,20 +215,28 @@ function readSize(r: Reader, obj: Obj): number | undefined {
   if (!m || node.kind !== "scalar") {
     return r.report(
       "invalid",
-      obj.at("max_memory"),
+      obj.at(key),
       node.position,
       `expected a size like "64MiB" or a number of bytes, got ${JSON.stringify(text)}`,
     );
   }
-  if (bytes < 65_536 || bytes > MAX_WASM_MEMORY) {
+  if (bytes < min || bytes > max) {
     return r.report(
       "invalid",
-      obj.at("max_memory"),
+      obj.at(key),
       node.position,
-      "must be between 64KiB (one page) and 4GiB",
+      `must be between ${formatSize(min)} and ${formatSize(max)}, got ${JSON.stringify(text)}`,
     );
   }
   return bytes;
+}
+
+function formatSize(bytes: number): string {
+  for (const unit of ["GiB", "MiB", "KiB"]) {
+    const size = UNITS[unit]!;
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return `${bytes}B`;
 }
 
 function checkNames(r: Reader, located: readonly Located[]): void {

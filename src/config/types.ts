@@ -171,6 +171,9 @@ export interface GrpcPluginConfig extends PluginBase {
   readonly grpc: { readonly address: string };
 }
 
+/** Where a WASM plugin's instances run (`wasm.isolation`). */
+export type WasmIsolation = "worker" | "process";
+
 /** An in-process WebAssembly (WASI preview1) plugin. */
 export interface WasmPluginConfig extends PluginBase {
   /** Discriminant of {@link PluginConfig}. */
@@ -183,8 +186,18 @@ export interface WasmPluginConfig extends PluginBase {
     readonly sha256: string | null;
     /** `wasm.config` as a JSON value; `{}` when unset. */
     readonly config: unknown;
-    /** Linear-memory cap in bytes (`max_memory`, default 64 MiB). */
+    /** Linear-memory cap in bytes, all memories together (`max_memory`, default 64 MiB). */
     readonly maxMemoryBytes: number;
+    /** Table-element cap, all tables together (`max_table_elements`, default 65,536). */
+    readonly maxTableElements: number;
+    /** Largest module file accepted, bytes (`max_module_size`, default 32 MiB). */
+    readonly maxModuleBytes: number;
+    /**
+     * Where instances run (`isolation`): `worker` (default) — threads of the router's process;
+     * `process` — a child Deno process with no permissions and a capped heap, killed and
+     * restarted when a call escapes its deadline.
+     */
+    readonly isolation: WasmIsolation;
   };
 }
 

@@ -25,6 +25,9 @@ export const defaultTransportFactory: TransportFactory = async (
         sha256: config.wasm.sha256,
         config: config.wasm.config,
         maxMemoryBytes: config.wasm.maxMemoryBytes,
+        maxTableElements: config.wasm.maxTableElements,
+        maxModuleBytes: config.wasm.maxModuleBytes,
+        isolation: config.wasm.isolation,
         timeoutMs: config.timeoutMs,
         logger,
       });

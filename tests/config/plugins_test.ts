@@ -31,7 +31,15 @@ Deno.test("plugins load with their defaults", () => {
     after: [],
     timeoutMs: 1000,
     failurePolicy: "continue",
-    wasm: { path: "p.wasm", sha256: null, config: {}, maxMemoryBytes: 64 * 1024 * 1024 },
+    wasm: {
+      path: "p.wasm",
+      sha256: null,
+      config: {},
+      maxMemoryBytes: 64 * 1024 * 1024,
+      maxTableElements: 65_536,
+      maxModuleBytes: 32 * 1024 * 1024,
+      isolation: "worker",
+    },
   });
 });
 
@@ -58,6 +66,57 @@ Deno.test("wasm settings: sha256 lower-cased, config as a JSON value, max_memory
   assert.equal(w.wasm.sha256, "ab".repeat(32));
   assert.equal(w.wasm.maxMemoryBytes, 16 * 1024 * 1024);
   assert.deepEqual(w.wasm.config, { greeting: "hi", limit: 3, on: true, list: [1, "2", null] });
+});
+
+Deno.test("wasm sandbox settings: table and module caps, isolation", () => {
+  const [w] = parseConfig(
+    yaml(
+      "plugins:",
+      "  - name: w",
+      "    type: wasm",
+      "    wasm:",
+      "      path: p.wasm",
+      "      max_table_elements: 1000",
+      "      max_module_size: 2MiB",
+      "      isolation: process",
+    ),
+    "c.yaml",
+  ).plugins;
+  assert(w?.type === "wasm");
+  assert.equal(w.wasm.maxTableElements, 1000);
+  assert.equal(w.wasm.maxModuleBytes, 2 * 1024 * 1024);
+  assert.equal(w.wasm.isolation, "process");
+});
+
+Deno.test("wasm sandbox settings: bad values name the key with line:col", () => {
+  const text = yaml(
+    "plugins:",
+    "  - name: w",
+    "    type: wasm",
+    "    wasm:",
+    "      path: p.wasm",
+    "      max_table_elements: -1",
+    "      max_module_size: 2TiB",
+    "      isolation: thread",
+    "      max_memory: 8GiB",
+  );
+  assert.throws(() => parseConfig(text, "c.yaml"), (e: unknown) => {
+    assert(e instanceof ConfigErrors);
+    assert.match(
+      e.message,
+      /c\.yaml:6:27 plugins\[0\]\.wasm\.max_table_elements: must be between 0/,
+    );
+    assert.match(e.message, /c\.yaml:7:24 plugins\[0\]\.wasm\.max_module_size: expected a size/);
+    assert.match(
+      e.message,
+      /c\.yaml:8:18 plugins\[0\]\.wasm\.isolation: unknown isolation "thread"/,
+    );
+    assert.match(
+      e.message,
+      /c\.yaml:9:19 plugins\[0\]\.wasm\.max_memory: must be between 64KiB and 4GiB, got "8GiB"/,
+    );
+    return true;
+  });
 });
 
 Deno.test("order: stage first, then before/after, then config order", () => {

@@ -4,6 +4,7 @@
  * a `PluginError` of kind `load` naming the plugin and the problem.
  */
 
+import type { WasmIsolation } from "../../config/mod.ts";
 import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import type { BreakerOptions } from "./breaker.ts";
@@ -21,8 +22,14 @@ export interface WasmPluginOptions {
   readonly sha256: string | null;
   /** `wasm.config` as a JSON value (`{}` when unset). */
   readonly config: unknown;
-  /** `wasm.max_memory` in bytes. */
+  /** `wasm.max_memory` in bytes: all the module's memories together. */
   readonly maxMemoryBytes: number;
+  /** `wasm.max_table_elements`: all the module's tables together (default 65,536). */
+  readonly maxTableElements?: number;
+  /** `wasm.max_module_size` in bytes (default 32 MiB). */
+  readonly maxModuleBytes?: number;
+  /** `wasm.isolation` (default `worker`). */
+  readonly isolation?: WasmIsolation;
   /** The plugin's per-call `timeout` in ms; also bounds each instance's initialisation. */
   readonly timeoutMs: number;
   /** Instances (= calls that can run at once); default {@link defaultInstances}. */
