@@ -2,8 +2,8 @@ import type { Backend, FailurePolicy, PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import { type ChainState, decodeResponse, encodeRequest, type PluginResponse } from "./codec.ts";
-import { Deadlines } from "./deadlines.ts";
 import { PluginError, type PluginTransport } from "./transport.ts";
+import { Watchdog } from "./watchdog.ts";
 
 /** One plugin in the chain: its transport and how to treat its failures. */
 export interface ChainLink {
@@ -32,15 +32,14 @@ export class PluginChain {
   readonly #links: readonly ChainLink[];
   readonly #logger: Logger;
   readonly #observe: CallObserver;
-  // The guards' deadlines, one queue per link (its calls share a timeout, so they stay in order).
-  readonly #guards: readonly Deadlines[];
+  // The backstops of every link's calls.
+  readonly #watchdog = new Watchdog();
 
   /** `links` in execution order; `logger` gets a warning per failed call. */
   constructor(links: readonly ChainLink[], logger: Logger, observe: CallObserver = () => {}) {
     this.#links = links;
     this.#logger = logger;
     this.#observe = observe;
-    this.#guards = links.map(() => new Deadlines());
   }
 
   /** The plugins' transports in execution order (a reload diffs them to close removed ones). */
@@ -58,7 +57,7 @@ export class PluginChain {
     let state = initial;
     for (let i = 0; i < this.#links.length; i++) {
       const link = this.#links[i]!;
-      const response = await this.#call(link, this.#guards[i]!, sni, event, state);
+      const response = await this.#call(link, sni, event, state);
       if (response instanceof PluginError) {
         if (link.failurePolicy === "deny") {
           return { kind: "deny", plugin: link.transport.name, reason: null };
@@ -83,13 +82,12 @@ export class PluginChain {
 
   /** Closes every plugin. */
   async close(): Promise<void> {
-    for (const guard of this.#guards) guard.close();
+    this.#watchdog.close();
     await Promise.allSettled(this.#links.map((l) => l.transport.close()));
   }
 
   async #call(
     link: ChainLink,
-    guards: Deadlines,
     sni: string,
     event: ConnectEvent,
     state: ChainState,
@@ -98,7 +96,7 @@ export class PluginChain {
     const started = performance.now();
     try {
       const call = link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
-      const bytes = await guard(call, guards, link.timeoutMs + GUARD_MARGIN_MS, name);
+      const bytes = await guard(call, this.#watchdog, link.timeoutMs + GUARD_MARGIN_MS, name);
       const response = decodeResponse(bytes, name);
       this.#observe(name, performance.now() - started, null);
       return response;
@@ -124,24 +122,24 @@ export class PluginChain {
  */
 const GUARD_MARGIN_MS = 250;
 
-// Races `call` against a deadline kept in `guards` (one timer per link, not one per call: a
-// setTimeout/clearTimeout pair per call was ~3 µs of the router's CPU).
+// Races `call` against an alarm of the chain's watchdog (one timer for every call, not one per
+// call: a setTimeout/clearTimeout pair per call was ~3 µs of the router's CPU).
 function guard(
   call: Promise<Uint8Array>,
-  guards: Deadlines,
+  watchdog: Watchdog,
   ms: number,
   plugin: string,
 ): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const deadline = guards.add(
+    const alarm = watchdog.arm(
       ms,
       () => reject(new PluginError(plugin, "timeout", `no answer within ${ms} ms (chain guard)`)),
     );
     call.then((bytes) => {
-      deadline.cancel();
+      alarm.clear();
       resolve(bytes);
     }, (err) => {
-      deadline.cancel();
+      alarm.clear();
       reject(err);
     });
   });

@@ -5,7 +5,7 @@
  */
 import { PluginError, type PluginErrorKind } from "../transport.ts";
 import type { Acquired, Channel } from "./channel.ts";
-import type { Deadlines } from "../deadlines.ts";
+import type { Watchdog } from "../watchdog.ts";
 import type { H2Connection, StreamHandle } from "./connection.ts";
 import {
   type CallStatus,
@@ -23,8 +23,8 @@ export interface CallTarget {
   readonly channel: Channel;
   /** The method's request headers, encoded once. */
   readonly headers: RequestHeaders;
-  /** The plugin's call deadlines (one timer for all calls). */
-  readonly deadlines: Deadlines;
+  /** Keeps the plugin's call deadlines (one timer for all calls). */
+  readonly watchdog: Watchdog;
   readonly now: () => number;
 }
 
@@ -53,10 +53,10 @@ export function unaryCall(
     const fail = (kind: PluginErrorKind, message: string): void => {
       if (settled) return;
       settled = true;
-      deadline.cancel();
+      deadline.clear();
       reject(new PluginError(target.plugin, kind, message));
     };
-    const deadline = target.deadlines.add(timeoutMs, () => {
+    const deadline = target.watchdog.arm(timeoutMs, () => {
       fail("timeout", `no answer within ${timeoutMs} ms`);
       stream?.cancel(); // after settling: the cancellation's own outcome is then ignored
       conn?.probe(); // a slow server answers the PING at once; a vanished one never does
@@ -73,7 +73,7 @@ export function unaryCall(
       const result = responseResult(outcome.status, outcome.body);
       if (result instanceof Uint8Array) {
         settled = true;
-        deadline.cancel();
+        deadline.clear();
         resolve(result);
       } else {
         fail(result.kind, result.message);

@@ -11,7 +11,7 @@ import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type CallTarget, unaryCall } from "./call.ts";
 import { type BackoffOptions, Channel, type Connector, DEFAULT_BACKOFF } from "./channel.ts";
-import { Deadlines } from "../deadlines.ts";
+import { Watchdog } from "../watchdog.ts";
 import { RequestHeaders } from "./grpc_wire.ts";
 
 export type { BackoffOptions, Connector } from "./channel.ts";
@@ -66,7 +66,7 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
     plugin: options.name,
     channel,
     headers: new RequestHeaders(options.address, ON_CONNECT_PATH, GRPC_JSON_CONTENT_TYPE),
-    deadlines: new Deadlines(),
+    watchdog: new Watchdog(),
     now,
   };
   let closed = false;
@@ -82,7 +82,7 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
       if (closed) return;
       closed = true;
       await channel.close(); // ends every call in flight, so no deadline is still needed
-      target.deadlines.close();
+      target.watchdog.close();
     },
   };
 }
