@@ -96,6 +96,7 @@ interface PluginFamilies {
   readonly errors: CounterFamily<"plugin" | "kind">;
   readonly latency: Histogram<"plugin">;
   readonly breaker: Gauge<"plugin">;
+  readonly abandoned: CounterFamily<"plugin">;
   readonly discoveryBackends: Gauge<"provider">;
   readonly discoverySynced: Gauge<"provider">;
   readonly discoveryRestarts: Gauge<"provider">;
@@ -126,6 +127,12 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
     breaker: new Gauge({
       name: "gatehouse_plugin_breaker_open",
       help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+    abandoned: new CounterFamily({
+      name: "gatehouse_plugin_workers_abandoned_total",
+      help: "WASM plugin workers given up silent past a call's deadline plus the grace.",
       labelNames: ["plugin"],
       registers,
     }),
@@ -187,6 +194,8 @@ export class Metrics {
   readonly #byRoute = new Map<string, Map<string, Cell>>();
   readonly #plugins: PluginFamilies;
   readonly #byPlugin = new Map<string, PluginSeries>();
+  readonly #abandoned = new Map<string, Cell>();
+  readonly #abandonedSeen = new WeakMap<object, number>();
   readonly #decision: Histogram;
   readonly #reply: Histogram;
   readonly #reloadOk: Cell;
@@ -293,6 +302,23 @@ export class Metrics {
   /** Sets whether `plugin`'s circuit breaker is open (calls skipped). */
   breakerState(plugin: string, open: boolean): void {
     this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
+  }
+
+  /**
+   * `source` — one running instance of `plugin` — has abandoned `total` workers so far (read at
+   * each scrape). Counts only what is new since the last report of the same source, so a reload
+   * that replaces the plugin (its new transport starts again at 0) never makes the counter fall.
+   */
+  workersAbandoned(plugin: string, source: object, total: number): void {
+    let cell = this.#abandoned.get(plugin);
+    if (!cell) {
+      cell = this.#plugins.abandoned.cell({ plugin });
+      this.#abandoned.set(plugin, cell);
+    }
+    const seen = this.#abandonedSeen.get(source) ?? 0;
+    if (total <= seen) return;
+    cell.value += total - seen;
+    this.#abandonedSeen.set(source, total);
   }
 
   /**

@@ -72,14 +72,6 @@ export class PluginChain {
     return { kind: "continue", state };
   }
 
-  /** Calls `report` with each plugin that has a circuit breaker and whether it is open now. */
-  reportCircuits(report: (plugin: string, open: boolean) => void): void {
-    for (const { transport } of this.#links) {
-      const open = transport.circuitOpen;
-      if (open !== undefined) report(transport.name, open);
-    }
-  }
-
   /** Closes every plugin. */
   async close(): Promise<void> {
     this.#watchdog.close();

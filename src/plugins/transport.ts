@@ -46,6 +46,11 @@ export interface PluginTransport {
    * absent when the transport has no breaker. Read at every metrics scrape.
    */
   readonly circuitOpen?: boolean;
+  /**
+   * Workers (or child processes) given up so far because they stayed silent past a call's
+   * deadline plus a grace period; absent when the transport has none. Read at every scrape.
+   */
+  readonly abandonedWorkers?: number;
   /** Releases everything the plugin holds (workers, connections). Idempotent. */
   close(): Promise<void>;
 }

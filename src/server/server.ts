@@ -77,7 +77,13 @@ export class GatehouseServer {
     this.#metrics = options.metrics;
     this.#metrics.beforeScrape(() => {
       const { chain, discovery } = this.#slot.current.snapshot;
-      chain.reportCircuits((plugin, open) => this.#metrics.breakerState(plugin, open));
+      for (const plugin of chain.transports) {
+        const { name, circuitOpen, abandonedWorkers } = plugin;
+        if (circuitOpen !== undefined) this.#metrics.breakerState(name, circuitOpen);
+        if (abandonedWorkers !== undefined) {
+          this.#metrics.workersAbandoned(name, plugin, abandonedWorkers);
+        }
+      }
       for (const name of discovery.names) {
         const backends = discovery.discovered(name).length;
         this.#metrics.discoveryState(name, {

@@ -150,3 +150,32 @@ Deno.test("each Metrics has its own registry", async () => {
   assertEquals(sample(await scrape(one), "gatehouse_connections_accepted_total"), 1);
   assertEquals(sample(await scrape(two), "gatehouse_connections_accepted_total"), 0);
 });
+
+Deno.test("abandoned workers count up per plugin, also across a reload's new transport", async () => {
+  const metrics = new Metrics();
+  const before = { abandoned: 0 };
+  const after = { abandoned: 0 };
+  let running = [before];
+  metrics.beforeScrape(() =>
+    running.forEach((t) => metrics.workersAbandoned("wasm-a", t, t.abandoned))
+  );
+  const series = { plugin: "wasm-a" };
+  assertEquals(
+    sample(await scrape(metrics), "gatehouse_plugin_workers_abandoned_total", series),
+    0,
+  );
+  before.abandoned = 3;
+  assertEquals(
+    sample(await scrape(metrics), "gatehouse_plugin_workers_abandoned_total", series),
+    3,
+  );
+  // A reload replaced the plugin: the new transport starts at 0, the counter does not fall.
+  running = [after];
+  assertEquals(
+    sample(await scrape(metrics), "gatehouse_plugin_workers_abandoned_total", series),
+    3,
+  );
+  after.abandoned = 1;
+  const text = await scrape(metrics);
+  assertEquals(sample(text, "gatehouse_plugin_workers_abandoned_total", series), 4);
+});

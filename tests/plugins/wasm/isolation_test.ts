@@ -9,9 +9,13 @@ const TIMEOUT_MS = 200;
 const MARGIN_MS = 400;
 const hostile = await fixture("hostile");
 
+// Longer than any test here waits: a worker that needed abandoning instead of stopping at its
+// deadline would hold up the calls after the misbehaving one by this much.
+const GRACE_MS = 5_000;
+
 /**
  * Runs one misbehaving call while well-behaved calls keep going on the other instance, then
- * checks that the next call is served by a fresh instance.
+ * checks that the next calls are served, and that the instance ended by itself.
  */
 async function misbehave(op: string, expectKind: PluginError["kind"], pattern: RegExp) {
   const p = await load(`hostile-${op}`, hostile, { timeoutMs: TIMEOUT_MS, instances: 2 });
@@ -37,6 +41,32 @@ async function misbehave(op: string, expectKind: PluginError["kind"], pattern: R
     // Both instances serve again (the failed one was replaced).
     const after = await Promise.all([p.call(req("{}"), 1000), p.call(req("{}"), 1000)]);
     assert.deepEqual(after.map(text), ["{}", "{}"]);
+  } finally {
+    await p.close();
+  }
+  await endsItself(op, expectKind);
+}
+
+/**
+ * With one instance, the call after the misbehaving one is answered within its own timeout: the
+ * instance ended by itself (trapped at the injected check once its deadline flag was raised, or
+ * returned), since a worker still stuck would hold that call up until it is abandoned, a grace
+ * period later. And none was abandoned.
+ */
+async function endsItself(op: string, expectKind: PluginError["kind"]) {
+  const { logger, lines } = captureLogger();
+  const p = await load(`hostile-${op}-1`, hostile, {
+    timeoutMs: TIMEOUT_MS,
+    instances: 1,
+    terminateGraceMs: GRACE_MS,
+    logger,
+  });
+  try {
+    const e = await p.call(req(op), TIMEOUT_MS).catch((e) => e);
+    assert.equal(e.kind, expectKind);
+    assert.equal(text(await p.call(req("{}"), 1000)), "{}");
+    assert.equal((p as { abandonedWorkers?: number }).abandonedWorkers, 0);
+    assert.ok(!lines.some((l) => l.includes("abandoning")), lines.join("\n"));
   } finally {
     await p.close();
   }
@@ -99,7 +129,7 @@ Deno.test("isolation: file and socket calls answer WASI errnos, bad pointers EFA
   }
 });
 
-Deno.test("isolation: a worker that never answers is terminated and replaced", async () => {
+Deno.test("isolation: a worker that never answers is abandoned, counted and replaced", async () => {
   // The stand-in worker ignores "hang" requests entirely (as a thread stuck outside the
   // injected checks would); the call still ends at its timeout, the worker is terminated after
   // the grace period and a new one serves the next call.
@@ -116,8 +146,50 @@ Deno.test("isolation: a worker that never answers is terminated and replaced", a
     assert.equal(e.kind, "timeout");
     assert.ok(performance.now() - started < 100 + MARGIN_MS);
     assert.equal(text(await p.call(req("{}"), 2000)), "{}");
+    assert.equal((p as { abandonedWorkers?: number }).abandonedWorkers, 1);
   } finally {
     await p.close();
   }
-  assert.ok(lines.some((l) => l.includes("unresponsive past its deadline")), lines.join("\n"));
+  const abandoned = lines.filter((l) => l.includes("unresponsive past its deadline"));
+  assert.equal(abandoned.length, 1, lines.join("\n"));
+  assert.match(abandoned[0]!, /"level":"error"/);
 });
+
+Deno.test("isolation: after 4 abandoned workers the plugin is switched off until reload", async () => {
+  const { logger, lines } = captureLogger();
+  const p = await load("runaway", hostile, {
+    logger,
+    instances: 1,
+    terminateGraceMs: 20,
+    workerUrl: new URL("./silent_worker.ts", import.meta.url),
+  });
+  try {
+    for (let i = 1; i <= 4; i++) {
+      const e = await p.call(req("hang"), 50).catch((e) => e);
+      assert.equal(e.kind, "timeout");
+      // The next call waits for the replacement (or, after the 4th, fails fast).
+      await waitFor(() => (p as { abandonedWorkers?: number }).abandonedWorkers === i);
+    }
+    const started = performance.now();
+    const e = await p.call(req("{}"), 1000).catch((e) => e);
+    assert.ok(e instanceof PluginError, String(e));
+    assert.equal(e.kind, "unavailable");
+    assert.match(e.message, /switched off after 4 abandoned workers; reload the config/);
+    assert.ok(performance.now() - started < 50, "a switched-off plugin fails fast");
+  } finally {
+    await p.close();
+  }
+  assert.ok(
+    lines.some((l) => l.includes('"level":"error"') && l.includes("switched off after 4")),
+    lines.join("\n"),
+  );
+});
+
+/** Resolves once `done` holds, checking after each turn of the event loop (≤ 5 s). */
+async function waitFor(done: () => boolean): Promise<void> {
+  const until = performance.now() + 5_000;
+  while (!done()) {
+    assert.ok(performance.now() < until, "condition not reached within 5 s");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
