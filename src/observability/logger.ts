@@ -94,23 +94,68 @@ export class Logger {
   }
 }
 
+// JSON.stringify already escapes `"`, `\\` and C0 controls; the characters it leaves raw that
+// some readers still take as line breaks or terminal commands (DEL, C1 such as NEL U+0085,
+// U+2028/U+2029) become `\uNNNN` escapes too, so a JSON line is one line for any reader.
 function formatJson(time: string, level: LogLevel, msg: string, fields: LogFields): string {
   const out: Record<string, unknown> = { time, level, msg };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
-  return JSON.stringify(out);
+  return JSON.stringify(out).replace(JSON_RAW, (c) => `\\u${hex(c, 4)}`);
 }
 
+const JSON_RAW = /[\x7f-\x9f\u2028\u2029]/g;
+
+/*
+ * Text lines are `TIME LEVEL MESSAGE key=value ...`, and whatever a message or value holds —
+ * plugin output included — the line stays one line and no one can forge a line or a field:
+ * - every character that could end a line or command a terminal (C0 and C1 controls, DEL,
+ *   U+2028/U+2029, bidi overrides) is escaped: `\n`, `\r`, `\t`, `\xNN`, `\uNNNN`;
+ * - a value (or key) is quoted, with `"` and `\` escaped, when it is empty or holds anything
+ *   but printable ASCII other than `"`, `=` and `\`;
+ * - the message is written bare while it is plain text (no `"`, `=`, `\`, escaped character,
+ *   or leading/trailing space: every message of the router's own), else quoted like a value.
+ *   A plugin's text is the message (readable, and still `msg` in JSON), so `x\nlevel=error`
+ *   is written as `"x\nlevel=error"`: visibly one quoted message, never a second line or field.
+ */
 function formatText(time: string, level: LogLevel, msg: string, fields: LogFields): string {
-  let line = `${time} ${level.toUpperCase().padEnd(5)} ${msg}`;
+  let line = `${time} ${level.toUpperCase().padEnd(5)} ${textMessage(msg)}`;
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
-    line += ` ${k}=${textValue(v)}`;
+    line += ` ${textValue(k)}=${textValue(v)}`;
   }
   return line;
 }
 
-// Quote values that would break `key=value` parsing (spaces, quotes, `=`), JSON-style.
+// Characters escaped in text lines (see above); `"` and `\` also, inside quotes.
+// `\p{Cc}` is C0, DEL and C1.
+const ESCAPED = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const QUOTED_ESCAPES = new RegExp(`["\\\\]|${ESCAPED.source}`, "gu");
+const NAMED_ESCAPES: Readonly<Record<string, string>> = {
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  '"': '\\"',
+  "\\": "\\\\",
+};
+
+function textMessage(msg: string): string {
+  const plain = msg !== "" && !/["=\\]|^\s|\s$/.test(msg) && !ESCAPED.test(msg);
+  return plain ? msg : quote(msg);
+}
+
 function textValue(v: string | number | boolean | null): string {
   if (typeof v !== "string") return String(v);
-  return v === "" || /[\s"=\\]/.test(v) || /[^\x20-\x7e]/.test(v) ? JSON.stringify(v) : v;
+  return v === "" || /[^\x21-\x7e]|["=\\]/.test(v) ? quote(v) : v;
+}
+
+function quote(s: string): string {
+  const escaped = s.replace(
+    QUOTED_ESCAPES,
+    (c) => NAMED_ESCAPES[c] ?? (c < "\u0100" ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`),
+  );
+  return `"${escaped}"`;
+}
+
+function hex(c: string, digits: number): string {
+  return c.charCodeAt(0).toString(16).padStart(digits, "0");
 }

@@ -43,7 +43,6 @@ export function wallNow(): number {
 }
 
 const MAX_LINE = 4096;
-const MAX_LINES_PER_INSTANCE = 1000;
 
 // Every preview1 function, with the errno its stub answers. Implemented ones are overridden.
 const STUBS: Readonly<Record<string, number>> = {
@@ -125,7 +124,6 @@ export function importProblem(imp: ImportInfo): string | null {
 /** One instance's WASI state: the import object and the per-stream line buffers. */
 export class Wasi {
   #memory: WebAssembly.Memory | null = null;
-  #lines = 0;
   #exitCode: number | null = null;
   readonly #pending: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
   readonly #env: WasiEnv;
@@ -298,14 +296,10 @@ export class Wasi {
     this.#emitLevel(source === "stdout" ? 1 : 2, source, text);
   }
 
-  // A module that logs in a loop must not flood the router: cap lines per instance.
+  // No rate limit here: a count per instance would start afresh with every instance a trapping
+  // module gets. The worker (per worker, across instances) and the router (`PluginLog`, per
+  // plugin, across workers) limit the lines.
   #emitLevel(level: WasiLogLevel, source: "stdout" | "stderr" | "plugin", text: string): void {
-    this.#lines++;
-    if (this.#lines > MAX_LINES_PER_INSTANCE) return;
-    if (this.#lines === MAX_LINES_PER_INSTANCE) {
-      this.#env.log(2, source, "log line limit reached; further lines of this instance dropped");
-      return;
-    }
     this.#env.log(level, source, text.length > MAX_LINE ? text.slice(0, MAX_LINE) : text);
   }
 

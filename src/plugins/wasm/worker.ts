@@ -11,6 +11,7 @@
 
 import { CallChannel } from "./channel.ts";
 import { InstanceFailure, PluginInstance } from "./instance.ts";
+import { DEFAULT_LOG_BURST, DEFAULT_LOG_LINES_PER_SECOND, TokenBucket } from "./plugin_log.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 
@@ -26,7 +27,21 @@ const IDLE_MS = 1000;
 const scope = self as unknown as WorkerScope;
 let channel: CallChannel | null = null;
 
+// A cheap first filter before the router's per-plugin limit (`PluginLog`): it keeps a module
+// that logs in a loop from posting unbounded messages for the router's thread to handle. It
+// lives as long as the worker, so an instance that traps and is replaced gets no fresh budget
+// (a count per instance did). Twice the router's burst and ten times its rate, so it acts on
+// floods only: when it drops a line, the router, seeing the same lines, has dropped some too
+// and warned (its count is then a lower bound) — unless the flood was of lines below the log
+// level, which the router skips without spending budget; this filter cannot tell those apart.
+const logBucket = new TokenBucket(
+  10 * DEFAULT_LOG_LINES_PER_SECOND,
+  2 * DEFAULT_LOG_BURST,
+  performance.now(),
+);
+
 function log(level: 0 | 1 | 2 | 3, source: string, text: string): void {
+  if (!logBucket.take(performance.now())) return;
   scope.postMessage({ t: "log", level, source, text });
   channel?.countLog();
 }
