@@ -1,8 +1,14 @@
 /**
  * The router-side half of a WASM plugin: a pool of sandboxed workers, each holding one
- * instance, a watchdog that raises an instance's deadline flag at the call's deadline (the
- * injected checks then trap inside the module) and terminates a worker that still has not
- * answered a grace period later, and a circuit breaker. Plugin code never runs on this thread.
+ * instance, and a circuit breaker. Plugin code never runs on this thread.
+ *
+ * Deadlines, all alarms of one {@link Watchdog}: each call fails as `timeout` at its deadline;
+ * the worker running it is then *stopped* (its instance's deadline flag is raised, and the
+ * checks the rewriter injected trap inside the module at the next function entry, loop header
+ * or bulk operation); a worker still silent a grace period later is *abandoned*: terminated
+ * (which cannot interrupt a thread inside wasm, hence the flag) and replaced, and counted. A
+ * plugin that has had {@link HostOptions.maxAbandoned} workers abandoned is switched off until
+ * the next reload: every abandoned worker may be a thread still burning a core.
  *
  * Calls travel through each worker's {@link CallChannel} (shared memory + Atomics, see
  * `channel.ts`); messages carry only the rare events (instance started, log lines). A call goes
@@ -12,10 +18,12 @@
  * is free.
  */
 
-import type { Logger, LogLevel } from "../../observability/mod.ts";
+import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type Alarm, timerClock, Watchdog } from "../watchdog.ts";
 import { type Answer, CallChannel, RING_SIZE } from "./channel.ts";
+import { PluginLog } from "./plugin_log.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 
@@ -30,15 +38,15 @@ export interface HostOptions {
   readonly instances: number;
   /** Budget for start function + `_initialize` + `init` of one instance, ms. */
   readonly initTimeoutMs: number;
-  /** How long after a deadline a silent worker is terminated and replaced, ms. */
+  /** How long after a deadline a silent worker is abandoned (terminated and replaced), ms. */
   readonly terminateGraceMs: number;
+  /** Abandoned workers after which the plugin is switched off until reload (default 4). */
+  readonly maxAbandoned?: number;
   readonly logger: Logger;
   readonly breaker: BreakerOptions;
   /** The worker script (default `worker.ts` beside this file); tests substitute their own. */
   readonly workerUrl?: URL;
 }
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /**
  * Workers poll this long for their next request before sleeping (see `ToWorker.spinUs`), but only
@@ -49,6 +57,9 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const SPIN_US = 150;
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
+/** Default of {@link HostOptions.maxAbandoned}. */
+export const MAX_ABANDONED_WORKERS = 4;
+
 interface Pending {
   readonly request: Uint8Array;
   readonly deadline: number;
@@ -56,6 +67,8 @@ interface Pending {
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (e: PluginError) => void;
   settled: boolean;
+  /** Fails the call at its deadline. */
+  expiry: Alarm | null;
 }
 
 type SlotState = "starting" | "ready" | "dead";
@@ -78,10 +91,14 @@ interface Slot {
   /** Log messages handled from this worker (see `CallChannel.logsBeforeAnswer`). */
   logs: number;
   state: SlotState;
+  /** The running instance's deadline flag (see `rewriter.ts`). */
   flag: Int32Array | null;
+  /** Whether the flag was raised for the running instance (it is being replaced). */
   flagRaised: boolean;
-  flagTimer: ReturnType<typeof setTimeout> | undefined;
-  killTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Raises the flag at the deadline of the instance's initialisation. */
+  stopAlarm: Alarm | null;
+  /** Abandons the worker if it stays silent past its deadline plus the grace. */
+  abandonAlarm: Alarm | null;
 }
 
 /** See the module comment. */
@@ -89,29 +106,41 @@ export class WasmHost implements PluginTransport {
   readonly name: string;
   readonly #o: HostOptions;
   readonly #log: Logger;
+  // The plugin's own lines: one rate limit for all its workers and instances, ever.
+  readonly #pluginLog: PluginLog;
   readonly #breaker: CircuitBreaker;
   readonly #slots = new Set<Slot>();
   readonly #queue: Pending[] = [];
   #closed = false;
   #initFailures = 0;
+  #abandoned = 0;
+  #switchedOff = false;
+  readonly #maxAbandoned: number;
+  readonly #offMessage: string;
   #respawnTimer: ReturnType<typeof setTimeout> | undefined;
-  // Calls not yet past their deadline, ordered by deadline, and the one timer for the earliest
-  // (a timer per call cost ~70 µs of latency per call in the benchmark).
-  readonly #inflight: Pending[] = [];
-  #sweepTimer: ReturnType<typeof setTimeout> | undefined;
-  #sweepAt = Infinity;
+  // Every deadline of this plugin, in `wallNow` time (the workers' clock).
+  readonly #watchdog = new Watchdog(timerClock(wallNow));
   #startWaiters: { resolve: () => void; reject: (e: Error) => void } | null = null;
 
   constructor(options: HostOptions) {
     this.name = options.name;
     this.#o = options;
     this.#log = options.logger.with({ plugin: options.name });
+    this.#pluginLog = new PluginLog(this.#log);
     this.#breaker = new CircuitBreaker(options.breaker);
+    this.#maxAbandoned = options.maxAbandoned ?? MAX_ABANDONED_WORKERS;
+    this.#offMessage = `switched off after ${this.#maxAbandoned} abandoned workers; ` +
+      "reload the config to restart it";
   }
 
   /** Whether the circuit breaker is skipping calls (open, or half-open awaiting a trial). */
   get circuitOpen(): boolean {
     return this.#breaker.state !== "closed";
+  }
+
+  /** Workers abandoned so far (silent past a deadline plus the grace). */
+  get abandonedWorkers(): number {
+    return this.#abandoned;
   }
 
   /** Starts every worker; rejects with the first instance's initialisation failure. */
@@ -125,6 +154,7 @@ export class WasmHost implements PluginTransport {
 
   call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(this.#error("unavailable", "plugin is closed"));
+    if (this.#switchedOff) return Promise.reject(this.#error("unavailable", this.#offMessage));
     if (this.#down()) {
       return Promise.reject(
         this.#error("unavailable", "no live worker (restarting after failures)"),
@@ -143,8 +173,9 @@ export class WasmHost implements PluginTransport {
         resolve,
         reject,
         settled: false,
+        expiry: null,
       };
-      this.#watch(p);
+      p.expiry = this.#watchdog.armAt(p.deadline, () => this.#onDeadline(p));
       const slot = this.#pickSlot();
       if (slot) this.#dispatch(slot, p);
       else this.#queue.push(p);
@@ -155,40 +186,12 @@ export class WasmHost implements PluginTransport {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     clearTimeout(this.#respawnTimer);
-    clearTimeout(this.#sweepTimer);
     for (const slot of this.#slots) this.#kill(slot, "plugin closed");
     for (const p of this.#queue.splice(0)) this.#settle(p, this.#error("unavailable", "closed"));
     this.#startWaiters?.reject(this.#error("load", "plugin closed while starting"));
     this.#startWaiters = null;
+    this.#watchdog.close();
     return Promise.resolve();
-  }
-
-  #watch(p: Pending): void {
-    let i = this.#inflight.length;
-    while (i > 0 && this.#inflight[i - 1]!.deadline > p.deadline) i--;
-    this.#inflight.splice(i, 0, p);
-    if (p.deadline < this.#sweepAt) this.#armSweep(p.deadline);
-  }
-
-  #armSweep(at: number): void {
-    clearTimeout(this.#sweepTimer);
-    this.#sweepAt = at;
-    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(0, at - wallNow()));
-  }
-
-  // Expires every call at or past its deadline (1 ms timer granularity), drops settled ones.
-  #sweep(): void {
-    this.#sweepTimer = undefined;
-    this.#sweepAt = Infinity;
-    const now = wallNow() + 1;
-    for (let head = this.#inflight[0]; head; head = this.#inflight[0]) {
-      if (!head.settled && head.deadline > now) {
-        this.#armSweep(head.deadline);
-        return;
-      }
-      this.#inflight.shift();
-      if (!head.settled) this.#onDeadline(head);
-    }
   }
 
   // The ready worker with the fewest requests on its channel and room for one more.
@@ -282,8 +285,8 @@ export class WasmHost implements PluginTransport {
       state: "starting",
       flag: null,
       flagRaised: false,
-      flagTimer: undefined,
-      killTimer: undefined,
+      stopAlarm: null,
+      abandonAlarm: null,
     };
     this.#slots.add(slot);
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.#onMessage(slot, e.data);
@@ -301,7 +304,7 @@ export class WasmHost implements PluginTransport {
       this.#kill(slot, `worker failed: ${e.message}`);
       this.#replace(beforeReady);
     };
-    this.#armKill(slot, wallNow() + this.#o.initTimeoutMs);
+    this.#armAbandon(slot, wallNow() + this.#o.initTimeoutMs);
     const init: ToWorker = {
       t: "init",
       module: this.#o.module,
@@ -317,7 +320,7 @@ export class WasmHost implements PluginTransport {
     if (msg.t === "log") {
       slot.logs++;
       if (slot.state === "dead") return;
-      this.#log[LEVELS[msg.level] ?? "info"](msg.text, { source: msg.source });
+      this.#pluginLog.write(msg.level, msg.source, msg.text);
       return this.#collect(slot);
     }
     this.#collect(slot);
@@ -326,11 +329,12 @@ export class WasmHost implements PluginTransport {
       case "instance":
         slot.flag = new Int32Array(msg.flag, 0, 1);
         slot.flagRaised = false;
-        this.#armFlag(slot, msg.deadline);
-        this.#armKill(slot, msg.deadline);
+        slot.stopAlarm?.clear();
+        slot.stopAlarm = this.#watchdog.armAt(msg.deadline, () => this.#stopInstance(slot));
+        this.#armAbandon(slot, msg.deadline);
         return;
       case "ready":
-        this.#clearTimers(slot);
+        this.#clearAlarms(slot);
         this.#initFailures = 0;
         slot.state = "ready";
         if (this.#startWaiters && this.#allReady()) {
@@ -345,24 +349,28 @@ export class WasmHost implements PluginTransport {
   }
 
   #onAnswer(slot: Slot, p: Pending | null, answer: Answer): void {
-    if (p && !p.settled) {
-      this.#settle(
-        p,
-        answer.ok ? answer.response : this.#error(
-          answer.kind === "skipped" ? "timeout" : answer.kind,
-          answer.kind === "skipped" ? `no answer within ${p.timeoutMs} ms` : answer.message,
-        ),
-      );
-    }
+    if (p && !p.settled) this.#settle(p, this.#outcome(p, answer));
     if ((!answer.ok && answer.kind !== "skipped") || slot.flagRaised) {
       // The worker is replacing its instance; guard that like a first start.
       slot.flagRaised = false;
       slot.state = "starting";
-      this.#armKill(slot, wallNow() + this.#o.initTimeoutMs);
+      this.#armAbandon(slot, wallNow() + this.#o.initTimeoutMs);
     } else if (slot.state === "ready") {
       // It answers, so it is responsive.
-      this.#clearTimers(slot);
+      this.#clearAlarms(slot);
     }
+  }
+
+  // An answer read after the call's deadline is a timeout, whichever of the answer and the
+  // watchdog's alarm this thread saw first: a timer fires a little after its time, and a module
+  // whose WASI sleep was cut at the deadline answers right at it.
+  #outcome(p: Pending, answer: Answer): Uint8Array | PluginError {
+    const late = wallNow() >= p.deadline;
+    if (answer.ok && !late) return answer.response;
+    if (answer.ok || answer.kind === "skipped") {
+      return this.#error("timeout", `no answer within ${p.timeoutMs} ms`);
+    }
+    return this.#error(answer.kind, answer.message);
   }
 
   #onInitFailed(slot: Slot, message: string): void {
@@ -392,72 +400,89 @@ export class WasmHost implements PluginTransport {
       if (slot.channel.cancel(entry.seq)) return;
       this.#collect(slot);
       if (slot.posted.includes(entry) && !slot.channel.isAnswered(entry.seq)) {
-        this.#raiseFlag(slot);
+        this.#stopInstance(slot);
       }
       return;
     }
   }
 
-  #raiseFlag(slot: Slot): void {
+  // Raises the running instance's deadline flag: the module traps at its next check, and the
+  // worker replaces the instance. Should it stay silent, the abandon alarm follows.
+  #stopInstance(slot: Slot): void {
     slot.flagRaised = true;
     if (slot.flag) {
       Atomics.store(slot.flag, 0, 1);
       Atomics.notify(slot.flag, 0); // wakes a poll_oneoff sleep
     }
-    this.#armKill(slot, wallNow());
+    this.#armAbandon(slot, wallNow());
   }
 
-  #armFlag(slot: Slot, deadline: number): void {
-    clearTimeout(slot.flagTimer);
-    slot.flagTimer = setTimeout(() => this.#raiseFlag(slot), Math.max(0, deadline - wallNow()));
+  // A worker that does not answer by `deadline` + grace is abandoned.
+  #armAbandon(slot: Slot, deadline: number): void {
+    slot.abandonAlarm?.clear();
+    slot.abandonAlarm = this.#watchdog.armAt(
+      deadline + this.#o.terminateGraceMs,
+      () => this.#abandon(slot),
+    );
   }
 
-  // A worker that does not answer by `deadline` + grace is terminated. (Termination does not
-  // stop a thread spinning in wasm; the raised flag does. This catches everything else.)
-  #armKill(slot: Slot, deadline: number): void {
-    clearTimeout(slot.killTimer);
-    const ms = Math.max(0, deadline - wallNow()) + this.#o.terminateGraceMs;
-    slot.killTimer = setTimeout(() => {
-      this.#log.warn("plugin worker unresponsive past its deadline; terminating it");
-      if (this.#startWaiters) {
-        this.#startWaiters.reject(this.#error("load", "initialisation did not finish in time"));
-        this.#startWaiters = null;
-      }
-      this.#kill(slot, "worker unresponsive");
-      this.#replace(false);
-    }, ms);
+  // Terminates a silent worker and replaces it — unless too many have been abandoned: each may
+  // be a thread that termination could not stop, so the plugin is then switched off.
+  #abandon(slot: Slot): void {
+    this.#abandoned++;
+    this.#log.error("plugin worker unresponsive past its deadline; abandoning it", {
+      abandoned: this.#abandoned,
+      limit: this.#maxAbandoned,
+    });
+    if (this.#startWaiters) {
+      this.#startWaiters.reject(this.#error("load", "initialisation did not finish in time"));
+      this.#startWaiters = null;
+    }
+    this.#kill(slot, "worker unresponsive past its deadline", "timeout");
+    if (this.#abandoned < this.#maxAbandoned) return this.#replace(false);
+    this.#switchedOff = true;
+    this.#log.error(`plugin ${this.#offMessage}`);
+    for (const other of [...this.#slots]) this.#kill(other, this.#offMessage);
+    for (const p of this.#queue.splice(0)) {
+      this.#settle(p, this.#error("unavailable", this.#offMessage));
+    }
   }
 
-  #clearTimers(slot: Slot): void {
-    clearTimeout(slot.flagTimer);
-    clearTimeout(slot.killTimer);
-    slot.flagTimer = slot.killTimer = undefined;
+  #clearAlarms(slot: Slot): void {
+    slot.stopAlarm?.clear();
+    slot.abandonAlarm?.clear();
+    slot.stopAlarm = slot.abandonAlarm = null;
   }
 
-  #kill(slot: Slot, reason: string): void {
+  // Ends a worker. Requests it has not started go back to the queue; started ones fail as
+  // `failAs` (`unavailable`, or `timeout` when the worker was abandoned at a deadline).
+  #kill(slot: Slot, reason: string, failAs: PluginError["kind"] = "unavailable"): void {
     if (slot.state === "dead") return;
-    this.#clearTimers(slot);
+    this.#clearAlarms(slot);
     slot.state = "dead";
     if (slot.flag) Atomics.store(slot.flag, 0, 1);
-    // Requests the worker has not started go back to the queue, the others fail.
     const requeue: Pending[] = [];
     for (const { seq, p } of slot.posted) {
       if (p === null || p.settled) continue;
       if (slot.channel.cancel(seq)) requeue.push(p);
-      else this.#settle(p, this.#error("unavailable", reason));
+      else this.#settle(p, this.#error(failAs, reason));
     }
     slot.posted.length = 0;
     // Asks a worker blocked between calls to exit, in case termination cannot reach it.
     slot.channel.stop();
     slot.worker.terminate();
     this.#slots.delete(slot);
+    if (this.#switchedOff) {
+      for (const p of requeue) this.#settle(p, this.#error("unavailable", this.#offMessage));
+      return;
+    }
     this.#queue.unshift(...requeue);
     for (const other of this.#slots) this.#pump(other);
   }
 
   // Keeps the pool at its size; repeated initialisation failures back off (up to 30 s).
   #replace(initFailure: boolean): void {
-    if (this.#closed || this.#respawnTimer !== undefined) return;
+    if (this.#closed || this.#switchedOff || this.#respawnTimer !== undefined) return;
     if (initFailure) this.#initFailures++;
     const delay = this.#initFailures === 0 ? 0 : Math.min(30_000, 100 * 2 ** this.#initFailures);
     if (this.#down()) {
@@ -484,8 +509,7 @@ export class WasmHost implements PluginTransport {
   #settle(p: Pending, outcome: Uint8Array | PluginError): void {
     if (p.settled) return;
     p.settled = true;
-    // Settled calls leave the deadline list as soon as they reach its head.
-    while (this.#inflight[0]?.settled) this.#inflight.shift();
+    p.expiry?.clear();
     this.#breaker.record(!(outcome instanceof PluginError));
     if (outcome instanceof PluginError) p.reject(outcome);
     else p.resolve(outcome);
