@@ -9,6 +9,7 @@ import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import type { BreakerOptions } from "./breaker.ts";
 import { WasmHost } from "./host.ts";
+import { DEFAULT_MAX_MODULE_BYTES, formatBytes, moduleSizeProblem } from "./limits.ts";
 import { type FuncType, instrumentModule, type ModuleInfo, RewriteError } from "./rewriter.ts";
 import { importProblem } from "./wasi.ts";
 
@@ -70,10 +71,15 @@ const SIGNATURES: Readonly<Record<string, { want: string; required: boolean }>> 
 export async function loadWasmPlugin(options: WasmPluginOptions): Promise<PluginTransport> {
   const fail = (message: string, cause?: unknown) =>
     new PluginError(options.name, "load", message, cause === undefined ? undefined : { cause });
+  const maxBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
   let bytes: Uint8Array;
   try {
-    bytes = await (options.readFile ?? Deno.readFile)(options.path);
+    // An injected reader returns the whole file; prepareModule checks its length.
+    bytes = options.readFile
+      ? await options.readFile(options.path)
+      : await readBounded(options.path, maxBytes);
   } catch (e) {
+    if (e instanceof ModuleTooLarge) throw fail(`${options.path}: ${e.message}`);
     throw fail(`cannot read module ${options.path}: ${(e as Error).message}`, e);
   }
   const prepared = await prepareModule(bytes, options).catch((e) => {
@@ -99,6 +105,38 @@ export async function loadWasmPlugin(options: WasmPluginOptions): Promise<Plugin
   return host;
 }
 
+/** The module file is over `max_module_size` (found before or while reading it). */
+class ModuleTooLarge extends Error {
+  override readonly name = "ModuleTooLarge";
+}
+
+/**
+ * Reads the module file, but never more than `maxBytes` + 1 bytes: the size is checked (on the
+ * open file, so it is the file that is read) before reading, and the read stops past the cap
+ * in case the file grows meanwhile or is not a regular file (a FIFO or device reports size 0).
+ */
+async function readBounded(path: string, maxBytes: number): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const { size } = await file.stat();
+  const problem = moduleSizeProblem(size, maxBytes);
+  if (problem !== null) throw new ModuleTooLarge(problem);
+  let buffer = new Uint8Array(size + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) {
+        throw new ModuleTooLarge(`module is over max_module_size (${formatBytes(maxBytes)})`);
+      }
+      const next = new Uint8Array(Math.min(maxBytes + 1, length * 2));
+      next.set(buffer);
+      buffer = next;
+    }
+    const n = await file.read(buffer.subarray(length));
+    if (n === null) return buffer.subarray(0, length);
+    length += n;
+  }
+}
+
 /**
  * Workers per plugin unless configured: 4, but no more than the machine has cores, and at least
  * 2 so that one slow call never holds up the rest. Each worker queues up to 8 calls, so more
@@ -115,9 +153,18 @@ export function defaultInstances(): number {
  */
 export async function prepareModule(
   bytes: Uint8Array,
-  options: Pick<WasmPluginOptions, "name" | "path" | "sha256" | "maxMemoryBytes">,
+  options: Pick<
+    WasmPluginOptions,
+    "name" | "path" | "sha256" | "maxMemoryBytes" | "maxTableElements" | "maxModuleBytes"
+  >,
 ): Promise<PreparedModule> {
   const fail = (message: string) => new PluginError(options.name, "load", message);
+  // Before anything reads the bytes (hashing a huge module is work too).
+  const tooLarge = moduleSizeProblem(
+    bytes.length,
+    options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES,
+  );
+  if (tooLarge !== null) throw fail(`${options.path}: ${tooLarge}`);
   if (options.sha256 !== null) {
     const digest = await sha256Hex(bytes);
     if (digest !== options.sha256.toLowerCase()) {
@@ -130,7 +177,12 @@ export async function prepareModule(
   const maxPages = Math.floor(options.maxMemoryBytes / 65536);
   let rewritten: { bytes: Uint8Array; info: ModuleInfo };
   try {
-    rewritten = instrumentModule(bytes, { maxPages });
+    rewritten = instrumentModule(bytes, {
+      maxPages,
+      ...(options.maxTableElements === undefined
+        ? {}
+        : { maxTableElements: options.maxTableElements }),
+    });
   } catch (e) {
     if (e instanceof RewriteError) throw fail(`${options.path}: ${e.message}`);
     throw e;

@@ -2,20 +2,43 @@
  * The load-time module rewriter: reads a WebAssembly binary, records what the loader needs to
  * validate (imports, exports and their signatures, memories) and writes a copy that
  *
- * - caps every defined linear memory at `maxPages` (so `memory.grow` past `max_memory` returns
- *   -1 inside the module instead of growing the process), and
+ * - lowers the maximum of every defined linear memory so that all memories together stay within
+ *   `maxPages` (so `memory.grow` past `max_memory` returns -1 inside the module instead of
+ *   growing the process), and the maximum of every table so that all tables together stay
+ *   within `maxTableElements` (`table.grow` past it returns -1) — the split is `shareCap`'s;
  * - adds a one-page shared "deadline flag" memory, exported as {@link DEADLINE_EXPORT}, plus a
- *   check at every function entry and loop header that traps with `unreachable` once the flag
- *   is non-zero. The watchdog on the router's thread sets the flag at the call's deadline; the
- *   check is an atomic load, so the engine cannot hoist it out of a loop.
- *
+ *   check at every function entry, every loop header and before every bulk memory or table
+ *   operation (`memory.fill/copy/init`, `table.init/copy/grow/fill`: one can take tens of
+ *   milliseconds) that traps with `unreachable` once the flag is non-zero. The watchdog on the
+ *   router's thread sets the flag at the call's deadline; the check is an atomic load, so the
+ *   engine cannot hoist it out of a loop;
  * - moves the start function (if any) to the export {@link START_EXPORT}.
+ *
+ * It refuses ({@link LimitError}, {@link FeatureError}) modules over the caps of `limits.ts`,
+ * memories or tables whose initial sizes already exceed theirs, and threads: shared memories and
+ * `memory.atomic.wait32/wait64/notify` (a wait with timeout -1 blocks the worker thread where no
+ * injected check can stop it). Other atomic instructions work on unshared memory and stay.
  *
  * Flag style rather than fuel style: it needs no import (no function-index shift to fix up in
  * calls, `ref.func`, exports, elements and names), costs less per check (PLUGINS.md measured
  * +34–50% vs +45–100% on tight code) and fires at the wall-clock deadline without tuning a
- * refill rate. Sections other than memory, export and code are copied byte for byte.
+ * refill rate. Sections other than table, memory, export, start and code are copied byte for byte.
  */
+
+import {
+  DEFAULT_MAX_TABLE_ELEMENTS,
+  describeSizes,
+  type Limits,
+  MAX_DATA_SEGMENTS,
+  MAX_ELEMENT_ITEMS,
+  MAX_ELEMENT_SEGMENTS,
+  MAX_FUNCTIONS,
+  MAX_GLOBALS,
+  MAX_MEMORY32_PAGES,
+  PAGE_BYTES,
+  shareCap,
+  V8_MAX_TABLE_SIZE,
+} from "./limits.ts";
 
 /** Name of the export under which the rewritten module exposes its deadline flag memory. */
 export const DEADLINE_EXPORT = "__gatehouse_deadline";
@@ -76,6 +99,26 @@ export class RewriteError extends Error {
   readonly code = "wasm_rewrite";
 }
 
+/** The module is over a load-time limit (`max_memory`, `max_table_elements`, a count cap). */
+export class LimitError extends RewriteError {
+  /** Which limit: a config key such as `max_memory`, or a cap of `limits.ts` such as `functions`. */
+  readonly limit: string;
+  constructor(limit: string, message: string) {
+    super(message);
+    this.limit = limit;
+  }
+}
+
+/** The module uses a feature the sandbox refuses (threads). */
+export class FeatureError extends RewriteError {
+  /** The refused feature. */
+  readonly feature: "threads";
+  constructor(feature: "threads", message: string) {
+    super(`${message} (${feature} are not supported)`);
+    this.feature = feature;
+  }
+}
+
 const KINDS = ["func", "table", "memory", "global", "tag"] as const;
 const VALTYPES: Readonly<Record<number, ValType>> = {
   0x7f: "i32",
@@ -89,6 +132,8 @@ const VALTYPES: Readonly<Record<number, ValType>> = {
 class Reader {
   pos: number;
   constructor(readonly bytes: Uint8Array, start = 0, readonly end = bytes.length) {
+    // A size field pointing past the module must fail here, not read `undefined` bytes.
+    if (end > bytes.length) throw new RewriteError(`unexpected end of module at ${bytes.length}`);
     this.pos = start;
   }
   byte(): number {
@@ -120,7 +165,11 @@ class Reader {
     const len = this.u32();
     const start = this.pos;
     this.skip(len);
-    return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.subarray(start, this.pos));
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(this.bytes.subarray(start, this.pos));
+    } catch {
+      throw new RewriteError(`name at ${start} is not valid UTF-8`);
+    }
   }
   valType(): ValType {
     const b = this.byte();
@@ -138,9 +187,13 @@ class Reader {
       this.skipLeb();
     } else this.skipLeb();
   }
-  limits(): { flags: number; min: number; max: number | null } {
+  /** Memory or table limits; bit 0x02 (shared) is left for the caller to judge. */
+  limits(): Decl {
     const flags = this.byte();
     if (flags & 0x04) throw new RewriteError("64-bit memories and tables are not supported");
+    if (flags & ~0x03) {
+      throw new RewriteError(`limits flags 0x${flags.toString(16)} are not supported`);
+    }
     const min = this.u32();
     const max = flags & 0x01 ? this.u32() : null;
     return { flags, min, max };
@@ -186,30 +239,56 @@ class Writer {
   }
 }
 
+/** Declared limits of a memory or table, with the flags byte they were read from. */
+interface Decl extends Limits {
+  readonly flags: number;
+}
+
+/** A defined table: the bytes before and after its limits are copied as they are. */
+interface TableDecl extends Decl {
+  /** `[start, end)` of the optional `0x40 0x00` prefix and the reference type. */
+  readonly head: readonly [number, number];
+  /** `[start, end)` of the optional initialiser expression (empty without one). */
+  readonly tail: readonly [number, number];
+}
+
 interface Parsed {
   types: FuncType[];
   imports: ImportInfo[];
   funcTypes: number[]; // type index per function, imports first
-  importedMemories: number;
-  memories: { flags: number; min: number; max: number | null }[];
+  importedMemories: Decl[];
+  importedTables: Decl[];
+  importedGlobals: number;
+  memories: Decl[];
+  tables: TableDecl[];
   exports: { name: string; kind: number; index: number }[];
   start: number | null;
   sections: { id: number; start: number; end: number }[];
 }
 
+/** What {@link instrumentModule} enforces. */
+export interface RewriteOptions {
+  /** `max_memory` in 64 KiB pages: all memories together. */
+  readonly maxPages: number;
+  /** `max_table_elements`: all tables together (default 65,536). */
+  readonly maxTableElements?: number;
+}
+
 /**
- * Rewrites `bytes` as described in the module comment. Throws {@link RewriteError} when the
- * module is malformed or cannot be rewritten; the result still goes through the engine's
- * validator when it is compiled.
+ * Rewrites `bytes` as described in the module comment. Throws {@link RewriteError} (or its
+ * {@link LimitError} and {@link FeatureError}) when the module is malformed, over a limit or
+ * cannot be rewritten; the result still goes through the engine's validator when it is compiled.
  */
 export function instrumentModule(
   bytes: Uint8Array,
-  options: { maxPages: number },
+  options: RewriteOptions,
 ): { bytes: Uint8Array; info: ModuleInfo } {
   const parsed = parseModule(bytes);
+  const memoryMax = capMemories(parsed, options.maxPages);
+  const tableMax = capTables(parsed, options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS);
   const out = new Writer();
   out.bytes(bytes.subarray(0, 8));
-  const flagMemory = parsed.importedMemories + parsed.memories.length;
+  const flagMemory = parsed.importedMemories.length + parsed.memories.length;
   const check = checkSequence(flagMemory);
   let wroteMemory = false;
   let wroteExport = false;
@@ -217,7 +296,7 @@ export function instrumentModule(
     // Sections must stay in order; memory (5) and export (7) may be missing and added here.
     const order = sectionOrder(s.id);
     if (!wroteMemory && order > sectionOrder(5)) {
-      writeMemorySection(out, parsed, options.maxPages);
+      writeMemorySection(out, parsed, memoryMax);
       wroteMemory = true;
     }
     if (!wroteExport && order > sectionOrder(7)) {
@@ -225,13 +304,11 @@ export function instrumentModule(
       wroteExport = true;
     }
     if (s.id === 5 || s.id === 7 || s.id === 8) continue;
-    if (s.id === 10) {
-      writeCodeSection(out, bytes, s, check);
-      continue;
-    }
-    out.bytes(bytes.subarray(s.start, s.end));
+    if (s.id === 4) writeTableSection(out, bytes, parsed, tableMax);
+    else if (s.id === 10) writeCodeSection(out, bytes, s, check);
+    else out.bytes(bytes.subarray(s.start, s.end));
   }
-  if (!wroteMemory) writeMemorySection(out, parsed, options.maxPages);
+  if (!wroteMemory) writeMemorySection(out, parsed, memoryMax);
   if (!wroteExport) writeExportSection(out, parsed, flagMemory);
   return { bytes: out.done(), info: moduleInfo(parsed) };
 }
@@ -245,6 +322,7 @@ function sectionOrder(id: number): number {
 
 // `i32.const 0; i32.atomic.load memidx=flag; if; unreachable; end` — the flag memory is not
 // memory 0, so the memarg uses the multi-memory form (alignment flag bit 6, then the index).
+// Stack-neutral, so it can go before any instruction.
 function checkSequence(flagMemory: number): Uint8Array {
   const w = new Writer();
   w.bytes(Uint8Array.of(0x41, 0x00, 0xfe, 0x10, 0x42));
@@ -263,8 +341,11 @@ function parseModule(bytes: Uint8Array): Parsed {
     types: [],
     imports: [],
     funcTypes: [],
-    importedMemories: 0,
+    importedMemories: [],
+    importedTables: [],
+    importedGlobals: 0,
     memories: [],
+    tables: [],
     exports: [],
     start: null,
     sections: [],
@@ -289,11 +370,15 @@ function parseSection(id: number, r: Reader, p: Parsed): void {
     case 2:
       return parseImports(r, p);
     case 3:
-      for (let n = r.u32(); n > 0; n--) p.funcTypes.push(r.u32());
+      return parseFunctions(r, p);
+    case 4:
+      for (let n = r.u32(); n > 0; n--) p.tables.push(parseTable(r));
       return;
     case 5:
-      for (let n = r.u32(); n > 0; n--) p.memories.push(r.limits());
+      for (let n = r.u32(); n > 0; n--) p.memories.push(memoryDecl(r, "declares"));
       return;
+    case 6:
+      return checkCount("globals", p.importedGlobals + r.u32(), MAX_GLOBALS);
     case 7:
       for (let n = r.u32(); n > 0; n--) {
         p.exports.push({ name: r.name(), kind: r.byte(), index: r.u32() });
@@ -302,7 +387,21 @@ function parseSection(id: number, r: Reader, p: Parsed): void {
     case 8:
       p.start = r.u32();
       return;
+    case 9:
+      return parseElements(r);
+    case 11:
+    case 12: // data count: the same number, announced before the code
+      return checkCount("data segments", r.u32(), MAX_DATA_SEGMENTS);
   }
+}
+
+/** Throws a {@link LimitError} when a module declares more `what` than `limit`. */
+function checkCount(what: string, count: number, limit: number): void {
+  if (count <= limit) return;
+  throw new LimitError(
+    what.replaceAll(" ", "_"),
+    `has ${count} ${what}, above the limit of ${limit} per module`,
+  );
 }
 
 function parseTypes(r: Reader, p: Parsed): void {
@@ -335,19 +434,134 @@ function parseImports(r: Reader, p: Parsed): void {
     }
     if (kind === "table") {
       r.valType();
-      r.limits();
+      p.importedTables.push(tableLimits(r, "imports"));
     } else if (kind === "memory") {
-      r.limits();
-      p.importedMemories++;
+      p.importedMemories.push(memoryDecl(r, "imports"));
     } else if (kind === "global") {
       r.valType();
       r.byte();
+      p.importedGlobals++;
     } else {
       r.byte();
       r.u32();
     }
     p.imports.push({ module, name, kind });
   }
+  checkCount("functions", p.funcTypes.length, MAX_FUNCTIONS);
+  checkCount("globals", p.importedGlobals, MAX_GLOBALS);
+}
+
+function parseFunctions(r: Reader, p: Parsed): void {
+  const count = r.u32();
+  checkCount("functions", p.funcTypes.length + count, MAX_FUNCTIONS);
+  for (let n = count; n > 0; n--) p.funcTypes.push(r.u32());
+}
+
+function memoryDecl(r: Reader, verb: "declares" | "imports"): Decl {
+  const limits = r.limits();
+  if (limits.flags & 0x02) throw new FeatureError("threads", `${verb} a shared memory`);
+  return limits;
+}
+
+function tableLimits(r: Reader, verb: "declares" | "imports"): Decl {
+  const limits = r.limits();
+  if (limits.flags & 0x02) throw new FeatureError("threads", `${verb} a shared table`);
+  return limits;
+}
+
+// A table is `reftype limits`, or `0x40 0x00 reftype limits expr` (with an initialiser).
+function parseTable(r: Reader): TableDecl {
+  const headStart = r.pos;
+  const initialised = r.bytes[r.pos] === 0x40;
+  if (initialised) {
+    r.skip(1);
+    if (r.byte() !== 0x00) throw new RewriteError(`bad table encoding at ${r.pos - 1}`);
+  }
+  r.valType();
+  const head = [headStart, r.pos] as const;
+  const limits = tableLimits(r, "declares");
+  const tailStart = r.pos;
+  if (initialised) skipConstExpr(r);
+  return { ...limits, head, tail: [tailStart, r.pos] };
+}
+
+// Element segments (flags 0–7): bit 0 passive/declarative (no offset), bit 1 an explicit table
+// index (active) or declarative, bit 2 items are expressions rather than function indices.
+function parseElements(r: Reader): void {
+  const count = r.u32();
+  checkCount("element segments", count, MAX_ELEMENT_SEGMENTS);
+  let items = 0;
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    if (flags > 7) throw new RewriteError(`bad element segment flags ${flags}`);
+    if ((flags & 0x03) === 0x02) r.u32(); // table index
+    if ((flags & 0x01) === 0) skipConstExpr(r); // offset
+    const expressions = (flags & 0x04) !== 0;
+    if ((flags & 0x03) !== 0) r.valType(); // reference type, or the elemkind byte 0x00
+    const n = r.u32();
+    items += n;
+    checkCount("element segment items", items, MAX_ELEMENT_ITEMS);
+    for (let k = 0; k < n; k++) {
+      if (expressions) skipConstExpr(r);
+      else r.u32();
+    }
+  }
+}
+
+function skipConstExpr(r: Reader): void {
+  for (let op = r.byte(); op !== 0x0b; op = r.byte()) skipImmediates(r, op, -1);
+}
+
+/**
+ * The lowered maximum of each defined memory (see `shareCap`), after refusing memories that
+ * start at the whole address space or whose initial sizes, together, exceed `maxPages`.
+ * Imported memories count towards the total but keep their limits (the loader refuses them).
+ */
+function capMemories(p: Parsed, maxPages: number): number[] {
+  const all = [...p.importedMemories, ...p.memories];
+  all.forEach((m, i) => {
+    if (m.min >= MAX_MEMORY32_PAGES) {
+      throw new LimitError(
+        "max_memory",
+        `memory ${i} starts at ${m.min} pages (4 GiB), the whole 32-bit address space`,
+      );
+    }
+    if (m.min > maxPages) {
+      const [got, max] = describeSizes(m.min * PAGE_BYTES, maxPages * PAGE_BYTES);
+      throw new LimitError("max_memory", `memory ${i} starts at ${got}, above max_memory (${max})`);
+    }
+  });
+  const total = all.reduce((sum, m) => sum + m.min, 0);
+  if (total > maxPages) {
+    const [got, max] = describeSizes(total * PAGE_BYTES, maxPages * PAGE_BYTES);
+    throw new LimitError(
+      "max_memory",
+      `memories start at ${got} together (${all.length} memories), above max_memory (${max})`,
+    );
+  }
+  return shareCap(all, maxPages, MAX_MEMORY32_PAGES).slice(p.importedMemories.length);
+}
+
+/** As {@link capMemories}, for tables under `max_table_elements`. */
+function capTables(p: Parsed, maxElements: number): number[] {
+  const all = [...p.importedTables, ...p.tables];
+  all.forEach((t, i) => {
+    if (t.min > maxElements) {
+      throw new LimitError(
+        "max_table_elements",
+        `table ${i} starts at ${t.min} elements, above max_table_elements (${maxElements})`,
+      );
+    }
+  });
+  const total = all.reduce((sum, t) => sum + t.min, 0);
+  if (total > maxElements) {
+    throw new LimitError(
+      "max_table_elements",
+      `tables start at ${total} elements together (${all.length} tables), ` +
+        `above max_table_elements (${maxElements})`,
+    );
+  }
+  return shareCap(all, maxElements, V8_MAX_TABLE_SIZE).slice(p.importedTables.length);
 }
 
 function writeSection(out: Writer, id: number, body: Writer): void {
@@ -356,29 +570,29 @@ function writeSection(out: Writer, id: number, body: Writer): void {
   out.bytes(body.done());
 }
 
-function writeMemorySection(out: Writer, p: Parsed, maxPages: number): void {
-  const body = new Writer();
-  body.u32(p.memories.length + 1);
-  p.memories.forEach((m, i) => {
-    if (m.min > maxPages) {
-      throw new CapError(i, m.min, maxPages);
-    }
-    const max = m.max === null ? maxPages : Math.min(m.max, maxPages);
-    body.byte(m.flags | 0x01);
-    body.u32(m.min);
-    body.u32(max);
-  });
-  body.bytes(Uint8Array.of(0x03, 0x01, 0x01)); // the flag memory: shared, 1 page, max 1
-  writeSection(out, 5, body);
+function writeLimits(out: Writer, d: Decl, max: number): void {
+  out.byte(d.flags | 0x01);
+  out.u32(d.min);
+  out.u32(max);
 }
 
-/** A memory's declared initial size already exceeds the cap. */
-export class CapError extends RewriteError {
-  constructor(readonly memory: number, readonly minPages: number, readonly maxPages: number) {
-    super(
-      `memory ${memory} starts at ${minPages * 64} KiB, above max_memory (${maxPages * 64} KiB)`,
-    );
-  }
+function writeTableSection(out: Writer, bytes: Uint8Array, p: Parsed, maxima: number[]): void {
+  const body = new Writer();
+  body.u32(p.tables.length);
+  p.tables.forEach((t, i) => {
+    body.bytes(bytes.subarray(...t.head));
+    writeLimits(body, t, maxima[i] ?? t.min);
+    body.bytes(bytes.subarray(...t.tail));
+  });
+  writeSection(out, 4, body);
+}
+
+function writeMemorySection(out: Writer, p: Parsed, maxima: number[]): void {
+  const body = new Writer();
+  body.u32(p.memories.length + 1);
+  p.memories.forEach((m, i) => writeLimits(body, m, maxima[i] ?? m.min));
+  body.bytes(Uint8Array.of(0x03, 0x01, 0x01)); // the flag memory: shared, 1 page, max 1
+  writeSection(out, 5, body);
 }
 
 function writeExportSection(out: Writer, p: Parsed, flagMemory: number): void {
@@ -412,6 +626,7 @@ function writeCodeSection(
   for (let i = 0; i < count; i++) {
     const size = r.u32();
     const end = r.pos + size;
+    if (end > s.end) throw new RewriteError(`code body ${i} runs past its section`);
     const fn = new Writer();
     instrumentBody(new Reader(bytes, r.pos, end), fn, check, i);
     body.u32(fn.length);
@@ -429,9 +644,17 @@ function instrumentBody(r: Reader, out: Writer, check: Uint8Array, fn: number): 
   }
   out.bytes(r.bytes.subarray(start, r.pos));
   out.bytes(check);
+  // Copies runs of the original bytes, splicing the check in after each loop header and before
+  // each bulk operation.
   let from = r.pos;
   while (r.pos < r.end) {
+    const at = r.pos;
     const op = r.byte();
+    if (op === 0xfc && BULK_OPS.has(peekU32(r))) {
+      out.bytes(r.bytes.subarray(from, at));
+      out.bytes(check);
+      from = at;
+    }
     skipImmediates(r, op, fn);
     if (op === 0x03) {
       out.bytes(r.bytes.subarray(from, r.pos));
@@ -440,6 +663,22 @@ function instrumentBody(r: Reader, out: Writer, check: Uint8Array, fn: number): 
     }
   }
   out.bytes(r.bytes.subarray(from, r.end));
+}
+
+/**
+ * 0xFC sub-opcodes that do work proportional to an operand: memory.init (8), memory.copy (10),
+ * memory.fill (11), table.init (12), table.copy (14), table.grow (15), table.fill (17). One
+ * `memory.fill` over 64 MiB takes milliseconds, and straight-line code can chain thousands
+ * with no loop or call to check at, so each gets a check before it: a call then runs at most
+ * one such operation past its deadline.
+ */
+const BULK_OPS: ReadonlySet<number> = new Set([8, 10, 11, 12, 14, 15, 17]);
+
+function peekU32(r: Reader): number {
+  const at = r.pos;
+  const value = r.u32();
+  r.pos = at;
+  return value;
 }
 
 function memarg(r: Reader): void {
@@ -553,8 +792,19 @@ function prefixedFD(r: Reader): void {
   // Every other SIMD and relaxed-SIMD opcode has no immediate.
 }
 
+// Refused at load: a wait blocks the worker thread inside the engine, where no injected check
+// runs (with timeout -1, until the worker is terminated), and notify only serves waits. Without
+// a shared memory (also refused) they would merely trap at run time; a load error says why.
+const THREAD_OPS: Readonly<Record<number, string>> = {
+  0x00: "memory.atomic.notify",
+  0x01: "memory.atomic.wait32",
+  0x02: "memory.atomic.wait64",
+};
+
 function prefixedFE(r: Reader, fn: number): void {
   const sub = r.u32();
+  const threadOp = THREAD_OPS[sub];
+  if (threadOp !== undefined) throw new FeatureError("threads", `uses ${threadOp} in ${where(fn)}`);
   if (sub === 0x03) return r.skip(1); // atomic.fence: one reserved byte
   if (sub <= 0x02 || (sub >= 0x10 && sub <= 0x4e)) return memarg(r);
   throw new RewriteError(unsupported(0xfe, sub, fn, r.pos));
@@ -562,7 +812,12 @@ function prefixedFE(r: Reader, fn: number): void {
 
 function unsupported(op: number, sub: number | null, fn: number, pos: number): string {
   const name = sub === null ? `0x${op.toString(16)}` : `0x${op.toString(16)} ${sub}`;
-  return `unsupported instruction ${name} in code body ${fn} (byte ${pos})`;
+  return `unsupported instruction ${name} in ${where(fn)} (byte ${pos})`;
+}
+
+// Where an instruction is: code body `fn`, or (fn < 0) a constant expression.
+function where(fn: number): string {
+  return fn < 0 ? "a constant expression" : `code body ${fn}`;
 }
 
 function moduleInfo(p: Parsed): ModuleInfo {

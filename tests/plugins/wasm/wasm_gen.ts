@@ -1,0 +1,121 @@
+/**
+ * Test helpers for the rewriter and limit tests: WAT with every feature the rewriter walks,
+ * reading a binary back as validated text, and a few raw-binary builders for modules too large
+ * to write as WAT.
+ */
+
+import wabtInit from "wabt";
+
+const wabt = await wabtInit();
+
+/**
+ * wabt features: the proposals the rewriter must walk or refuse. `multi_memory` is missing from
+ * wabt's type declarations but honoured by its parser and validator.
+ */
+export const FEATURES: Record<string, boolean> = {
+  bulk_memory: true,
+  threads: true,
+  multi_memory: true,
+  reference_types: true,
+  simd: true,
+  sign_extension: true,
+  sat_float_to_int: true,
+  multi_value: true,
+};
+
+/** Compiles WAT text to a binary. */
+export function wat(text: string): Uint8Array {
+  const module = wabt.parseWat("test.wat", text, FEATURES);
+  try {
+    return module.toBinary({}).buffer;
+  } finally {
+    module.destroy();
+  }
+}
+
+/** Validates `bytes` with wabt (throws on an invalid module) and prints them as WAT. */
+export function wasmText(bytes: Uint8Array): string {
+  const module = wabt.readWasm(bytes, { readDebugNames: false, ...FEATURES });
+  try {
+    // The validator takes the features too (its default rejects multi-memory and threads);
+    // wabt's type declarations leave the argument out.
+    (module as unknown as { validate(features: object): void }).validate(FEATURES);
+    return module.toText({});
+  } finally {
+    module.destroy();
+  }
+}
+
+/** Unsigned LEB128. */
+export function u32(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** One section: id, size, body. */
+export function section(id: number, body: ArrayLike<number>): Uint8Array {
+  const head = [id, ...u32(body.length)];
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+/** A vector of `count` copies of `item`, as a section body: count, then the items. */
+export function repeated(count: number, item: ArrayLike<number>): Uint8Array {
+  const head = u32(count);
+  const out = new Uint8Array(head.length + count * item.length);
+  out.set(head);
+  for (let i = 0; i < count; i++) out.set(item, head.length + i * item.length);
+  return out;
+}
+
+// Canonical order of the known sections (tag 13 after memory, data count 12 before code).
+const ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+
+/** `base` with `extra` (a whole section) inserted where its id belongs. */
+export function insertSection(base: Uint8Array, extra: Uint8Array): Uint8Array {
+  const rank = ORDER.indexOf(extra[0] ?? 0);
+  let pos = 8;
+  while (pos < base.length) {
+    const id = base[pos] ?? 0;
+    if (id !== 0 && ORDER.indexOf(id) > rank) break;
+    let size = 0;
+    let shift = 0;
+    let p = pos + 1;
+    for (;;) {
+      const b = base[p++] ?? 0;
+      size += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    pos = p + size;
+  }
+  const out = new Uint8Array(base.length + extra.length);
+  out.set(base.subarray(0, pos));
+  out.set(extra, pos);
+  out.set(base.subarray(pos), pos + extra.length);
+  return out;
+}
+
+/**
+ * The smallest valid plugin (PLUGINS.md ABI): exports `memory`, `alloc`, and an `on_connect`
+ * that runs `body` (WAT instructions; locals `$ptr`, `$len`) and then answers `{}`. `fields`
+ * are extra module fields. The answer `{}` lives at address 16.
+ */
+export function pluginWat(body: string, fields = "", memory = '(memory (export "memory") 1)') {
+  return `(module
+  ${memory}
+  ${fields}
+  (data (memory 0) (i32.const 16) "{}")
+  (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "on_connect") (param $ptr i32) (param $len i32) (result i64)
+    ${body}
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 2))))`;
+}
