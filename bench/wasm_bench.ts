@@ -4,15 +4,18 @@
  * - `direct`: the original module called on this thread — no worker, no rewriting (baseline);
  * - `instrumented`: the rewritten module (deadline checks, memory cap) on this thread;
  * - `host`: the full host — sandboxed worker, watchdog, breaker — one call at a time;
- * - `host xN`: the full host with N instances and many calls in flight (throughput).
+ * - `host xN`: the full host with N instances and many calls in flight (throughput);
+ * - `process`, `process xN`: the same through `wasm.isolation: process` (the instances in a child
+ *   Deno process, calls framed over its stdin/stdout), with `--isolation process` or `both`.
  *
  * Reports p50/p99 per call and calls/s; the isolation overhead is host p50 − direct p50
- * (goal ≤ 50 µs) and the throughput goal is ≥ 50,000 calls/s. Runs the variants alternately
- * in rounds so drift lands on all alike.
+ * (goal ≤ 50 µs) and the throughput goal is ≥ 50,000 calls/s (worker isolation). Runs the
+ * variants alternately in rounds so drift lands on all alike.
  *
  * `deno run --unstable-worker-options --allow-read --allow-write --allow-run --allow-env
  * bench/wasm_bench.ts [--calls N] [--rounds N] [--instances N] [--in-flight N] [--json FILE]
- * [--plugin OTHER.wasm]` (e.g. the C example, to see the host's cost under a cheaper plugin)
+ * [--plugin OTHER.wasm] [--isolation worker|process|both]` (`--plugin`: e.g. the C example, to
+ * see the host's cost under a cheaper plugin; `--isolation`: default `worker`)
  *
  * @module
  */
@@ -38,8 +41,15 @@ const { values } = parseArgs({
     "in-flight": { type: "string", default: "256" },
     json: { type: "string" },
     plugin: { type: "string" },
+    isolation: { type: "string", default: "worker" },
   },
 });
+if (!["worker", "process", "both"].includes(values.isolation)) {
+  throw new Error(`--isolation must be worker, process or both, not ${values.isolation}`);
+}
+const MODES = values.isolation === "both"
+  ? (["worker", "process"] as const)
+  : [values.isolation as "worker" | "process"];
 const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
 const INSTANCES = Number(values.instances);
@@ -134,22 +144,36 @@ const common = {
   logger,
   readFile: () => Promise.resolve(bytes),
 };
-const single = await loadWasmPlugin({ ...common, instances: 1 });
-const pool = await loadWasmPlugin({ ...common, instances: INSTANCES });
+// Per isolation mode: its variant names, one instance (latency) and a pool (throughput).
+const hosts = await Promise.all(MODES.map(async (isolation) => {
+  const label = isolation === "worker" ? "host" : "process";
+  return {
+    isolation,
+    one: label,
+    many: `${label} x${INSTANCES}`,
+    single: await loadWasmPlugin({ ...common, isolation, instances: 1 }),
+    pool: await loadWasmPlugin({ ...common, isolation, instances: INSTANCES }),
+  };
+}));
 
 const rounds: Result[][] = [];
 try {
   for (let r = 0; r < ROUNDS; r++) {
-    rounds.push([
+    const round = [
       await sequential("direct", () => direct.call(REQUEST)),
       await sequential("instrumented", () => instrumented.call(REQUEST)),
-      await sequential("host", () => single.call(REQUEST, 1000)),
-      await concurrent(`host x${INSTANCES}`, () => pool.call(REQUEST, 1000)),
-    ]);
+    ];
+    for (const h of hosts) {
+      round.push(await sequential(h.one, () => h.single.call(REQUEST, 1000)));
+      round.push(await concurrent(h.many, () => h.pool.call(REQUEST, 1000)));
+    }
+    rounds.push(round);
   }
 } finally {
-  await single.close();
-  await pool.close();
+  for (const h of hosts) {
+    await h.single.close();
+    await h.pool.close();
+  }
 }
 
 // Per variant, the median round (by p50) — robust against one disturbed round.
@@ -167,17 +191,22 @@ for (const s of summary) {
   );
 }
 const find = (name: string) => summary.find((s) => s.variant === name)!;
-const overhead = find("host").p50_us - find("direct").p50_us;
-const throughput = find(`host x${INSTANCES}`).calls_per_s;
-console.log(
-  `isolation overhead p50: ${overhead.toFixed(1)} µs (goal ≤ 50): ${
-    overhead <= 50 ? "met" : "NOT met"
-  }`,
-);
-console.log(
-  `throughput with ${INSTANCES} instances, ${IN_FLIGHT} in flight: ${throughput.toFixed(0)} ` +
-    `calls/s (goal ≥ 50000): ${throughput >= 50_000 ? "met" : "NOT met"}`,
-);
+const overheads: Record<string, { overhead_us: number; throughput: number }> = {};
+for (const h of hosts) {
+  const overhead = find(h.one).p50_us - find("direct").p50_us;
+  const throughput = find(h.many).calls_per_s;
+  overheads[h.isolation] = { overhead_us: overhead, throughput };
+  const goals = h.isolation === "worker";
+  console.log(
+    `${h.isolation} isolation overhead p50: ${overhead.toFixed(1)} µs` +
+      (goals ? ` (goal ≤ 50): ${overhead <= 50 ? "met" : "NOT met"}` : ""),
+  );
+  console.log(
+    `${h.isolation} isolation throughput with ${INSTANCES} instances, ${IN_FLIGHT} in flight: ` +
+      `${throughput.toFixed(0)} calls/s` +
+      (goals ? ` (goal ≥ 50000): ${throughput >= 50_000 ? "met" : "NOT met"}` : ""),
+  );
+}
 console.log(
   `instrumentation alone (same thread): ${
     (find("instrumented").p50_us - find("direct").p50_us).toFixed(1)
@@ -186,6 +215,6 @@ console.log(
 if (values.json) {
   await Deno.writeTextFile(
     values.json,
-    JSON.stringify({ rounds, summary, overhead_us: overhead, throughput }, null, 2),
+    JSON.stringify({ rounds, summary, isolation: overheads }, null, 2),
   );
 }

@@ -20,6 +20,8 @@ export interface Grants {
   readonly read: readonly string[];
   readonly net: readonly string[];
   readonly env: readonly string[];
+  /** Executables the router may start: Deno itself, for `wasm.isolation: process` plugins. */
+  readonly run: readonly string[];
 }
 
 /** Where relative paths resolve and which source files the router needs at run time. */
@@ -36,10 +38,17 @@ export interface SandboxContext {
    * files); default: Deno's.
    */
   readonly kube?: KubeAccessDeps;
+  /** The Deno executable the router runs process-isolated plugins with (default: this one's). */
+  readonly execPath?: string;
 }
 
 /**
  * Computes the grants for `config` loaded from `configPath`:
+ * - run: the Deno executable, only when a WASM plugin has `isolation: process` (its instances
+ *   run in a permission-less child Deno). Not granted otherwise, not even in case a reload adds
+ *   one: run permission on Deno lets a process start Deno with any flags, i.e. with every
+ *   permission, so a router that has it is only as contained as its own code; a reload that
+ *   adds the first such plugin is refused with a request to restart (`server/reload.ts`);
  * - read: the config file's directory (a reload re-reads the config and may load new plugin
  *   files placed beside it), the TLS certificate and key, every WASM module, and the WASM
  *   worker's own source directory when running from source (always: a reload may add the
@@ -56,9 +65,13 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   if (config.tls.keyFile) read.push(abs(config.tls.keyFile));
   const net = [netEntry(config.listen)];
   if (config.admin.listen) net.push(netEntry(config.admin.listen));
+  const run: string[] = [];
   for (const plugin of config.plugins) {
-    if (plugin.type === "wasm") read.push(abs(plugin.wasm.path));
-    else net.push(plugin.grpc.address);
+    if (plugin.type === "grpc") net.push(plugin.grpc.address);
+    else {
+      read.push(abs(plugin.wasm.path));
+      if (plugin.wasm.isolation === "process") run.push(ctx.execPath ?? Deno.execPath());
+    }
   }
   // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
   if (ctx.workerSourceDir) read.push(ctx.workerSourceDir);
@@ -71,19 +84,24 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
     net.push(...access.net);
     env.push(...access.env);
   }
-  return { read: unique(read), net: unique(net), env: unique(env) };
+  return { read: unique(read), net: unique(net), env: unique(env), run: unique(run) };
 }
 
 /** The `deno run` permission flags for `grants` (always with `--no-prompt`). */
 export function permissionFlags(grants: Grants): string[] {
   const flags = [...UNSTABLE_FLAGS, "--no-prompt"];
   // Deno's list flags are comma-separated; a path containing a comma cannot be granted exactly.
-  for (const path of grants.read) {
-    if (path.includes(",")) throw new SandboxError(`cannot grant read on ${path}: it has a comma`);
+  for (const [what, paths] of [["read", grants.read], ["run", grants.run]] as const) {
+    for (const path of paths) {
+      if (path.includes(",")) {
+        throw new SandboxError(`cannot grant ${what} on ${path}: it has a comma`);
+      }
+    }
   }
   if (grants.read.length > 0) flags.push(`--allow-read=${grants.read.join(",")}`);
   if (grants.net.length > 0) flags.push(`--allow-net=${grants.net.join(",")}`);
   if (grants.env.length > 0) flags.push(`--allow-env=${grants.env.join(",")}`);
+  if (grants.run.length > 0) flags.push(`--allow-run=${grants.run.join(",")}`);
   return flags;
 }
 

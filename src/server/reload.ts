@@ -240,21 +240,26 @@ export function fixedSettingChanges(running: Config, next: Config): string[] {
  * Plugins this process may not reach: a gRPC address without net permission, a WASM module
  * without read permission (`start` grants exactly what the first config needed, so a reload
  * that adds such a plugin would load it only to fail every call — and deny every player under
- * `failure_policy: deny`). Each needs a restart, which grants it.
+ * `failure_policy: deny`), a WASM plugin with `isolation: process` without run permission on
+ * Deno (granted only when the first config has one, see `cli/sandbox.ts`). Each needs a
+ * restart, which grants it.
  */
 export function ungrantedPlugins(next: Config): string[] {
   const missing: string[] = [];
   for (const plugin of next.plugins) {
-    const [descriptor, what] = plugin.type === "grpc"
-      ? [
-        { name: "net", host: plugin.grpc.address } as const,
-        `net access to ${plugin.grpc.address}`,
-      ]
-      : [{ name: "read", path: plugin.wasm.path } as const, `read access to ${plugin.wasm.path}`];
-    if (Deno.permissions.querySync(descriptor).state === "granted") continue;
-    missing.push(
-      `${next.source}: plugin "${plugin.name}" needs ${what}, which this process was not started with; restart to apply it`,
-    );
+    const needs: [Deno.PermissionDescriptor, string][] = plugin.type === "grpc"
+      ? [[{ name: "net", host: plugin.grpc.address }, `net access to ${plugin.grpc.address}`]]
+      : [[{ name: "read", path: plugin.wasm.path }, `read access to ${plugin.wasm.path}`]];
+    if (plugin.type === "wasm" && plugin.wasm.isolation === "process") {
+      const deno = Deno.execPath();
+      needs.push([{ name: "run", command: deno }, `run access to ${deno} (isolation: process)`]);
+    }
+    for (const [descriptor, what] of needs) {
+      if (Deno.permissions.querySync(descriptor).state === "granted") continue;
+      missing.push(
+        `${next.source}: plugin "${plugin.name}" needs ${what}, which this process was not started with; restart to apply it`,
+      );
+    }
   }
   return missing;
 }

@@ -173,6 +173,34 @@ routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port
   assertEquals(grants.net, ["127.0.0.1"]);
 });
 
+Deno.test("sandbox grants: run on Deno only when a WASM plugin has isolation: process", () => {
+  const yaml = (isolation: string) =>
+    parseConfig(
+      `listen: "127.0.0.1:5520"
+admin: { listen: "" }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+plugins:
+  - { name: w, type: wasm, stage: mutate, wasm: { path: /p/w.wasm, isolation: ${isolation} } }
+  - { name: v, type: wasm, stage: mutate, wasm: { path: /p/v.wasm, isolation: ${isolation} } }
+`,
+      "/etc/gh/config.yaml",
+    );
+  const ctx = { cwd: "/", workerSourceDir: null, execPath: "/opt/deno/bin/deno" };
+  const worker = computeGrants(yaml("worker"), "/etc/gh/config.yaml", ctx);
+  assertEquals(worker.run, []);
+  assert(!permissionFlags(worker).some((f) => f.startsWith("--allow-run")));
+  const processed = computeGrants(yaml("process"), "/etc/gh/config.yaml", ctx);
+  assertEquals(processed.run, ["/opt/deno/bin/deno"]);
+  assertEquals(processed.read, ["/etc/gh", "/p/w.wasm", "/p/v.wasm"]);
+  assertEquals(permissionFlags(processed).at(-1), "--allow-run=/opt/deno/bin/deno");
+  // By default the Deno running the launcher, which is what the router will run.
+  const own = computeGrants(yaml("process"), "/etc/gh/config.yaml", {
+    cwd: "/",
+    workerSourceDir: null,
+  });
+  assertEquals(own.run, [Deno.execPath()]);
+});
+
 Deno.test("program location: from source the child runs main.ts; a bundle runs itself", () => {
   const src = programLocation("file:///opt/gh/src/cli/launch.ts");
   assertEquals(src, {
@@ -255,5 +283,59 @@ plugins:
     await Deno.remove(dir, { recursive: true });
     assertEquals(code, 0);
     assert(router.lines.some((l) => l.includes("shutting down")), router.lines.join("\n"));
+  }
+});
+
+Deno.test("start: a process-isolated WASM plugin serves from a child with no permissions; the router may run only Deno", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gatehouse-sandbox-proc-" });
+  const plugin = `${dir}/echo.wasm`;
+  await Deno.writeFile(plugin, await fixture("config_echo"));
+  await Deno.writeTextFile(
+    `${dir}/config.yaml`,
+    `listen: "127.0.0.1:0"
+admin: { listen: "" }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+plugins:
+  - name: echo
+    type: wasm
+    stage: deny
+    timeout: 2s
+    wasm: { path: ${plugin}, isolation: process, config: { deny: true, deny_reason: "echo from a child process" } }
+`,
+  );
+  const router = await startRouterProcess(
+    [
+      "run",
+      ...await startTaskFlags(),
+      "src/cli/main.ts",
+      "start",
+      "--config",
+      `${dir}/config.yaml`,
+      "--log-format",
+      "json",
+    ],
+    ROOT,
+  );
+  try {
+    const reply = await askConnect(router.port, "play.example.com", "Krymo");
+    assertEquals(parseDisconnect(reply.payload).reason, "echo from a child process");
+    const routerPid = await onlyChildPid(router.pid);
+    const cmd = await commandLine(routerPid);
+    assert(cmd.includes(`--allow-run=${Deno.execPath()}`), cmd.join(" "));
+    assertEquals(
+      cmd.find((a) => a.startsWith("--allow-read=")),
+      `--allow-read=${dir},${plugin},${ROOT}src/plugins/wasm`,
+    );
+    // The plugin's child: read on the worker's own files only, nothing else.
+    const child = await commandLine(await onlyChildPid(routerPid));
+    assert(child.at(-1)!.endsWith("src/plugins/wasm/process_child_entry.ts"), child.join(" "));
+    const allow = child.filter((a) => a.startsWith("--allow") || a === "-A");
+    assertEquals(allow.length, 1, child.join(" "));
+    const read = allow[0]!.slice("--allow-read=".length).split(",");
+    assert(read.every((p) => p.startsWith(`${ROOT}src/plugins/wasm/`)), read.join(","));
+  } finally {
+    const code = await router.stop("SIGTERM");
+    await Deno.remove(dir, { recursive: true });
+    assertEquals(code, 0);
   }
 });
