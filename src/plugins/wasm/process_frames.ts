@@ -276,19 +276,24 @@ export class FrameWriter {
     this.#onError = onError;
   }
 
-  /** Queues `frame` for the next write. */
+  /** Queues `frame` for the write at the end of this turn. */
   send(frame: Frame): void {
+    this.hold(frame);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Queues `frame` for the next write, whenever that is ({@link send} or {@link flush}). */
+  hold(frame: Frame): void {
     const bytes = encodeFrame(frame);
     this.#parts.push(bytes);
     this.#bytes += bytes.length;
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => this.#flush());
   }
 
   /** Writes what is queued and resolves once every write so far has finished (or failed). */
   drain(): Promise<void> {
-    this.#flush();
+    this.flush();
     return this.#last;
   }
 
@@ -298,7 +303,8 @@ export class FrameWriter {
     this.#writer.close().catch(() => {});
   }
 
-  #flush(): void {
+  /** Writes what is queued now. */
+  flush(): void {
     this.#scheduled = false;
     if (this.#parts.length === 0) return;
     let chunk = this.#parts[0]!;
