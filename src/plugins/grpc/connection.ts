@@ -3,6 +3,11 @@
  * loop, batched writes, flow control in both directions, SETTINGS/PING/GOAWAY handling and
  * MAX_CONCURRENT_STREAMS queueing. It never rejects a promise it hands out: every stream ends
  * with exactly one `StreamOutcome`, whatever happens to the socket.
+ *
+ * The server is not trusted: whatever it sends, this side holds at most one frame of input, one
+ * header block of {@linkcode MAX_HEADER_BLOCK_SIZE}, {@linkcode CONN_RECV_WINDOW} of response
+ * bodies and {@linkcode MAX_PENDING_REPLIES} unwritten replies; past any of these the connection
+ * ends with the fitting HTTP/2 error (RFC 9113 §5.4.1) and its calls fail at once.
  */
 import type { Logger } from "../../observability/mod.ts";
 import {
@@ -29,7 +34,7 @@ import {
   writeFrameHeader,
 } from "./frames.ts";
 import { encodeTableSizeUpdate, HEADER_TABLE_SIZE, HeaderDecoder, HpackError } from "./hpack.ts";
-import { H2Stream, type StreamOutcome } from "./stream.ts";
+import { H2Stream, MAX_HEADER_LIST_SIZE, type StreamOutcome } from "./stream.ts";
 
 /** The byte stream a connection runs over (`Deno.TcpConn` fits). */
 export interface ByteConn {
@@ -55,11 +60,44 @@ export interface StreamHandle {
   cancel(): void;
 }
 
-// Receive windows this client advertises. Responses are small, so these are rarely topped up;
-// large ones avoid a round trip per 64 KiB on bigger bodies.
-const STREAM_RECV_WINDOW = 1 << 20;
-const CONN_RECV_WINDOW = 4 << 20;
-const READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * Receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 §6.9.2): large, to save
+ * round trips on bigger bodies, and topped up only as far as the response may still need (one
+ * message of at most 4 MiB), so DATA past it is a FLOW_CONTROL_ERROR.
+ */
+export const STREAM_RECV_WINDOW = 1 << 20;
+/**
+ * Receive window of the connection. Octets are credited back once consumed: at once when dropped
+ * (padding, DATA of streams already ended), and when their stream ends when they were buffered
+ * for it. So this bounds the response bytes one connection holds: one largest response and more.
+ */
+export const CONN_RECV_WINDOW = 8 << 20;
+// Consumed octets are credited in batches: one WINDOW_UPDATE per this many.
+const CONN_CREDIT_BATCH = CONN_RECV_WINDOW / 4;
+/**
+ * Largest header block (HEADERS + CONTINUATION payloads) accepted. It equals the advertised
+ * SETTINGS_MAX_HEADER_LIST_SIZE, and an encoded block is smaller than its list as §6.5.2 counts
+ * it, so only a server that ignores the setting goes past it: PROTOCOL_ERROR, as grpc-go's own
+ * HTTP/2 layer answers an oversized block (RFC 9113 §10.5.1 lets the receiver choose).
+ */
+export const MAX_HEADER_BLOCK_SIZE = MAX_HEADER_LIST_SIZE;
+/**
+ * Most frames one header block may span. Empty CONTINUATION frames add no octets but cost work
+ * per frame; past this many, the block is a flood: ENHANCE_YOUR_CALM (§10.5).
+ */
+export const MAX_HEADER_BLOCK_FRAMES = 32;
+/**
+ * Most replies queued but not yet written: PING and SETTINGS acknowledgements, and the stream
+ * WINDOW_UPDATEs that DATA frames (tiny padded ones: one each) call for. A peer that sends more
+ * while not reading them would grow the write queue without end (§10.5 names PING and
+ * SETTINGS): ENHANCE_YOUR_CALM.
+ */
+export const MAX_PENDING_REPLIES = 256;
+/**
+ * How long queued frames (a connection error's GOAWAY, the last frames before a close) may take
+ * to leave before the socket closes anyway: a peer that reads nothing would hold them forever.
+ */
+export const WRITE_GRACE_MS = 1_000;
 // At most one probe PING per this interval: grpc-go servers count pings closer together than
 // 5 minutes (without data sent in between) as strikes and close the connection after three.
 const PROBE_INTERVAL_MS = 60_000;
@@ -78,13 +116,17 @@ export class H2Connection {
   #nextStreamId = 1;
   #closed = false;
   #goingAway = false;
+  // A connection error happened: no new streams; GOAWAY is on its way, then the socket closes.
+  #broken = false;
 
   // Peer settings (RFC 9113 §6.5.2 defaults until its SETTINGS frame arrives).
   #peerMaxConcurrent = Infinity;
   #peerInitialWindow = DEFAULT_WINDOW_SIZE;
   #peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   #connSendWindow = DEFAULT_WINDOW_SIZE;
-  #connUnackedRecv = 0;
+  // Receive side: what the server may still send, and consumed octets not yet credited back.
+  #connRecvWindow = CONN_RECV_WINDOW;
+  #connConsumed = 0;
 
   // The request blocks use no dynamic table; the only encoder state is telling the peer's
   // decoder that its table shrank (RFC 7541 §4.2): the size it was last told, and the lowest
@@ -96,6 +138,12 @@ export class H2Connection {
   #blockStream = 0;
   #blockEndStream = false;
   #blockParts: Uint8Array[] = [];
+  #blockSize = 0;
+  #blockFrames = 0;
+
+  // Replies (see MAX_PENDING_REPLIES) queued so far, and how many of them have been written.
+  #repliesQueued = 0;
+  #repliesWritten = 0;
 
   #out: Uint8Array[] = [];
   #flushScheduled = false;
@@ -111,9 +159,11 @@ export class H2Connection {
     this.#conn = conn;
     this.#log = logger;
     this.#probe = probe;
+    // SETTINGS_MAX_FRAME_SIZE stays at its default: the reader holds one such frame.
     const settings = encodeSettings([
       [Setting.ENABLE_PUSH, 0],
       [Setting.INITIAL_WINDOW_SIZE, STREAM_RECV_WINDOW],
+      [Setting.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_SIZE],
     ]);
     this.#send(CLIENT_PREFACE);
     this.#send(settings);
@@ -128,7 +178,8 @@ export class H2Connection {
       // call would pay its full timeout until TCP gives up, many minutes later.
       this.#shutdown(`no answer to PING within ${this.#probe.pingTimeoutMs} ms`);
     }
-    return !this.#closed && !this.#goingAway && this.#nextStreamId <= LAST_CLIENT_STREAM_ID;
+    return !this.#closed && !this.#goingAway && !this.#broken &&
+      this.#nextStreamId <= LAST_CLIENT_STREAM_ID;
   }
 
   /**
@@ -172,12 +223,13 @@ export class H2Connection {
    * Closes the socket; calls still running end as `lost`. Resolves when the reader has stopped.
    * No GOAWAY is sent first: a client that accepts no pushed streams loses nothing without it,
    * and a grpc-js server under Deno aborts the whole process (`free(): invalid pointer`) when a
-   * client's GOAWAY arrives on a connection that has carried more than ~150 calls.
+   * client's GOAWAY arrives on a connection that has carried more than ~150 calls. Frames
+   * already queued get {@linkcode WRITE_GRACE_MS} to leave: a peer that reads nothing cannot
+   * hold the close.
    */
   async close(): Promise<void> {
     if (!this.#closed) {
-      this.#flushNow();
-      await this.#writing;
+      await this.#drainWrites();
       this.#shutdown("channel closed");
     }
     await this.#readDone;
@@ -187,6 +239,7 @@ export class H2Connection {
     stream.id = this.#nextStreamId;
     this.#nextStreamId += 2;
     stream.sendWindow = this.#peerInitialWindow;
+    stream.recvWindow = STREAM_RECV_WINDOW;
     this.#streams.set(stream.id, stream);
     this.#sendRequest(stream);
   }
@@ -265,13 +318,18 @@ export class H2Connection {
 
   // Forgets a finished stream; frames still arriving for it are handled as for unknown ids.
   #endStream(stream: H2Stream): void {
-    this.#streams.delete(stream.id);
+    this.#forget(stream);
     while (this.#queued.length > 0 && this.#streams.size < this.#peerMaxConcurrent) {
       const next = this.#queued.shift()!;
       if (this.available) this.#open(next);
       else next.finish({ kind: "refused", reason: "connection is closing" });
     }
     if (this.#goingAway && this.#streams.size === 0) this.#shutdown("drained after GOAWAY");
+  }
+
+  // The stream's body has been handed over or dropped: its octets are consumed (§6.9.1).
+  #forget(stream: H2Stream): void {
+    if (this.#streams.delete(stream.id)) this.#consumeConn(stream.bodyBytes);
   }
 
   // ---- writing ----
@@ -293,15 +351,18 @@ export class H2Connection {
     const frames = this.#out;
     this.#out = [];
     const bytes = frames.length === 1 ? frames[0]! : concat(frames);
-    this.#writing = this.#writing.then(() => this.#writeAll(bytes));
+    const replies = this.#repliesQueued;
+    this.#writing = this.#writing.then(() => this.#writeAll(bytes, replies));
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
+  // Writes one batch; `replies` is how many acknowledgements have been queued up to its end.
+  async #writeAll(bytes: Uint8Array, replies: number): Promise<void> {
     try {
       let off = 0;
       while (off < bytes.length && !this.#closed) {
         off += await this.#conn.write(bytes.subarray(off));
       }
+      this.#repliesWritten = replies;
     } catch (err) {
       this.#shutdown(`write failed: ${errorText(err)}`);
     }
@@ -309,30 +370,64 @@ export class H2Connection {
 
   // ---- reading ----
 
+  // Reads straight into the frame reader's buffer: no other input buffer exists.
   async #readLoop(): Promise<void> {
-    const buf = new Uint8Array(READ_BUFFER_SIZE);
     let reason = "server closed the connection";
     try {
       while (!this.#closed) {
-        const n = await this.#conn.read(buf);
+        const n = await this.#conn.read(this.#reader.space());
         if (n === null) break;
-        this.#reader.push(buf.subarray(0, n));
+        this.#reader.commit(n);
         for (let f = this.#reader.next(); f !== null && !this.#closed; f = this.#reader.next()) {
           this.#onFrame(f);
         }
       }
     } catch (err) {
       if (err instanceof FrameError || err instanceof HpackError) {
-        const code = err instanceof FrameError ? err.code : ErrorCode.COMPRESSION_ERROR;
-        this.#send(encodeGoaway(code));
-        this.#flushNow();
-        await this.#writing;
         reason = `protocol error: ${err.message}`;
+        const code = err instanceof FrameError ? err.code : ErrorCode.COMPRESSION_ERROR;
+        await this.#goAway(code, reason);
       } else if (!this.#closed) {
         reason = `read failed: ${errorText(err)}`;
       }
     }
     this.#shutdown(reason);
+  }
+
+  // A connection error (RFC 9113 §5.4.1): calls in flight fail at once, GOAWAY with the error
+  // code is sent (for at most WRITE_GRACE_MS), then the caller closes the socket.
+  async #goAway(code: number, reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#log.warn("grpc server broke the HTTP/2 protocol; closing the connection", {
+      code,
+      error: reason,
+    });
+    this.#broken = true;
+    this.#endStreams(reason);
+    this.#send(encodeGoaway(code));
+    await this.#drainWrites();
+  }
+
+  // Flushes the queue and waits until everything is written, or WRITE_GRACE_MS has passed.
+  async #drainWrites(): Promise<void> {
+    this.#flushNow();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, WRITE_GRACE_MS));
+    await Promise.race([this.#writing, grace]);
+    clearTimeout(timer);
+  }
+
+  // Queues a reply the peer's frame calls for, unless too many are waiting to be written
+  // already. Throws FrameError: only for the read loop.
+  #reply(frame: Uint8Array, what: string): void {
+    if (this.#repliesQueued - this.#repliesWritten >= MAX_PENDING_REPLIES) {
+      throw new FrameError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `${what} flood: over ${MAX_PENDING_REPLIES} replies queued and not yet written`,
+      );
+    }
+    this.#repliesQueued += 1;
+    this.#send(frame);
   }
 
   #onFrame(f: Frame): void {
@@ -355,7 +450,7 @@ export class H2Connection {
         // stall its flow-control window growth.
         if (f.payload.length !== 8) throw new FrameError(ErrorCode.FRAME_SIZE_ERROR, "PING size");
         if (!(f.flags & Flag.ACK)) {
-          this.#send(encodeFrame(FrameType.PING, Flag.ACK, 0, f.payload.slice()));
+          this.#reply(encodeFrame(FrameType.PING, Flag.ACK, 0, f.payload.slice()), "PING");
         } else {
           this.#pingSentAt = -1; // the only PING this client sends is the probe
         }
@@ -372,27 +467,58 @@ export class H2Connection {
   }
 
   #onData(f: Frame): void {
-    // Connection-level credit is owed for every DATA frame, including padding and frames of
-    // streams this side has already cancelled — otherwise the window leaks shut.
-    this.#connUnackedRecv += f.payload.length;
-    if (this.#connUnackedRecv >= CONN_RECV_WINDOW / 2) {
-      this.#send(encodeWindowUpdate(0, this.#connUnackedRecv));
-      this.#connUnackedRecv = 0;
+    if (f.streamId === 0) throw new FrameError(ErrorCode.PROTOCOL_ERROR, "DATA on stream 0");
+    // The whole payload counts against both windows, padding included (RFC 9113 §6.9.1).
+    const size = f.payload.length;
+    if (size > this.#connRecvWindow) {
+      throw new FrameError(
+        ErrorCode.FLOW_CONTROL_ERROR,
+        `DATA of ${size} octets exceeds the connection's window of ${this.#connRecvWindow}`,
+      );
     }
+    this.#connRecvWindow -= size;
     const stream = this.#streams.get(f.streamId);
-    if (!stream) return;
+    if (!stream) {
+      // A stream this side has ended: dropped, so credited at once, or the window leaks shut.
+      this.#consumeConn(size);
+      return;
+    }
+    if (size > stream.recvWindow) {
+      throw new FrameError(
+        ErrorCode.FLOW_CONTROL_ERROR,
+        `DATA of ${size} octets exceeds stream ${stream.id}'s window of ${stream.recvWindow}`,
+      );
+    }
+    stream.recvWindow -= size;
+    const body = unpaddedPayload(f);
+    this.#consumeConn(size - body.length); // padding is never kept
     const end = (f.flags & Flag.END_STREAM) !== 0;
-    stream.onData(unpaddedPayload(f), end);
+    stream.onData(body, end);
     if (stream.done) {
       if (!end) this.#send(encodeRstStream(stream.id, ErrorCode.CANCEL));
       this.#endStream(stream);
       return;
     }
-    stream.unackedRecv += f.payload.length;
-    if (stream.unackedRecv >= STREAM_RECV_WINDOW / 2) {
-      this.#send(encodeWindowUpdate(stream.id, stream.unackedRecv));
-      stream.unackedRecv = 0;
-    }
+    this.#creditStream(stream);
+  }
+
+  // Tops the stream's window back up once half of it is used, but never past what its response
+  // may still bring: a server cannot make one stream buffer more than one message.
+  #creditStream(stream: H2Stream): void {
+    if (stream.recvWindow >= STREAM_RECV_WINDOW / 2) return;
+    const target = Math.min(STREAM_RECV_WINDOW, stream.wantedBytes);
+    if (target <= stream.recvWindow) return;
+    this.#reply(encodeWindowUpdate(stream.id, target - stream.recvWindow), "DATA");
+    stream.recvWindow = target;
+  }
+
+  // `n` received octets are no longer held: credit them back to the connection, in batches.
+  #consumeConn(n: number): void {
+    this.#connConsumed += n;
+    if (this.#connConsumed < CONN_CREDIT_BATCH || this.#closed || this.#broken) return;
+    this.#send(encodeWindowUpdate(0, this.#connConsumed));
+    this.#connRecvWindow += this.#connConsumed;
+    this.#connConsumed = 0;
   }
 
   #onHeaders(f: Frame): void {
@@ -406,13 +532,29 @@ export class H2Connection {
     this.#blockStream = f.streamId;
     this.#blockEndStream = endStream;
     this.#blockParts = [fragment.slice()];
+    this.#blockSize = fragment.length;
+    this.#blockFrames = 1;
   }
 
   #onContinuation(f: Frame): void {
     if (this.#blockStream === 0 || f.streamId !== this.#blockStream) {
       throw new FrameError(ErrorCode.PROTOCOL_ERROR, "unexpected CONTINUATION");
     }
-    this.#blockParts.push(f.payload.slice());
+    this.#blockSize += f.payload.length;
+    this.#blockFrames += 1;
+    if (this.#blockSize > MAX_HEADER_BLOCK_SIZE) {
+      throw new FrameError(
+        ErrorCode.PROTOCOL_ERROR,
+        `header block larger than ${MAX_HEADER_BLOCK_SIZE} octets`,
+      );
+    }
+    if (this.#blockFrames > MAX_HEADER_BLOCK_FRAMES) {
+      throw new FrameError(
+        ErrorCode.ENHANCE_YOUR_CALM,
+        `header block spread over more than ${MAX_HEADER_BLOCK_FRAMES} frames`,
+      );
+    }
+    if (f.payload.length > 0) this.#blockParts.push(f.payload.slice());
     if (!(f.flags & Flag.END_HEADERS)) return;
     const id = this.#blockStream;
     const block = concat(this.#blockParts);
@@ -479,7 +621,7 @@ export class H2Connection {
           break;
       }
     }
-    this.#send(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0));
+    this.#reply(encodeFrame(FrameType.SETTINGS, Flag.ACK, 0), "SETTINGS");
     this.#resumeBlockedBodies();
     this.#startQueuedStreams();
   }
@@ -527,7 +669,7 @@ export class H2Connection {
     for (const s of [...this.#streams.values()]) {
       if (s.id > lastStreamId) {
         s.finish({ kind: "refused", reason: "server is going away" });
-        this.#streams.delete(s.id);
+        this.#forget(s);
       }
     }
     for (const s of this.#queued.splice(0)) {
@@ -542,9 +684,7 @@ export class H2Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#out = [];
-    for (const s of this.#streams.values()) s.finish({ kind: "lost", reason });
-    for (const s of this.#queued.splice(0)) s.finish({ kind: "refused", reason });
-    this.#streams.clear();
+    this.#endStreams(reason);
     try {
       this.#conn.close();
     } catch {
@@ -552,6 +692,14 @@ export class H2Connection {
     }
     this.#log.debug("grpc connection closed", { reason });
     for (const listener of this.#closedListeners.splice(0)) listener();
+  }
+
+  // Open streams are lost (the server may have processed them); queued ones were never sent,
+  // so they are refused and may be retried on another connection.
+  #endStreams(reason: string): void {
+    for (const s of this.#streams.values()) s.finish({ kind: "lost", reason });
+    for (const s of this.#queued.splice(0)) s.finish({ kind: "refused", reason });
+    this.#streams.clear();
   }
 }
 

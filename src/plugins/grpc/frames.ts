@@ -46,6 +46,7 @@ export const ErrorCode = {
   REFUSED_STREAM: 0x7,
   CANCEL: 0x8,
   COMPRESSION_ERROR: 0x9,
+  ENHANCE_YOUR_CALM: 0xb,
 } as const;
 
 /** The client connection preface (RFC 9113 §3.4), sent before the first SETTINGS frame. */
@@ -194,40 +195,51 @@ export function unpaddedPayload(frame: Frame): Uint8Array {
 }
 
 /**
- * Splits a byte stream into frames. `push` appends received bytes; `next` returns the next
- * complete frame or `null` until more bytes arrive.
+ * Splits a byte stream into frames in one fixed buffer of exactly one largest frame (header
+ * included): the caller reads into {@linkcode space}, records the count with
+ * {@linkcode commit}, then takes whole frames from {@linkcode next} until it returns `null`.
+ * A length above the maximum is a FRAME_SIZE_ERROR as soon as its header is in (RFC 9113 §4.2),
+ * so no peer can make the buffer grow: it never does.
  */
 export class FrameReader {
-  #buf: Uint8Array = new Uint8Array(0);
+  readonly #buf: Uint8Array;
+  readonly #maxFrameSize: number;
   #start = 0;
   #end = 0;
-  readonly #maxFrameSize: number;
 
   constructor(maxFrameSize: number) {
     this.#maxFrameSize = maxFrameSize;
+    this.#buf = new Uint8Array(FRAME_HEADER_SIZE + maxFrameSize);
   }
 
-  /** Appends bytes (copied, so the caller may reuse its read buffer). */
-  push(bytes: Uint8Array): void {
-    if (this.#start === this.#end) {
-      this.#start = 0;
-      this.#end = 0;
-    }
-    const need = this.#end + bytes.length;
-    if (need > this.#buf.length) {
-      const live = this.#end - this.#start;
-      const size = Math.max(live + bytes.length, this.#buf.length * 2, 16_384);
-      const grown = size > this.#buf.length ? new Uint8Array(size) : this.#buf;
-      grown.set(this.#buf.subarray(this.#start, this.#end), 0);
-      this.#buf = grown;
-      this.#start = 0;
-      this.#end = live;
-    }
-    this.#buf.set(bytes, this.#end);
-    this.#end += bytes.length;
+  /** Size of the buffer: one frame of the largest accepted size, with its header. */
+  get capacity(): number {
+    return this.#buf.length;
   }
 
-  /** The next whole frame, or `null`. The payload is valid until the next `push`. */
+  /**
+   * Where the next read goes: the free tail of the buffer, after moving the bytes of an
+   * incomplete frame to the front (invalidating earlier frames' payloads). Never empty once
+   * `next` has returned `null`: a full buffer always holds a whole frame.
+   */
+  space(): Uint8Array {
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    return this.#buf.subarray(this.#end);
+  }
+
+  /** Records that `n` bytes were read into the last {@linkcode space}. */
+  commit(n: number): void {
+    if (n < 0 || this.#end + n > this.#buf.length) {
+      throw new RangeError(`commit of ${n} bytes exceeds the reader's space`);
+    }
+    this.#end += n;
+  }
+
+  /** The next whole frame, or `null`. The payload is valid until the next `space` call. */
   next(): Frame | null {
     const available = this.#end - this.#start;
     if (available < FRAME_HEADER_SIZE) return null;

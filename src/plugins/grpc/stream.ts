@@ -12,8 +12,15 @@ export type StreamOutcome =
   | { readonly kind: "lost"; readonly reason: string }
   | { readonly kind: "malformed"; readonly reason: string };
 
-/** Largest response body accepted (gRPC's default maximum receive message size, plus prefix). */
-export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024 + 5;
+/** Largest response message accepted: gRPC's default maximum receive message size. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Largest response body accepted: one message of {@linkcode MAX_MESSAGE_BYTES} and its prefix. */
+export const MAX_RESPONSE_BYTES = MAX_MESSAGE_BYTES + 5;
+/**
+ * Largest decoded header list accepted, counted as RFC 9113 §6.5.2 does (name + value + 32 per
+ * field); the client advertises it as SETTINGS_MAX_HEADER_LIST_SIZE.
+ */
+export const MAX_HEADER_LIST_SIZE = 64 * 1024;
 
 /** The per-stream state the connection keeps. */
 export class H2Stream {
@@ -21,8 +28,8 @@ export class H2Stream {
   id = 0;
   /** Send-side flow-control window (RFC 9113 §6.9). */
   sendWindow = 0;
-  /** Octets received but not yet credited back with WINDOW_UPDATE. */
-  unackedRecv = 0;
+  /** Receive-side window: DATA octets the server may still send (RFC 9113 §6.9). */
+  recvWindow = 0;
   /** The encoded request header block (shared between calls: never modified). */
   readonly headerBlock: Uint8Array;
   readonly body: Uint8Array;
@@ -33,6 +40,9 @@ export class H2Stream {
   #gotHeaders = false;
   #chunks: Uint8Array[] = [];
   #received = 0;
+  // The message's 5-octet prefix (flag, 32-bit length) as it arrives; -1 until it is complete.
+  readonly #prefix = new Uint8Array(5);
+  #declared = -1;
   #done = false;
   readonly #onOutcome: (outcome: StreamOutcome) => void;
 
@@ -44,6 +54,20 @@ export class H2Stream {
     this.headerBlock = headerBlock;
     this.body = body;
     this.#onOutcome = onOutcome;
+  }
+
+  /** Body octets received (buffered until the stream ends). */
+  get bodyBytes(): number {
+    return this.#received;
+  }
+
+  /**
+   * Body octets the response may still bring: the rest of the declared message, or up to the
+   * largest accepted body while its prefix has not arrived. Windows never grant more.
+   */
+  get wantedBytes(): number {
+    const total = this.#declared < 0 ? MAX_RESPONSE_BYTES : 5 + this.#declared;
+    return Math.max(0, total - this.#received);
   }
 
   /** Whether an outcome has been reported. */
@@ -61,6 +85,14 @@ export class H2Stream {
 
   /** A decoded header block: response headers first, then trailers (or trailers-only). */
   onHeaders(fields: readonly HeaderField[], endStream: boolean): void {
+    const listSize = headerListSize(fields);
+    if (listSize > MAX_HEADER_LIST_SIZE) {
+      this.finish({
+        kind: "malformed",
+        reason: `response header list of ${listSize} octets exceeds ${MAX_HEADER_LIST_SIZE}`,
+      });
+      return;
+    }
     if (!this.#gotHeaders) {
       this.#gotHeaders = true;
       const status = fields.find((f) => f.name === ":status")?.value ?? "";
@@ -93,12 +125,11 @@ export class H2Stream {
       this.finish({ kind: "malformed", reason: "DATA before response headers" });
       return;
     }
+    this.#readPrefix(data);
     this.#received += data.length;
-    if (this.#received > MAX_RESPONSE_BYTES) {
-      this.finish({
-        kind: "malformed",
-        reason: `response larger than ${MAX_RESPONSE_BYTES} bytes`,
-      });
+    const problem = this.#sizeProblem();
+    if (problem !== null) {
+      this.finish({ kind: "malformed", reason: problem });
       return;
     }
     if (data.length > 0) this.#chunks.push(data.slice());
@@ -109,6 +140,28 @@ export class H2Stream {
         : readStatus([], this.#httpStatus);
       this.finish({ kind: "response", status, body: this.#body() });
     }
+  }
+
+  // Fills the length prefix from the first five body octets, however the DATA frames split them.
+  #readPrefix(data: Uint8Array): void {
+    if (this.#declared >= 0 || this.#received >= 5) return;
+    const take = Math.min(5 - this.#received, data.length);
+    this.#prefix.set(data.subarray(0, take), this.#received);
+    if (this.#received + take === 5) {
+      this.#declared = new DataView(this.#prefix.buffer).getUint32(1);
+    }
+  }
+
+  // Rejects a body as soon as it is known to be too large, before buffering more of it: a
+  // declared length over the limit, or octets past the one message a unary response carries.
+  #sizeProblem(): string | null {
+    if (this.#declared > MAX_MESSAGE_BYTES) {
+      return `response message of ${this.#declared} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`;
+    }
+    if (this.#declared >= 0 && this.#received > 5 + this.#declared) {
+      return "response carries data after its message";
+    }
+    return null; // the two checks bound the body once the prefix is in; before, it is < 5
   }
 
   #body(): Uint8Array {
@@ -125,3 +178,10 @@ export class H2Stream {
 }
 
 const EMPTY = new Uint8Array(0);
+
+// RFC 9113 §6.5.2: the uncompressed size of each field plus an overhead of 32 octets.
+function headerListSize(fields: readonly HeaderField[]): number {
+  let size = 0;
+  for (const f of fields) size += f.name.length + f.value.length + 32;
+  return size;
+}
