@@ -200,19 +200,7 @@ export class ProcessHost implements PluginTransport {
   #spawn(): Child {
     let proc: Deno.ChildProcess;
     try {
-      proc = new Deno.Command(Deno.execPath(), {
-        args: childArgs({
-          name: this.#o.name,
-          maxMemoryBytes: this.#o.prepare.maxMemoryBytes,
-          ...(this.#o.workerUrl ? { workerUrl: this.#o.workerUrl } : {}),
-          ...(this.#o.childUrl ? { childUrl: this.#o.childUrl } : {}),
-        }),
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-        // Deno colours its error output otherwise; the escapes would only clutter the log.
-        env: { NO_COLOR: "1" },
-      }).spawn();
+      proc = this.#command().spawn();
     } catch (e) {
       return this.#unspawned(e);
     }
@@ -227,35 +215,50 @@ export class ProcessHost implements PluginTransport {
       stderrLines: 0,
       done: Promise.resolve(),
     };
-    child.bootAlarm = this.#watchdog.arm(CHILD_BOOT_MS + this.#o.initTimeoutMs, () => {
-      this.#fail(
-        child,
-        `plugin process did not start within ${CHILD_BOOT_MS + this.#o.initTimeoutMs} ms`,
-      );
+    const bootMs = CHILD_BOOT_MS + this.#o.initTimeoutMs;
+    child.bootAlarm = this.#watchdog.arm(bootMs, () => {
+      this.#fail(child, `plugin process did not start within ${bootMs} ms`);
     });
     child.done = Promise.all([
       this.#readFrames(child),
       this.#readStderr(child),
       proc.status.then((status) => this.#onExit(child, status)),
     ]);
-    child.out.send({
-      t: "init",
-      init: {
-        name: this.#o.name,
-        prepare: this.#o.prepare,
-        config: this.#o.config,
-        instances: this.#o.instances,
-        initTimeoutMs: this.#o.initTimeoutMs,
-        terminateGraceMs: this.#o.terminateGraceMs,
-        ...(this.#o.workerUrl ? { workerUrl: this.#o.workerUrl.href } : {}),
-      },
-      module: this.#o.module,
-    });
+    child.out.send({ t: "init", init: this.#init(), module: this.#o.module });
     return child;
+  }
+
+  #command(): Deno.Command {
+    return new Deno.Command(Deno.execPath(), {
+      args: childArgs({
+        name: this.#o.name,
+        maxMemoryBytes: this.#o.prepare.maxMemoryBytes,
+        ...(this.#o.workerUrl ? { workerUrl: this.#o.workerUrl } : {}),
+        ...(this.#o.childUrl ? { childUrl: this.#o.childUrl } : {}),
+      }),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      // Deno colours its error output otherwise; the escapes would only clutter the log.
+      env: { NO_COLOR: "1" },
+    });
+  }
+
+  #init(): ChildInit {
+    return {
+      name: this.#o.name,
+      prepare: this.#o.prepare,
+      config: this.#o.config,
+      instances: this.#o.instances,
+      initTimeoutMs: this.#o.initTimeoutMs,
+      terminateGraceMs: this.#o.terminateGraceMs,
+      ...(this.#o.workerUrl ? { workerUrl: this.#o.workerUrl.href } : {}),
+    };
   }
 
   // Spawning itself failed (no run permission, say): fails the load, or backs off a restart.
   #unspawned(e: unknown): never {
+    if (e instanceof PluginError) throw e; // from childArgs: already says what is wrong
     const denied = e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
     const message = denied
       ? `cannot start the plugin process: ${(e as Error).message} (wasm.isolation: process ` +
