@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigErrorCode, type Position } from "./errors.ts";
 import type { Entry, Format, MapNode, Node } from "./nodes.ts";
+import { isSecretPath } from "./secrets.ts";
 import { closest, didYouMean } from "./suggest.ts";
 
 /** A mapping with a fixed key set whose keys were checked; values by key. */
@@ -165,7 +166,8 @@ export class Reader {
     if (value === null || !Number.isInteger(value)) return this.typeError(node, path, "an integer");
     if (value < min || value > max) {
       const range = max === MAX_INT ? `at least ${min}` : `between ${min} and ${max}`;
-      return this.report("invalid", path, node.position, `must be ${range}, got ${value}`);
+      const got = isSecretPath(path) ? "" : `, got ${value}`;
+      return this.report("invalid", path, node.position, `must be ${range}${got}`);
     }
     return value;
   }
@@ -228,19 +230,17 @@ export class Reader {
     }
     const found = allowed.find((a) => a === name);
     if (found !== undefined) return found;
-    const hint = didYouMean(raw, allowed) ?? `expected one of: ${allowed.join(", ")}`;
-    return this.report(
-      "invalid",
-      path,
-      node.position,
-      `unknown ${what} ${JSON.stringify(raw)}`,
-      hint,
-    );
+    const secret = isSecretPath(path);
+    const hint = (secret ? null : didYouMean(raw, allowed)) ??
+      `expected one of: ${allowed.join(", ")}`;
+    const shown = secret ? "" : ` ${JSON.stringify(raw)}`;
+    return this.report("invalid", path, node.position, `unknown ${what}${shown}`, hint);
   }
 
-  /** Reports `node` as having the wrong type. */
+  /** Reports `node` as having the wrong type (naming its value unless that is a secret). */
   typeError(node: Node, path: string, expected: string): undefined {
-    return this.report("type", path, node.position, `expected ${expected}, got ${describe(node)}`);
+    const got = isSecretPath(path) ? describeKind(node, this.format) : describe(node);
+    return this.report("type", path, node.position, `expected ${expected}, got ${got}`);
   }
 
   private knownKey(entry: Entry, keys: readonly string[]): string | undefined {
@@ -266,6 +266,14 @@ export class Reader {
 /** Hyrouter's name normalisation (strategies, sort orders, filter types, …). */
 export function normalizeName(raw: string): string {
   return raw.trim().toLowerCase().replaceAll("-", "_");
+}
+
+// What a node is, without its value (for secrets): the kind, and for JSON scalars the type.
+function describeKind(node: Node, format: Format): string {
+  if (node.kind !== "scalar") return describe(node);
+  if (node.quoted) return "a string";
+  if (format === "yaml") return "a plain scalar";
+  return node.text === "true" || node.text === "false" ? "a boolean" : "a number";
 }
 
 function describe(node: Node): string {

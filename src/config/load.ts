@@ -1,6 +1,7 @@
 import { readDiscovery } from "./discovery.ts";
 import { ConfigError, ConfigErrors } from "./errors.ts";
 import { Reader } from "./fields.ts";
+import { configFingerprint } from "./fingerprint.ts";
 import { deepFreeze } from "./freeze.ts";
 import { readMessages } from "./messages.ts";
 import type { ProviderRef } from "./pool.ts";
@@ -25,7 +26,10 @@ const TOP_LEVEL_KEYS = [
   "limits",
 ];
 
-/** Parses and validates a config text; see `mod.ts`. `sha256` is the file's, when read from one. */
+/**
+ * Parses and validates a config text; see `mod.ts`. `sha256` is the config's fingerprint when
+ * known (`fingerprint.ts`; `loadConfig` computes it).
+ */
 export function parseConfig(text: string, source: string, sha256: string | null = null): Config {
   const doc = readSource(text, source);
   const r = new Reader(source, doc.format);
@@ -61,12 +65,9 @@ export async function loadConfig(
       new ConfigError({ code: "io", source: path, detail: `cannot read config file: ${reason}` }),
     ]);
   }
-  return parseConfig(text, path, await sha256Hex(text));
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  const config = parseConfig(text, path);
+  // Everything below the top level is frozen already.
+  return Object.freeze({ ...config, sha256: await configFingerprint(config) });
 }
 
 function checkProviders(

@@ -58,7 +58,8 @@ export { ConfigError, type ConfigErrorCode, ConfigErrors, type Position } from "
 /**
  * Reads the config file at `path` and parses it with {@link parseConfig}. The extension
  * (`.yaml`, `.yml`, `.json`, any case) picks the format and is checked before reading. The
- * result carries the file's sha256 (`config.sha256`; `null` from {@link parseConfig}).
+ * result carries the config's fingerprint (`config.sha256`: sha256 of the parsed config with
+ * secrets replaced by a marker; `null` from {@link parseConfig}).
  *
  * @param fs where to read from; defaults to `Deno` (tests pass a fake).
  * @throws {ConfigErrors} when the file cannot be read or is not a valid config.

@@ -321,8 +321,9 @@ export interface Config {
   /** Path of the file this was loaded from (for messages). */
   readonly source: string;
   /**
-   * sha256 (lower-case hex) of the config file as read by `loadConfig` (its UTF-8 text, which
-   * is the file's bytes for any valid UTF-8 file); `null` when parsed from a string.
+   * The config's fingerprint, set by `loadConfig`: sha256 (lower-case hex) of its canonical
+   * rendering with secrets replaced by a marker (`fingerprint.ts`), so showing it reveals no
+   * secret; `null` when parsed from a string.
    */
   readonly sha256: string | null;
   /** The UDP address the QUIC listener binds. */

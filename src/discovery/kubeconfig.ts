@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, YAMLError } from "yaml";
 
 /** Where the service-account mount lives inside a pod. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -132,9 +132,13 @@ export interface KubeconfigContext {
 export function resolveKubeconfig(text: string, file: string): KubeconfigContext {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // Plain errors: the library's pretty ones quote the offending line, which may hold a token.
+    doc = parseYaml(text, { prettyErrors: false });
   } catch (err) {
-    throw new KubeConfigError("parse", `kubeconfig ${file}: not valid YAML: ${errorText(err)}`);
+    throw new KubeConfigError(
+      "parse",
+      `kubeconfig ${file}: not valid YAML: ${yamlProblem(err, text)}`,
+    );
   }
   if (!isEntry(doc)) throw new KubeConfigError("parse", `kubeconfig ${file}: not a mapping`);
   const contextName = stringField(doc, "current-context");
@@ -271,4 +275,14 @@ function resolvePath(dir: string, path: string): string {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+// The parser's message and where, as line:column — never the text around it.
+function yamlProblem(err: unknown, text: string): string {
+  const offset = err instanceof YAMLError ? err.pos[0] : -1;
+  if (offset < 0) return errorText(err);
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return `${errorText(err)} at line ${line}, column ${column}`;
 }

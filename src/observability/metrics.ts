@@ -249,7 +249,8 @@ export class Metrics {
     this.#reloadFailed = reloads.cell({ result: "failed" });
     this.#configInfo = new Gauge({
       name: "gatehouse_config_info",
-      help: "The loaded config file's sha256; always 1.",
+      help:
+        "The loaded config's fingerprint: sha256 of the parsed config, secrets removed; always 1.",
       labelNames: ["sha256"],
       registers,
     });
@@ -350,7 +351,10 @@ export class Metrics {
     (ok ? this.#reloadOk : this.#reloadFailed).value++;
   }
 
-  /** The config now in force has this sha256 (replaces the previous one's info series). */
+  /**
+   * The config now in force has this fingerprint (`Config.sha256`: secrets removed, so /metrics
+   * readers cannot test guesses at them); replaces the previous one's info series.
+   */
   configLoaded(sha256: string): void {
     this.#configInfo.reset();
     this.#configInfo.labels(sha256).set(1);

@@ -5,7 +5,8 @@
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { run } from "../../src/cli/mod.ts";
 import { ChildLines } from "../support/child_lines.ts";
-import { toHex } from "../support/hytale_client_codec.ts";
+import { parseConfig } from "../../src/config/mod.ts";
+import { configFingerprint } from "../../src/config/fingerprint.ts";
 
 const deno = JSON.parse(await Deno.readTextFile("deno.json"));
 const startTask: string = deno.tasks.start;
@@ -47,8 +48,8 @@ routing:
     // The admin endpoint still answers after `net` was revoked (no gRPC plugins here).
     const metrics = await (await fetch(`http://127.0.0.1:${admin[1]}/metrics`)).text();
     assertMatch(metrics, /^gatehouse_connections_accepted_total 1$/m);
-    const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
-    const hex = toHex(new Uint8Array(digest));
+    // The config's fingerprint (secrets removed), not the file's hash.
+    const hex = await configFingerprint(parseConfig(await Deno.readTextFile(path), path));
     assert(metrics.includes(`gatehouse_config_info{sha256="${hex}"} 1`), metrics);
     const ready = await fetch(`http://127.0.0.1:${admin[1]}/readyz`);
     assertEquals([ready.status, (await ready.text()).split("\n")[0]], [200, "ready"]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
+import { ConfigErrors, parseConfig } from "../../src/config/mod.ts";
 import { summaries } from "./expect_errors.ts";
 
 function secret(yamlValue: string): Uint8Array | null {
@@ -53,4 +53,61 @@ Deno.test("a prefix with nothing after it is refused rather than turning signing
   assert.deepEqual(summaries("referral: { hmac_secret: 'hex: ' }\n"), [
     "invalid referral.hmac_secret 1:26",
   ]);
+});
+
+// ---- no error message echoes a secret (issue 12) ----
+
+/** Every message parsing `text` produces (joined), or "" when it parses. */
+function messagesOf(text: string, source: string): string {
+  try {
+    parseConfig(text, source);
+    return "";
+  } catch (e) {
+    if (e instanceof ConfigErrors) {
+      return e.errors.map((x) => `${x.message} ${x.hint ?? ""}`).join("\n");
+    }
+    throw e;
+  }
+}
+
+Deno.test("a numeric or boolean hmac_secret is a type error that does not echo the value", () => {
+  for (const key of ["hmac_secret", "HMAC_Secret"]) { // JSON keys match case-insensitively
+    const text = `{"referral": {"${key}": 90210733}}`;
+    assert.deepEqual(summaries(text, "c.json"), [
+      "type referral.hmac_secret 1:" + (key.length + 19),
+    ]);
+    const message = messagesOf(text, "c.json");
+    assert.match(message, /expected a string, got a number/);
+    assert.ok(!message.includes("90210733"), message);
+  }
+  const flag = messagesOf('{"referral": {"hmac_secret": true}}', "c.json");
+  assert.match(flag, /got a boolean/);
+  assert.ok(!flag.includes("true"), flag);
+  // Other fields still show what they got: only secrets are withheld.
+  assert.match(messagesOf('{"referral": {"key_id": "7"}}', "c.json"), /got the string "7"/);
+});
+
+Deno.test("no config error message contains a secret, whatever is wrong around it", () => {
+  const S = "Sup3rS3cretV4lue";
+  const broken: Array<[string, string]> = [
+    [`referral:\n  hmac_secret: "${S}\n`, "c.yaml"], // unterminated quote
+    [`referral:\n  hmac_secret: ${S}: x\n`, "c.yaml"], // nested compact mapping
+    [`referral:\n  hmac_secret: '${S}\n`, "c.yaml"],
+    [`referral:\n  hmac_secret: ${S}\n  hmac_secret: ${S}\n`, "c.yaml"], // repeated key
+    [`referral:\n  hmac_secret: [${S}\n`, "c.yaml"],
+    [`referral:\n  hmac_secret: "${S}\\q"\n`, "c.yaml"], // bad escape
+    [`referral:\n  hmac_secret: ${S}\n bad: 1\n`, "c.yaml"],
+    [`referral:\n  hmac_secret:\n    - ${S}\n`, "c.yaml"],
+    [`referral:\n  hmac_secret: 'base64:${S}!'\n`, "c.yaml"],
+    [`referral:\n  hmac_secret: 'hex:${S}'\n`, "c.yaml"],
+    [`referral:\n  hmac_secret: 'hex:'\n  key_id: 300\n`, "c.yaml"],
+    [`{"referral": {"hmac_secret": "${S}}}`, "c.json"],
+    [`{"referral": {"hmac_secret": ["${S}"]}}`, "c.json"],
+    [`{"referral": {"hmac_secret": "base64:${S}!"}}`, "c.json"],
+  ];
+  for (const [text, source] of broken) {
+    const message = messagesOf(text, source);
+    assert.notEqual(message, "", `${JSON.stringify(text)} should be rejected`);
+    assert.ok(!message.includes(S), message);
+  }
 });

@@ -3,6 +3,7 @@ import { CONNECTION_OUTCOMES, Metrics, PLUGIN_ERROR_KINDS } from "../../src/obse
 import type { OutcomeKind } from "../../src/server/mod.ts";
 import type { PluginErrorKind } from "../../src/plugins/mod.ts";
 import { parseSamples, sample } from "./prom_text.ts";
+import { loadConfig } from "../../src/config/mod.ts";
 
 // Compile-time: a kind added to the server or the plugins without a key here fails `deno check`.
 const OUTCOMES: Record<OutcomeKind, true> = {
@@ -178,4 +179,21 @@ Deno.test("abandoned workers count up per plugin, also across a reload's new tra
   after.abandoned = 1;
   const text = await scrape(metrics);
   assertEquals(sample(text, "gatehouse_plugin_workers_abandoned_total", series), 4);
+});
+
+Deno.test("config info shows the same value for configs that differ only in the referral secret", async () => {
+  const config = (secret: string) =>
+    loadConfig("/etc/gatehouse/config.yaml", {
+      readTextFile: () => Promise.resolve(`referral: { key_id: 1, hmac_secret: '${secret}' }\n`),
+    });
+  const rendered: string[] = [];
+  for (const secret of ["hunter2", "correct horse battery staple"]) {
+    const metrics = new Metrics();
+    metrics.configLoaded((await config(secret)).sha256!);
+    const text = await metrics.render();
+    assert(!text.includes(secret), "the secret itself never shows");
+    rendered.push(text.split("\n").find((l) => l.startsWith("gatehouse_config_info{"))!);
+  }
+  assertMatch(rendered[0]!, /^gatehouse_config_info\{sha256="[0-9a-f]{64}"\} 1$/);
+  assertEquals(rendered[1], rendered[0]);
 });
