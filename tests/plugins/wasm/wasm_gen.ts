@@ -113,9 +113,51 @@ export function pluginWat(body: string, fields = "", memory = '(memory (export "
   return `(module
   ${memory}
   ${fields}
-  (data (memory 0) (i32.const 16) "{}")
+  (data (i32.const 16) "{}")
   (func (export "alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "on_connect") (param $ptr i32) (param $len i32) (result i64)
     ${body}
     (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const 2))))`;
+}
+
+/** Signed LEB128 (for `i32.const` / `i64.const` immediates). */
+export function s64(value: bigint): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(value & 0x7fn);
+    value >>= 7n;
+    const done = (value === 0n && (b & 0x40) === 0) || (value === -1n && (b & 0x40) !== 0);
+    out.push(done ? b : b | 0x80);
+    if (done) return out;
+  }
+}
+
+function name(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)];
+  return [...u32(bytes.length), ...bytes];
+}
+
+/**
+ * {@link pluginWat} built byte by byte, for bodies wabt's text parser cannot take (it hangs on
+ * a few hundred nested blocks): `body` is the raw instruction bytes of `on_connect` before it
+ * answers `{}`.
+ */
+export function rawPlugin(body: ArrayLike<number>): Uint8Array {
+  const onConnect = [0, ...Array.from(body), 0x42, ...s64((16n << 32n) | 2n), 0x0b];
+  const sections = [
+    section(1, [2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7e]),
+    section(3, [2, 0, 1]),
+    section(5, [1, 0, 1]),
+    section(7, [3, ...name("memory"), 2, 0, ...name("alloc"), 0, 0, ...name("on_connect"), 0, 1]),
+    section(10, [2, 5, 0, 0x41, ...s64(1024n), 0x0b, ...u32(onConnect.length), ...onConnect]),
+    section(11, [1, 0, 0x41, 16, 0x0b, 2, 0x7b, 0x7d]),
+  ];
+  const out = new Uint8Array(8 + sections.reduce((n, s) => n + s.length, 0));
+  out.set([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  let pos = 8;
+  for (const s of sections) {
+    out.set(s, pos);
+    pos += s.length;
+  }
+  return out;
 }
