@@ -9,9 +9,10 @@ import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import type { BreakerOptions } from "./breaker.ts";
 import { WasmHost } from "./host.ts";
+import { ProcessHost } from "./process_host.ts";
 import { DEFAULT_MAX_MODULE_BYTES, formatBytes, moduleSizeProblem } from "./limits.ts";
-import { type FuncType, instrumentModule, type ModuleInfo, RewriteError } from "./rewriter.ts";
-import { importProblem } from "./wasi.ts";
+import { checkModule, type PreparedModule, type PrepareOptions } from "./prepare.ts";
+import type { PrepareReply, PrepareRequest } from "./protocol.ts";
 
 /** Options of {@link loadWasmPlugin}. */
 export interface WasmPluginOptions {
@@ -43,26 +44,13 @@ export interface WasmPluginOptions {
   readonly breaker?: BreakerOptions;
   /** Initialisation budget per instance, ms (default: max(timeoutMs, 5000)). */
   readonly initTimeoutMs?: number;
-  /** Grace after a deadline before a silent worker is terminated, ms (default 1000). */
+  /** Grace after a deadline before a silent worker is abandoned and replaced, ms (default 1000). */
   readonly terminateGraceMs?: number;
+  /** Abandoned workers after which the plugin is switched off until reload (default 4). */
+  readonly maxAbandonedWorkers?: number;
   /** Test seam: a different worker script speaking the same protocol. */
   readonly workerUrl?: URL;
 }
-
-/** A module that passed every load-time check, ready to be instantiated. */
-export interface PreparedModule {
-  /** The rewritten module, compiled. */
-  readonly module: WebAssembly.Module;
-  /** What the loader learnt about the original module. */
-  readonly info: ModuleInfo;
-}
-
-const SIGNATURES: Readonly<Record<string, { want: string; required: boolean }>> = {
-  alloc: { want: "(i32) -> (i32)", required: true },
-  on_connect: { want: "(i32,i32) -> (i64)", required: true },
-  init: { want: "(i32,i32) -> (i32)", required: false },
-  free: { want: "(i32,i32) -> ()", required: false },
-};
 
 /**
  * Loads, validates and starts a WASM plugin (PLUGINS.md "WASM plugins"). Resolves once every
@@ -82,13 +70,52 @@ export async function loadWasmPlugin(options: WasmPluginOptions): Promise<Plugin
     if (e instanceof ModuleTooLarge) throw fail(`${options.path}: ${e.message}`);
     throw fail(`cannot read module ${options.path}: ${(e as Error).message}`, e);
   }
-  const prepared = await prepareModule(bytes, options).catch((e) => {
-    throw e instanceof PluginError ? e : fail(String(e), e);
-  });
+  if (options.isolation === "process") return await loadInProcess(bytes, options, fail);
+  // Bytes read here are moved to the worker; an injected reader's may be used again.
+  const prepared = await prepareOffThread(bytes, options, !options.readFile);
   const host = new WasmHost({
     name: options.name,
     module: prepared.module,
     config: new TextEncoder().encode(JSON.stringify(options.config ?? {})),
+    instances: options.instances ?? defaultInstances(),
+    initTimeoutMs: options.initTimeoutMs ?? Math.max(options.timeoutMs, 5000),
+    terminateGraceMs: options.terminateGraceMs ?? 1000,
+    ...(options.maxAbandonedWorkers ? { maxAbandoned: options.maxAbandonedWorkers } : {}),
+    logger: options.logger,
+    breaker: options.breaker ?? {},
+    ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+  });
+  try {
+    await host.start();
+  } catch (e) {
+    await host.close();
+    throw e instanceof PluginError ? e : fail(String(e), e);
+  }
+  return host;
+}
+
+/**
+ * `wasm.isolation: process`: the plugin's instances run in a child process (`process_host.ts`),
+ * which also checks, rewrites and compiles the module — its load errors read as here.
+ */
+async function loadInProcess(
+  bytes: Uint8Array,
+  options: WasmPluginOptions,
+  fail: (message: string, cause?: unknown) => PluginError,
+): Promise<PluginTransport> {
+  const host = new ProcessHost({
+    name: options.name,
+    module: bytes,
+    prepare: {
+      path: options.path,
+      sha256: options.sha256,
+      maxMemoryBytes: options.maxMemoryBytes,
+      ...(options.maxTableElements === undefined
+        ? {}
+        : { maxTableElements: options.maxTableElements }),
+      ...(options.maxModuleBytes === undefined ? {} : { maxModuleBytes: options.maxModuleBytes }),
+    },
+    config: JSON.stringify(options.config ?? {}),
     instances: options.instances ?? defaultInstances(),
     initTimeoutMs: options.initTimeoutMs ?? Math.max(options.timeoutMs, 5000),
     terminateGraceMs: options.terminateGraceMs ?? 1000,
@@ -138,6 +165,70 @@ async function readBounded(path: string, maxBytes: number): Promise<Uint8Array> 
 }
 
 /**
+ * {@link checkModule} on the calling thread, its refusals as `PluginError`s of kind `load` naming
+ * the plugin; for tooling and the process-isolation child, which have no connections to stall.
+ */
+export async function prepareModule(
+  bytes: Uint8Array,
+  options: PrepareOptions & { readonly name: string },
+): Promise<PreparedModule> {
+  try {
+    return await checkModule(bytes, options);
+  } catch (e) {
+    throw new PluginError(options.name, "load", e instanceof Error ? e.message : String(e), {
+      cause: e,
+    });
+  }
+}
+
+const PREPARE_WORKER_URL = new URL("./prepare_worker.ts", import.meta.url);
+/** Bounds a prepare worker: checking and compiling a 32 MiB module takes a few seconds. */
+const PREPARE_TIMEOUT_MS = 60_000;
+
+/**
+ * {@link checkModule} in a worker of its own (no permissions), so that validating, rewriting and
+ * compiling a large module never stalls the router's thread. With `move`, the bytes' buffer is
+ * transferred instead of copied (and is unusable here afterwards).
+ */
+function prepareOffThread(
+  bytes: Uint8Array,
+  options: WasmPluginOptions,
+  move: boolean,
+): Promise<PreparedModule> {
+  const fail = (message: string) => new PluginError(options.name, "load", message);
+  const worker = new Worker(PREPARE_WORKER_URL, { type: "module", deno: { permissions: "none" } });
+  const { promise, resolve, reject } = Promise.withResolvers<PreparedModule>();
+  const timer = setTimeout(
+    () => reject(fail(`${options.path}: checking the module took over ${PREPARE_TIMEOUT_MS} ms`)),
+    PREPARE_TIMEOUT_MS,
+  );
+  worker.onmessage = (e: MessageEvent<PrepareReply>) => {
+    if (e.data.ok) resolve({ module: e.data.module, info: e.data.info });
+    else reject(fail(e.data.message));
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    reject(fail(`${options.path}: the prepare worker failed: ${e.message}`));
+  };
+  const request: PrepareRequest = { bytes, options: prepareOptions(options) };
+  worker.postMessage(request, move ? [bytes.buffer as ArrayBuffer] : []);
+  return promise.finally(() => {
+    clearTimeout(timer);
+    worker.terminate();
+  });
+}
+
+function prepareOptions(o: WasmPluginOptions): PrepareOptions {
+  return {
+    path: o.path,
+    sha256: o.sha256,
+    maxMemoryBytes: o.maxMemoryBytes,
+    ...(o.maxTableElements === undefined ? {} : { maxTableElements: o.maxTableElements }),
+    ...(o.maxModuleBytes === undefined ? {} : { maxModuleBytes: o.maxModuleBytes }),
+  };
+}
+
+/**
  * Workers per plugin unless configured: 4, but no more than the machine has cores, and at least
  * 2 so that one slow call never holds up the rest. Each worker queues up to 8 calls, so more
  * workers than cores add no throughput, only threads competing with the router's: on 2 cores
@@ -145,88 +236,4 @@ async function readBounded(path: string, maxBytes: number): Promise<Uint8Array> 
  */
 export function defaultInstances(): number {
   return Math.max(2, Math.min(4, navigator.hardwareConcurrency));
-}
-
-/**
- * Checks the pin, validates and rewrites `bytes`; used by {@link loadWasmPlugin} and by
- * tooling that wants the checks without starting workers.
- */
-export async function prepareModule(
-  bytes: Uint8Array,
-  options: Pick<
-    WasmPluginOptions,
-    "name" | "path" | "sha256" | "maxMemoryBytes" | "maxTableElements" | "maxModuleBytes"
-  >,
-): Promise<PreparedModule> {
-  const fail = (message: string) => new PluginError(options.name, "load", message);
-  // Before anything reads the bytes (hashing a huge module is work too).
-  const tooLarge = moduleSizeProblem(
-    bytes.length,
-    options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES,
-  );
-  if (tooLarge !== null) throw fail(`${options.path}: ${tooLarge}`);
-  if (options.sha256 !== null) {
-    const digest = await sha256Hex(bytes);
-    if (digest !== options.sha256.toLowerCase()) {
-      throw fail(`${options.path}: sha256 is ${digest}, but wasm.sha256 pins ${options.sha256}`);
-    }
-  }
-  if (!WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)) {
-    throw fail(`${options.path} is not a valid WebAssembly module`);
-  }
-  const maxPages = Math.floor(options.maxMemoryBytes / 65536);
-  let rewritten: { bytes: Uint8Array; info: ModuleInfo };
-  try {
-    rewritten = instrumentModule(bytes, {
-      maxPages,
-      ...(options.maxTableElements === undefined
-        ? {}
-        : { maxTableElements: options.maxTableElements }),
-    });
-  } catch (e) {
-    if (e instanceof RewriteError) throw fail(`${options.path}: ${e.message}`);
-    throw e;
-  }
-  const problem = moduleProblem(rewritten.info);
-  if (problem !== null) throw fail(`${options.path}: ${problem}`);
-  let module: WebAssembly.Module;
-  try {
-    module = await WebAssembly.compile(rewritten.bytes as Uint8Array<ArrayBuffer>);
-  } catch (e) {
-    throw fail(`${options.path}: instrumented module does not compile: ${(e as Error).message}`);
-  }
-  return { module, info: rewritten.info };
-}
-
-/** The first reason the module cannot serve as a plugin, or null. */
-function moduleProblem(info: ModuleInfo): string | null {
-  if (info.exports.has("_start")) {
-    return "is a WASI command module (exports _start); build it as a reactor " +
-      "(clang -mexec-model=reactor, Go -buildmode=c-shared, Rust cdylib)";
-  }
-  for (const imp of info.imports) {
-    const problem = importProblem(imp);
-    if (problem !== null) return problem;
-  }
-  const memory = info.exports.get("memory");
-  if (memory?.kind !== "memory") return 'does not export its linear memory as "memory"';
-  for (const [name, { want, required }] of Object.entries(SIGNATURES)) {
-    const ex = info.exports.get(name);
-    if (ex === undefined) {
-      if (required) return `does not export required function "${name}" ${want}`;
-      continue;
-    }
-    const got = ex.type ? signature(ex.type) : ex.kind;
-    if (got !== want) return `export "${name}" is ${got}, want ${want}`;
-  }
-  return null;
-}
-
-function signature(t: FuncType): string {
-  return `(${t.params.join(",")}) -> (${t.results.join(",")})`;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

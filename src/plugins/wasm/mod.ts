@@ -12,11 +12,13 @@ export {
   prepareModule,
 } from "./load.ts";
 export type {
-  /** A module that passed every load-time check. */
-  PreparedModule,
   /** Options of `loadWasmPlugin`. */
   WasmPluginOptions,
 } from "./load.ts";
+export type {
+  /** A module that passed every load-time check. */
+  PreparedModule,
+} from "./prepare.ts";
 export type {
   /** One export of a module, as the loader read it. */
   ExportInfo,

@@ -6,6 +6,8 @@
 
 import type { ChannelBuffers } from "./channel.ts";
 import type { FailureKind } from "./instance.ts";
+import type { PrepareOptions } from "./prepare.ts";
+import type { ModuleInfo } from "./rewriter.ts";
 
 /** Router → worker, once: everything the worker needs; it then serves calls until stopped. */
 export type ToWorker = {
@@ -35,3 +37,14 @@ export type FromWorker =
   | { readonly t: "ready" }
   | { readonly t: "init_failed"; readonly kind: FailureKind; readonly message: string }
   | { readonly t: "log"; readonly level: 0 | 1 | 2 | 3; readonly source: string; text: string };
+
+/** Router → prepare worker, once: the module bytes (moved) and the load settings. */
+export interface PrepareRequest {
+  readonly bytes: Uint8Array;
+  readonly options: PrepareOptions;
+}
+
+/** Prepare worker → router, once: the compiled module, or why it was refused. */
+export type PrepareReply =
+  | { readonly ok: true; readonly module: WebAssembly.Module; readonly info: ModuleInfo }
+  | { readonly ok: false; readonly message: string };
