@@ -148,7 +148,7 @@ export class WasmHost implements PluginTransport {
     const started = new Promise<void>((resolve, reject) => {
       this.#startWaiters = { resolve, reject };
     });
-    for (let i = 0; i < this.#o.instances; i++) this.#spawn();
+    this.#fillPool();
     return started;
   }
 
@@ -492,8 +492,17 @@ export class WasmHost implements PluginTransport {
     }
     this.#respawnTimer = setTimeout(() => {
       this.#respawnTimer = undefined;
-      while (!this.#closed && this.#slots.size < this.#o.instances) this.#spawn();
+      this.#fillPool();
     }, delay);
+  }
+
+  // Starts workers until the pool is full, one per turn of the event loop: `new Worker` blocks
+  // this thread until the worker's runtime exists (15–55 ms each on a 2-core VM), and
+  // connections must be served in between.
+  #fillPool(): void {
+    if (this.#closed || this.#switchedOff || this.#slots.size >= this.#o.instances) return;
+    this.#spawn();
+    if (this.#slots.size < this.#o.instances) setTimeout(() => this.#fillPool(), 0);
   }
 
   // No worker left and replacements backing off after initialisation failures.
