@@ -70,21 +70,20 @@ export async function loadWasmPlugin(options: WasmPluginOptions): Promise<Plugin
     if (e instanceof ModuleTooLarge) throw fail(`${options.path}: ${e.message}`);
     throw fail(`cannot read module ${options.path}: ${(e as Error).message}`, e);
   }
-  if (options.isolation === "process") return await loadInProcess(bytes, options, fail);
-  // Bytes read here are moved to the worker; an injected reader's may be used again.
-  const prepared = await prepareOffThread(bytes, options, !options.readFile);
-  const host = new WasmHost({
-    name: options.name,
-    module: prepared.module,
-    config: new TextEncoder().encode(JSON.stringify(options.config ?? {})),
-    instances: options.instances ?? defaultInstances(),
-    initTimeoutMs: options.initTimeoutMs ?? Math.max(options.timeoutMs, 5000),
-    terminateGraceMs: options.terminateGraceMs ?? 1000,
-    ...(options.maxAbandonedWorkers ? { maxAbandoned: options.maxAbandonedWorkers } : {}),
-    logger: options.logger,
-    breaker: options.breaker ?? {},
-    ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
-  });
+  const host = options.isolation === "process"
+    ? new ProcessHost({
+      ...hostSettings(options),
+      module: bytes,
+      prepare: prepareOptions(options),
+      config: JSON.stringify(options.config ?? {}),
+    })
+    : new WasmHost({
+      ...hostSettings(options),
+      // Bytes read here are moved to the worker; an injected reader's may be used again.
+      module: (await prepareOffThread(bytes, options, !options.readFile)).module,
+      config: new TextEncoder().encode(JSON.stringify(options.config ?? {})),
+      ...(options.maxAbandonedWorkers ? { maxAbandoned: options.maxAbandonedWorkers } : {}),
+    });
   try {
     await host.start();
   } catch (e) {
@@ -94,42 +93,18 @@ export async function loadWasmPlugin(options: WasmPluginOptions): Promise<Plugin
   return host;
 }
 
-/**
- * `wasm.isolation: process`: the plugin's instances run in a child process (`process_host.ts`),
- * which also checks, rewrites and compiles the module — its load errors read as here.
- */
-async function loadInProcess(
-  bytes: Uint8Array,
-  options: WasmPluginOptions,
-  fail: (message: string, cause?: unknown) => PluginError,
-): Promise<PluginTransport> {
-  const host = new ProcessHost({
-    name: options.name,
-    module: bytes,
-    prepare: {
-      path: options.path,
-      sha256: options.sha256,
-      maxMemoryBytes: options.maxMemoryBytes,
-      ...(options.maxTableElements === undefined
-        ? {}
-        : { maxTableElements: options.maxTableElements }),
-      ...(options.maxModuleBytes === undefined ? {} : { maxModuleBytes: options.maxModuleBytes }),
-    },
-    config: JSON.stringify(options.config ?? {}),
-    instances: options.instances ?? defaultInstances(),
-    initTimeoutMs: options.initTimeoutMs ?? Math.max(options.timeoutMs, 5000),
-    terminateGraceMs: options.terminateGraceMs ?? 1000,
-    logger: options.logger,
-    breaker: options.breaker ?? {},
-    ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
-  });
-  try {
-    await host.start();
-  } catch (e) {
-    await host.close();
-    throw e instanceof PluginError ? e : fail(String(e), e);
-  }
-  return host;
+// What both hosts take alike. (With `isolation: process` the child process checks, rewrites and
+// compiles the module itself: parsing the untrusted module happens in the sandbox too.)
+function hostSettings(o: WasmPluginOptions) {
+  return {
+    name: o.name,
+    instances: o.instances ?? defaultInstances(),
+    initTimeoutMs: o.initTimeoutMs ?? Math.max(o.timeoutMs, 5000),
+    terminateGraceMs: o.terminateGraceMs ?? 1000,
+    logger: o.logger,
+    breaker: o.breaker ?? {},
+    ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}),
+  };
 }
 
 /** The module file is over `max_module_size` (found before or while reading it). */

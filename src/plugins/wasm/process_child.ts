@@ -15,7 +15,7 @@
 import { Logger, type LogLevel } from "../../observability/logger.ts";
 import { PluginError } from "../transport.ts";
 import { WasmHost } from "./host.ts";
-import { prepareModule } from "./load.ts";
+import { checkModule } from "./prepare.ts";
 import { CHILD_EXIT, type Frame, FrameReader, FrameWriter } from "./process_frames.ts";
 
 // The init frame carries the module file, which may exceed a call's frame limit; the router is
@@ -112,7 +112,7 @@ async function startHost(
   try {
     host = new WasmHost({
       name: init.name,
-      module: (await prepareModule(frame.module, { name: init.name, ...init.prepare })).module,
+      module: (await checkModule(frame.module, init.prepare)).module,
       config: new TextEncoder().encode(init.config),
       instances: init.instances,
       initTimeoutMs: init.initTimeoutMs,
@@ -126,7 +126,7 @@ async function startHost(
     return host;
   } catch (e) {
     await host?.close();
-    const message = e instanceof PluginError ? e.message : String(e);
+    const message = e instanceof Error ? e.message : String(e);
     out.send({ t: "init_failed", message: message.replace(`plugin "${init.name}": `, "") });
     return null;
   }

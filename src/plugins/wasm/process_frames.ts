@@ -15,23 +15,18 @@
 
 import type { PluginErrorKind } from "../transport.ts";
 import { MAX_MESSAGE_BYTES } from "./channel.ts";
+import type { PrepareOptions } from "./prepare.ts";
 
 /**
  * What the child needs to start its instances (the JSON part of the `init` frame). The module
  * travels as the file's bytes: the child checks, rewrites and compiles it itself (`prepare`
- * holds `prepareModule`'s options), so parsing the untrusted module happens in the sandbox too.
+ * holds the settings of `checkModule`), so parsing the untrusted module happens in the sandbox too.
  */
 export interface ChildInit {
   /** The plugin's name (log lines). */
   readonly name: string;
-  /** `prepareModule`'s options besides the name. */
-  readonly prepare: {
-    readonly path: string;
-    readonly sha256: string | null;
-    readonly maxMemoryBytes: number;
-    readonly maxTableElements?: number;
-    readonly maxModuleBytes?: number;
-  };
+  /** The load-time checks' settings (see `prepare.ts`). */
+  readonly prepare: PrepareOptions;
   /** `wasm.config` as JSON text. */
   readonly config: string;
   readonly instances: number;
