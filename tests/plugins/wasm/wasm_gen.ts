@@ -72,7 +72,14 @@ export function repeated(count: number, item: ArrayLike<number>): Uint8Array {
   const head = u32(count);
   const out = new Uint8Array(head.length + count * item.length);
   out.set(head);
-  for (let i = 0; i < count; i++) out.set(item, head.length + i * item.length);
+  out.set(copies(count, item), head.length);
+  return out;
+}
+
+/** `count` copies of `item`, back to back. */
+function copies(count: number, item: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(count * item.length);
+  for (let i = 0; i < count; i++) out.set(item, i * item.length);
   return out;
 }
 
@@ -140,16 +147,27 @@ function name(text: string): number[] {
 /**
  * {@link pluginWat} built byte by byte, for bodies wabt's text parser cannot take (it hangs on
  * a few hundred nested blocks): `body` is the raw instruction bytes of `on_connect` before it
- * answers `{}`.
+ * answers `{}`. `extraFunctions` empty functions are added (wabt takes seconds for 200,000).
  */
-export function rawPlugin(body: ArrayLike<number>): Uint8Array {
+export function rawPlugin(body: ArrayLike<number>, extraFunctions = 0): Uint8Array {
   const onConnect = [0, ...Array.from(body), 0x42, ...s64((16n << 32n) | 2n), 0x0b];
+  const functions = u32(2 + extraFunctions);
   const sections = [
-    section(1, [2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7e]),
-    section(3, [2, 0, 1]),
+    section(1, [3, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 1, 0x7e, 0x60, 0, 0]),
+    section(3, [...functions, 0, 1, ...copies(extraFunctions, [2])]),
     section(5, [1, 0, 1]),
     section(7, [3, ...name("memory"), 2, 0, ...name("alloc"), 0, 0, ...name("on_connect"), 0, 1]),
-    section(10, [2, 5, 0, 0x41, ...s64(1024n), 0x0b, ...u32(onConnect.length), ...onConnect]),
+    section(10, [
+      ...functions,
+      5,
+      0,
+      0x41,
+      ...s64(1024n),
+      0x0b,
+      ...u32(onConnect.length),
+      ...onConnect,
+      ...copies(extraFunctions, [2, 0, 0x0b]), // size 2: no locals, `end`
+    ]),
     section(11, [1, 0, 0x41, 16, 0x0b, 2, 0x7b, 0x7d]),
   ];
   const out = new Uint8Array(8 + sections.reduce((n, s) => n + s.length, 0));
