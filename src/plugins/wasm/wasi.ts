@@ -43,6 +43,14 @@ export function wallNow(): number {
 }
 
 const MAX_LINE = 4096;
+/**
+ * Bytes one `fd_write` takes in at most; more is a short write (`nwritten` says how much), which
+ * libc, Go and Rust writers continue in a loop — whose header is a deadline check. Without it, one
+ * call could make this host code scan the whole memory thousands of times, beyond any deadline.
+ */
+const MAX_WRITE_BYTES = 1024 * 1024;
+/** Iovecs one `fd_write` may pass (Linux's `IOV_MAX`); more is EINVAL. */
+const MAX_IOVECS = 1024;
 
 // Every preview1 function, with the errno its stub answers. Implemented ones are overridden.
 const STUBS: Readonly<Record<string, number>> = {
@@ -121,11 +129,54 @@ export function importProblem(imp: ImportInfo): string | null {
   return `imports unknown "${what}"; only ${WASI_MODULE} and ${GATEHOUSE_MODULE}.log are provided`;
 }
 
+/**
+ * The unterminated line of one output stream. Only the first {@link MAX_LINE} bytes of a line
+ * are kept (and decoded); the rest of an over-long line is dropped up to its newline. So a module
+ * that writes its whole memory in one `fd_write` costs the worker one short line, not a string of
+ * that size (64 iovecs over a 16 MiB memory once asked the JS heap for ~1 GiB).
+ */
+class LineBuffer {
+  #text = "";
+  #kept = 0;
+  readonly #decoder = new TextDecoder();
+
+  /** Whether nothing is buffered. */
+  get empty(): boolean {
+    return this.#kept === 0;
+  }
+
+  /**
+   * Adds `bytes` from `from` on; returns where the rest starts when a newline ended the line
+   * (then {@link take} it before adding more), or -1 when all of them were taken in.
+   */
+  add(bytes: Uint8Array, from: number): number {
+    const nl = bytes.indexOf(0x0a, from);
+    const end = nl < 0 ? bytes.length : nl;
+    const keep = Math.min(end - from, MAX_LINE - this.#kept);
+    if (keep > 0) {
+      this.#text += this.#decoder.decode(bytes.subarray(from, from + keep), { stream: true });
+      this.#kept += keep;
+    }
+    return nl < 0 ? -1 : nl + 1;
+  }
+
+  /** The line so far (an incomplete UTF-8 sequence at its end decodes as U+FFFD), emptied. */
+  take(): string {
+    const text = this.#text + this.#decoder.decode();
+    this.#text = "";
+    this.#kept = 0;
+    return text;
+  }
+}
+
 /** One instance's WASI state: the import object and the per-stream line buffers. */
 export class Wasi {
   #memory: WebAssembly.Memory | null = null;
   #exitCode: number | null = null;
-  readonly #pending: Record<"stdout" | "stderr", string> = { stdout: "", stderr: "" };
+  readonly #lines: Record<"stdout" | "stderr", LineBuffer> = {
+    stdout: new LineBuffer(),
+    stderr: new LineBuffer(),
+  };
   readonly #env: WasiEnv;
   readonly #decoder = new TextDecoder();
 
@@ -146,8 +197,8 @@ export class Wasi {
   /** Flushes unterminated stdout/stderr text as final lines (instance end). */
   flush(): void {
     for (const source of ["stdout", "stderr"] as const) {
-      if (this.#pending[source] !== "") this.#emit(source, this.#pending[source]);
-      this.#pending[source] = "";
+      const line = this.#lines[source];
+      if (!line.empty) this.#emit(source, line.take());
     }
   }
 
@@ -264,32 +315,21 @@ export class Wasi {
     const vecs = this.#view(iovs, (n >>> 0) * 8);
     const written = this.#view(out, 4);
     if (!vecs || !written) return Errno.fault;
+    if (n >>> 0 > MAX_IOVECS) return Errno.inval;
+    const source = fd === 1 ? "stdout" : "stderr";
+    const line = this.#lines[source];
     let total = 0;
-    let text = "";
-    for (let i = 0; i < n >>> 0; i++) {
-      const len = vecs.getUint32(i * 8 + 4, true);
+    for (let i = 0; i < n >>> 0 && total < MAX_WRITE_BYTES; i++) {
+      const len = Math.min(vecs.getUint32(i * 8 + 4, true), MAX_WRITE_BYTES - total);
       const bytes = this.#read(vecs.getUint32(i * 8, true), len);
       if (!bytes) return Errno.fault;
-      text += this.#decoder.decode(bytes, { stream: true });
+      for (let at = line.add(bytes, 0); at >= 0; at = line.add(bytes, at)) {
+        this.#emit(source, line.take());
+      }
       total += len;
     }
-    this.#append(fd === 1 ? "stdout" : "stderr", text);
     written.setUint32(0, total, true);
     return Errno.success;
-  }
-
-  #append(source: "stdout" | "stderr", text: string): void {
-    let pending = this.#pending[source] + text;
-    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
-      this.#emit(source, pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-    // An endless line is cut rather than buffered without bound.
-    while (pending.length > MAX_LINE) {
-      this.#emit(source, pending.slice(0, MAX_LINE));
-      pending = pending.slice(MAX_LINE);
-    }
-    this.#pending[source] = pending;
   }
 
   #emit(source: "stdout" | "stderr", text: string): void {

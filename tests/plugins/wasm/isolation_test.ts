@@ -107,6 +107,23 @@ Deno.test("isolation: a memory-grow bomb stops at max_memory", async () => {
   }
 });
 
+Deno.test("isolation: an fd_write of 1 GiB (64 iovecs over the whole memory) costs one short line", async () => {
+  const { logger, lines } = captureLogger();
+  const p = await load("fd-bomb", await fixture("heap_bomb"), { logger, instances: 1 });
+  try {
+    const before = Deno.memoryUsage().rss;
+    assert.equal(text(await p.call(req("B"), 1000)), "{}");
+    assert.equal(text(await p.call(req("B"), 1000)), "{}");
+    const grown = Deno.memoryUsage().rss - before;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+  } finally {
+    await p.close();
+  }
+  // Zero bytes make one unterminated line, kept to 4096 bytes and flushed when the instance ends.
+  const stdout = lines.filter((l) => l.includes('"source":"stdout"'));
+  assert.equal(stdout.length <= 1, true, lines.join("\n"));
+});
+
 Deno.test("isolation: a non-JSON response is passed on as bytes for the chain to reject", async () => {
   const p = await load("nonjson", hostile);
   try {

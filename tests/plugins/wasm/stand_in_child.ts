@@ -7,6 +7,8 @@
  * - `garbage`: writes a frame header claiming 4 GiB instead of an answer;
  * - `probe`: tries what a permission-less process must not do and answers with the error name
  *   of each attempt (`ok` if it succeeded), as JSON;
+ * - `heap`: allocates JavaScript objects until V8's heap cap ends the process (as a bug in the
+ *   host code the child runs could);
  * - anything else: answers `{}`.
  */
 
@@ -46,6 +48,10 @@ async function answer(frame: Extract<Frame, { t: "call" }>): Promise<void> {
   const request = new TextDecoder().decode(frame.request);
   if (request === "hang") stuck = true;
   if (stuck) return;
+  if (request === "heap") {
+    const hoard: unknown[] = [];
+    for (;;) hoard.push(new Array(1 << 16).fill({ at: hoard.length }));
+  }
   if (request === "garbage") {
     await out.drain();
     await Deno.stdout.write(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 4));

@@ -62,3 +62,85 @@ Deno.test("wasi poll_oneoff: a sleep cut short by the deadline reports no clock"
   assert.equal(errno, Errno.success);
   assert.deepEqual(ids, []);
 });
+
+// Runs fd_write(fd, iovecs) over the given chunks; returns the lines logged and bytes written.
+function write(
+  fd: number,
+  chunks: (string | Uint8Array)[],
+  memoryPages = 1,
+): { lines: string[]; written: number; wasi: Wasi } {
+  const lines: string[] = [];
+  const memory = new WebAssembly.Memory({ initial: memoryPages });
+  const wasi = new Wasi({
+    log: (_l, _s, text) => lines.push(text),
+    deadline: () => 0,
+    flag: () => null,
+  });
+  wasi.bind(memory);
+  const view = new DataView(memory.buffer);
+  const bytes = new Uint8Array(memory.buffer);
+  let data = 1024;
+  chunks.forEach((chunk, i) => {
+    const b = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    bytes.set(b, data);
+    view.setUint32(16 + i * 8, data, true);
+    view.setUint32(20 + i * 8, b.length, true);
+    data += b.length;
+  });
+  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>).fd_write!;
+  assert.equal(fn(fd, 16, chunks.length, 8), Errno.success);
+  return { lines, written: view.getUint32(8, true), wasi };
+}
+
+Deno.test("wasi fd_write: lines split across iovecs and UTF-8 sequences come out whole", () => {
+  const euro = new TextEncoder().encode("€"); // 3 bytes, split across two iovecs
+  const { lines, written, wasi } = write(1, [
+    "one\ntw",
+    "o\nthree ",
+    euro.subarray(0, 1),
+    euro.subarray(1),
+  ]);
+  assert.deepEqual(lines, ["one", "two"]);
+  assert.equal(written, 6 + 8 + 1 + 2);
+  wasi.flush();
+  assert.deepEqual(lines, ["one", "two", "three €"]);
+});
+
+Deno.test("wasi fd_write: an over-long line keeps its first 4096 bytes, the rest up to its newline is dropped", () => {
+  const { lines, written } = write(2, ["x".repeat(5000), "y".repeat(3000) + "\nnext\n"]);
+  assert.deepEqual(lines, ["x".repeat(4096), "next"]);
+  assert.equal(written, 5000 + 3000 + 6);
+});
+
+Deno.test("wasi fd_write: writing a whole large memory many times is a short write of one line", () => {
+  // 64 iovecs over a 16 MiB memory (1 GiB in all): the old layer decoded all of it to text.
+  const pages = 256;
+  const lines: string[] = [];
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const wasi = new Wasi({
+    log: (_l, _s, text) => lines.push(text),
+    deadline: () => 0,
+    flag: () => null,
+  });
+  wasi.bind(memory);
+  const view = new DataView(memory.buffer);
+  for (let i = 0; i < 64; i++) {
+    view.setUint32(16 + i * 8, 0, true);
+    view.setUint32(20 + i * 8, pages * 65536, true);
+  }
+  const before = Deno.memoryUsage().heapUsed;
+  const started = performance.now();
+  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>).fd_write!;
+  assert.equal(fn(1, 16, 64, 8), Errno.success);
+  const ms = performance.now() - started;
+  const grown = Deno.memoryUsage().heapUsed - before;
+  assert.ok(grown < 16 * 1024 * 1024, `JS heap grew by ${(grown / 2 ** 20).toFixed(0)} MiB`);
+  // At most 1 MiB per call (a short write; the module's own loop goes past a deadline check).
+  assert.equal(view.getUint32(8, true), 1024 * 1024);
+  assert.ok(ms < 100, `one fd_write took ${ms.toFixed(0)} ms`);
+  // More iovecs than IOV_MAX: EINVAL, nothing read.
+  assert.equal(fn(1, 16, 1025, 8), Errno.inval);
+  wasi.flush();
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.length, 4096);
+});
