@@ -49,6 +49,11 @@ const MAX_LINE = 4096;
  * call could make this host code scan the whole memory thousands of times, beyond any deadline.
  */
 const MAX_WRITE_BYTES = 1024 * 1024;
+/**
+ * Bytes one `random_get` fills at most; more is EINVAL (it has no short reads). Filling a 4 GiB
+ * memory would keep this host code busy for seconds past any deadline; seeding takes 32 bytes.
+ */
+const MAX_RANDOM_BYTES = 1024 * 1024;
 /** Iovecs one `fd_write` may pass (Linux's `IOV_MAX`); more is EINVAL. */
 const MAX_IOVECS = 1024;
 
@@ -289,6 +294,7 @@ export class Wasi {
   }
 
   #random(ptr: number, len: number): number {
+    if (len >>> 0 > MAX_RANDOM_BYTES) return Errno.inval;
     const v = this.#view(ptr, len);
     if (!v) return Errno.fault;
     const bytes = new Uint8Array(len >>> 0);

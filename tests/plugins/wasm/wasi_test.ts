@@ -144,3 +144,18 @@ Deno.test("wasi fd_write: writing a whole large memory many times is a short wri
   assert.equal(lines.length, 1);
   assert.equal(lines[0]!.length, 4096);
 });
+
+Deno.test("wasi random_get: fills up to 1 MiB; more is EINVAL without touching memory", () => {
+  const memory = new WebAssembly.Memory({ initial: 64 });
+  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => null });
+  wasi.bind(memory);
+  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>)
+    .random_get!;
+  const bytes = new Uint8Array(memory.buffer);
+  assert.equal(fn(0, 1024 * 1024), Errno.success);
+  assert.ok(bytes.subarray(0, 1024 * 1024).some((b) => b !== 0));
+  bytes.fill(0);
+  assert.equal(fn(0, 1024 * 1024 + 1), Errno.inval);
+  assert.ok(bytes.every((b) => b === 0));
+  assert.equal(fn(64 * 65536 - 4, 8), Errno.fault);
+});
