@@ -93,6 +93,28 @@ export async function onlyChildPid(pid: number): Promise<number> {
 
 /** The command line of process `pid` (`/proc/PID/cmdline`, read with `cat`). */
 export async function commandLine(pid: number): Promise<string[]> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/cmdline`] }).output();
-  return new TextDecoder().decode(out.stdout).split("\0").filter((a) => a !== "");
+  return (await procFile(pid, "cmdline") ?? "").split("\0").filter((a) => a !== "");
+}
+
+/**
+ * `/proc/PID/FILE` as text, or null when there is no such process. Read through `cat`: Deno asks
+ * for --allow-all to read `/proc` itself, which the test task does not grant.
+ */
+export async function procFile(pid: number, file: string): Promise<string | null> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`], stderr: "null" })
+    .output();
+  return out.success ? new TextDecoder().decode(out.stdout) : null;
+}
+
+/** Whether process `pid` exists (a zombie not yet reaped included). */
+export async function processExists(pid: number): Promise<boolean> {
+  return await procFile(pid, "stat") !== null;
+}
+
+/** Threads of process `pid` (`Threads:` of its status). */
+export async function threadCount(pid: number): Promise<number> {
+  const status = await procFile(pid, "status") ?? "";
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1]);
+  if (!Number.isInteger(threads)) throw new Error(`no thread count for process ${pid}`);
+  return threads;
 }

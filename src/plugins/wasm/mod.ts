@@ -18,6 +18,8 @@ export type {
 export type {
   /** A module that passed every load-time check. */
   PreparedModule,
+  /** The load-time checks' settings (`prepareModule`'s options besides the name). */
+  PrepareOptions,
 } from "./prepare.ts";
 export type {
   /** One export of a module, as the loader read it. */

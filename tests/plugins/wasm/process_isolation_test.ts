@@ -13,7 +13,7 @@ import {
   workerSourceFiles,
 } from "../../../src/plugins/wasm/process_command.ts";
 import { ProcessHost } from "../../../src/plugins/wasm/process_host.ts";
-import { commandLine } from "../../support/process_router.ts";
+import { commandLine, processExists } from "../../support/process_router.ts";
 import { captureLogger, fixture, load, req, text } from "./support.ts";
 
 const TIMEOUT_MS = 200;
@@ -29,14 +29,7 @@ function pidOf(p: PluginTransport): number {
   return pid;
 }
 
-async function alive(pid: number): Promise<boolean> {
-  try {
-    await Deno.stat(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const alive = processExists;
 
 /** Whether process `pid` is gone within 2 s (a killed child is reaped asynchronously). */
 async function gone(pid: number): Promise<boolean> {
