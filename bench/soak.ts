@@ -125,7 +125,10 @@ function freeTcpPort(): number {
 async function writeConfig(o: SoakOptions, grpcPort: number): Promise<string> {
   const text = (await Deno.readTextFile(`${ROOT}dev/config.plugins.dev.yaml`))
     .replace(/^listen: .*$/m, `listen: "127.0.0.1:${o.port}"`)
-    .replace("address: 127.0.0.1:7777", `address: 127.0.0.1:${grpcPort}`);
+    .replace("address: 127.0.0.1:7777", `address: 127.0.0.1:${grpcPort}`) +
+    // The load comes from one address at --rate (50/s by default), above the default handshake
+    // rate per client: the per-client limits would refuse most of it.
+    "\nlimits:\n  max_connections_per_ip: 0\n  handshake_rate: { per_second: 0 }\n";
   await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
   const path = `${ROOT}bench/results/soak.yaml`;
   await Deno.writeTextFile(path, text);

@@ -1,3 +1,4 @@
+import { readAccess } from "./access.ts";
 import { readDiscovery } from "./discovery.ts";
 import { ConfigError, ConfigErrors } from "./errors.ts";
 import { Reader } from "./fields.ts";
@@ -24,6 +25,7 @@ const TOP_LEVEL_KEYS = [
   "discovery",
   "admin",
   "limits",
+  "access",
 ];
 
 /**
@@ -43,6 +45,7 @@ export function parseConfig(text: string, source: string, sha256: string | null 
     messages: readMessages(r, root?.get("messages"), "messages"),
     plugins: readPlugins(r, root?.get("plugins")),
     discovery: readDiscovery(r, root?.get("discovery")),
+    access: readAccess(r, root?.get("access")),
   };
   checkProviders(r, refs, new Set(config.discovery.providers.map((p) => p.name)));
   if (r.errors.length > 0) throw new ConfigErrors(r.errors);

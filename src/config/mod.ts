@@ -9,15 +9,25 @@ import { parseConfig as parse } from "./load.ts";
 import { loadConfig as load } from "./load.ts";
 import { parseDuration as duration } from "./duration.ts";
 
+/**
+ * IP address text → 32-bit words without allocating (the router parses every client address
+ * with it), the family's canonical text, and the IPv4-mapped test; `access` CIDRs use it too.
+ */
+export { formatIpAddress, type IpFamily, isV4Mapped, parseIpAddress } from "./ip_address.ts";
+/** One CIDR (`10.0.0.0/8`, a bare address) → a {@link CidrRange}, or why not (`access` lists). */
+export { maskWord, parseCidr, type ParsedCidr } from "./cidr.ts";
+
 /** The longest timeout a timer can wait (2^31−1 ms); config and CLI durations are capped to it. */
 export { MAX_TIMER_MS } from "./duration.ts";
 import type { Config } from "./types.ts";
 
 /** The typed shape of a loaded configuration (see `types.ts` for each part). */
 export type {
+  AccessConfig,
   AgonesDiscoveryConfig,
   AnnotationRequirement,
   Backend,
+  CidrRange,
   CompareOp,
   Config,
   DisconnectKind,
@@ -32,6 +42,7 @@ export type {
   KubernetesDiscoveryConfig,
   KubernetesResourceConfig,
   LabelRequirement,
+  LimitsConfig,
   ListenAddress,
   MessagesConfig,
   ObjectSelector,

@@ -17,6 +17,22 @@ const DEFAULT_ALPN = ["hytale/*"];
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
+const LIMIT_KEYS = [
+  "connect_timeout",
+  "max_connections_per_ip",
+  "ipv4_prefix",
+  "ipv6_prefix",
+  "handshake_rate",
+  "max_connections",
+];
+/** Defaults of the admission limits (README, operating notes). */
+const DEFAULT_LIMITS = {
+  maxConnectionsPerIp: 32,
+  ipv4Prefix: 32,
+  ipv6Prefix: 64,
+  handshakeRate: { perSecond: 20, burst: 40 },
+  maxConnections: 10_000,
+};
 
 /** Reads `listen`, `tls`, `quic`, `logging`, `referral`, `limits` and `admin`. */
 export function readSettings(r: Reader, root: Obj | undefined): Settings {
@@ -27,7 +43,7 @@ export function readSettings(r: Reader, root: Obj | undefined): Settings {
     quic: readQuic(r, section("quic", ["max_idle_timeout"])),
     logging: readLogging(r, section("logging", ["log_client_ip"])),
     referral: readReferral(r, section("referral", ["key_id", "hmac_secret"])),
-    limits: readLimits(r, section("limits", ["connect_timeout", "max_connections_per_ip"])),
+    limits: readLimits(r, section("limits", LIMIT_KEYS)),
     admin: readAdmin(r, section("admin", ["listen"])),
   };
 }
@@ -152,10 +168,24 @@ function readReferral(r: Reader, obj: Obj | undefined): Settings["referral"] {
 function readLimits(r: Reader, obj: Obj | undefined): Settings["limits"] {
   const timeout = obj &&
     readDuration(r, obj.get("connect_timeout"), obj.at("connect_timeout"), false);
-  const perIp = obj && r.int(obj.get("max_connections_per_ip"), obj.at("max_connections_per_ip"));
+  const int = (key: string, max?: number) => obj && r.int(obj.get(key), obj.at(key), 0, max);
+  const rate = r.object(obj?.get("handshake_rate"), "limits.handshake_rate", [
+    "per_second",
+    "burst",
+  ]);
   return {
     connectTimeoutMs: timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    maxConnectionsPerIp: perIp ?? 0,
+    maxConnectionsPerIp: int("max_connections_per_ip") ?? DEFAULT_LIMITS.maxConnectionsPerIp,
+    ipv4Prefix: int("ipv4_prefix", 32) ?? DEFAULT_LIMITS.ipv4Prefix,
+    ipv6Prefix: int("ipv6_prefix", 128) ?? DEFAULT_LIMITS.ipv6Prefix,
+    handshakeRate: {
+      // 0 turns the bucket off; a burst below 1 would refuse every connection.
+      perSecond: (rate && r.int(rate.get("per_second"), rate.at("per_second"))) ??
+        DEFAULT_LIMITS.handshakeRate.perSecond,
+      burst: (rate && r.int(rate.get("burst"), rate.at("burst"), 1)) ??
+        DEFAULT_LIMITS.handshakeRate.burst,
+    },
+    maxConnections: int("max_connections") ?? DEFAULT_LIMITS.maxConnections,
   };
 }
 

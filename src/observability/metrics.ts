@@ -25,6 +25,20 @@ export const CONNECTION_OUTCOMES = [
   "protocol_error",
 ] as const;
 
+/**
+ * Why a connection was refused at admission (the `reason` label of
+ * `gatehouse_connections_refused_total`); the server's `Admission` returns one of these.
+ */
+export const CONNECTION_REFUSALS = [
+  "rate_limit",
+  "per_ip_limit",
+  "capacity",
+  "access_denied",
+] as const;
+
+/** One of {@link CONNECTION_REFUSALS}. */
+export type RefusalReason = (typeof CONNECTION_REFUSALS)[number];
+
 /** Why a plugin call failed (the `kind` label); the plugins' `PluginErrorKind`. */
 export const PLUGIN_ERROR_KINDS = ["timeout", "trap", "bad_response", "unavailable"] as const;
 
@@ -189,7 +203,7 @@ export class Metrics {
   readonly #now: () => number;
   readonly #startedAt: number;
   readonly #accepted: Cell;
-  readonly #perIpRefused: Cell;
+  readonly #refused: Readonly<Record<RefusalReason, Cell>>;
   readonly #outcomes: CounterFamily<"outcome" | "route">;
   readonly #byRoute = new Map<string, Map<string, Cell>>();
   readonly #plugins: PluginFamilies;
@@ -214,12 +228,19 @@ export class Metrics {
       labelNames: [],
       registers,
     }).cell({});
-    this.#perIpRefused = new CounterFamily({
+    const refused = new CounterFamily({
       name: "gatehouse_connections_refused_total",
-      help: "Connections closed before reading anything, by reason (per_ip_limit).",
+      help: "Connections refused at admission, before any stream is read, by reason " +
+        "(rate_limit, per_ip_limit, capacity, access_denied).",
       labelNames: ["reason"],
       registers,
-    }).cell({ reason: "per_ip_limit" });
+    });
+    this.#refused = {
+      rate_limit: refused.cell({ reason: "rate_limit" }),
+      per_ip_limit: refused.cell({ reason: "per_ip_limit" }),
+      capacity: refused.cell({ reason: "capacity" }),
+      access_denied: refused.cell({ reason: "access_denied" }),
+    };
     this.#outcomes = new CounterFamily({
       name: "gatehouse_connection_outcomes_total",
       help: "Connections by how they ended and the route chosen (none: no route).",
@@ -282,9 +303,9 @@ export class Metrics {
     this.#accepted.value++;
   }
 
-  /** A connection was closed at once because of `reason` (`limits.max_connections_per_ip`). */
-  refused(_reason: "per_ip_limit"): void {
-    this.#perIpRefused.value++;
+  /** A connection was refused at admission because of `reason` (`limits`, `access`). */
+  refused(reason: RefusalReason): void {
+    this.#refused[reason].value++;
   }
 
   /** A connection ended with `outcome`; `route` is the route label, `null` when none was chosen. */

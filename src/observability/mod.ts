@@ -17,6 +17,8 @@ export type { LogFields, LogFormat, LogLevel, LogSink } from "./logger.ts";
 export {
   /** Every connection outcome, as the `outcome` label spells it. */
   CONNECTION_OUTCOMES,
+  /** Every admission refusal reason, as the `reason` label spells it. */
+  CONNECTION_REFUSALS,
   /** The router's metrics in a registry of their own, with small typed recording methods. */
   Metrics,
   /** The `route` label of connections that ended before a route was chosen. */
@@ -24,7 +26,7 @@ export {
   /** Every plugin call failure kind, as the `kind` label spells it. */
   PLUGIN_ERROR_KINDS,
 } from "./metrics.ts";
-export type { DiscoveryState, MetricsOptions } from "./metrics.ts";
+export type { DiscoveryState, MetricsOptions, RefusalReason } from "./metrics.ts";
 export {
   /** Named readiness checks, evaluated on every `/readyz` request. */
   Readiness,

@@ -23,5 +23,17 @@ export { CLOSE_WAIT_MS } from "./connection.ts";
 export type { OutcomeKind } from "./connection.ts";
 /** Bounded waits and a quiet QUIC close, shared with the CLI's client side. */
 export { closeQuietly, settleWithin, TIMED_OUT, withinMs } from "./timing.ts";
-/** `limits.max_connections_per_ip`: concurrent connections per client address. */
-export { PER_IP_CLOSE_CODE, PerIpLimiter } from "./per_ip_limiter.ts";
+/** Who may connect: `access` lists, handshake rate, per-prefix and total connection limits. */
+export {
+  Admission,
+  ADMISSION_CLOSE_CODE,
+  DEFAULT_MAX_IDLE_PREFIXES,
+  REFUSAL_TEXTS,
+} from "./admission.ts";
+export type {
+  AdmissionOptions,
+  AdmissionSettings,
+  AdmitResult,
+  Admitted,
+  Refused,
+} from "./admission.ts";

@@ -32,7 +32,16 @@ Deno.test("Hyrouter's config.yaml loads with its values and our defaults", () =>
   assert.equal(config.quic.maxIdleTimeoutMs, 30_000);
   assert.equal(config.logging.logClientIp, true);
   assert.deepEqual(config.referral, { keyId: 0, hmacSecret: null });
-  assert.deepEqual(config.limits, { connectTimeoutMs: 5000, maxConnectionsPerIp: 0 });
+  // Hyrouter's per-IP limit was off by default; ours is on (README, operating notes).
+  assert.deepEqual(config.limits, {
+    connectTimeoutMs: 5000,
+    maxConnectionsPerIp: 32,
+    ipv4Prefix: 32,
+    ipv6Prefix: 64,
+    handshakeRate: { perSecond: 20, burst: 40 },
+    maxConnections: 10_000,
+  });
+  assert.deepEqual(config.access, { allow: null, deny: [] });
   assert.deepEqual(config.admin, { listen: { hostname: "127.0.0.1", port: 9090 } });
   assert.deepEqual(config.routing, {
     default: {
