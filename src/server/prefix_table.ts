@@ -14,11 +14,13 @@
  *   recently seen idle one.
  *
  * The table therefore never holds more than `maxIdle + max_connections` entries (~16 MB at the
- * defaults, measured: ~210 bytes per entry), however many prefixes a flood uses. What eviction loses is a bucket's level: an
- * evicted prefix that returns starts with a full bucket. A bucket that has refilled is the same
- * as a new one, so nothing is lost unless more than `maxIdle` other prefixes arrived within one
- * refill time (`burst / per_second`, 2 s at the defaults: more than 32,768 new prefixes per
- * second). Such a flood still meets the concurrency limits and `max_connections`.
+ * defaults; measured ~210 bytes per entry), however many prefixes a flood uses. With
+ * `max_connections: 0` the busy part is bounded by the open connections themselves, each of which
+ * costs far more than its entry. What eviction loses is a bucket's level: an evicted prefix that
+ * returns starts with a full bucket. A bucket that has refilled is the same as a new one, so
+ * nothing is lost unless more than `maxIdle` other prefixes arrived within one refill time
+ * (`burst / per_second`, 2 s at the defaults: more than 32,768 new prefixes per second). Such a
+ * flood still meets the concurrency limits and `max_connections`.
  *
  * The least-recently-seen order is an intrusive doubly linked list through the idle entries, so
  * seeing a prefix again moves it without allocating, and eviction takes the list's head.
