@@ -82,11 +82,21 @@ function backendJson(b: Backend) {
 }
 
 /**
+ * Largest ConnectResponse decoded (256 KiB): parsing and checking runs on the router's thread,
+ * and a 16 MiB document of backends took ~1 s of it. A real answer is a verdict, a backend, some
+ * candidates and at most 4 KiB of referral content (PROTOCOL.md): a few KiB.
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/**
  * Parses a ConnectResponse. Unknown fields are ignored; `referral_content` is preferred over
  * the older `referral_data`. Anything that is not the documented shape is a `bad_response`
  * plugin error — never a crash.
  */
 export function decodeResponse(bytes: Uint8Array, plugin: string): PluginResponse {
+  if (bytes.length > MAX_RESPONSE_BYTES) {
+    throw bad(plugin, `response of ${bytes.length} bytes is over ${MAX_RESPONSE_BYTES}`);
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(utf8Decoder.decode(bytes));

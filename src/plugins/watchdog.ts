@@ -45,6 +45,8 @@ export function timerClock(now: () => number = () => performance.now()): Watchdo
   };
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Entry {
   readonly at: number;
   /** Arming order: equal times fire in the order they were armed. */
@@ -131,7 +133,12 @@ export class Watchdog {
       this.#pop();
       if (top.cleared) continue;
       top.cleared = true;
-      top.onFire();
+      try {
+        top.onFire();
+      } catch (e) {
+        // A callback's bug must not stop every other deadline, nor the router.
+        console.error("watchdog: an alarm callback threw", e);
+      }
     }
     const next = this.#heap[0];
     if (next !== undefined && !this.#closed) this.#startTimer(next.at);
@@ -140,7 +147,9 @@ export class Watchdog {
   #startTimer(at: number): void {
     this.#stopTimer();
     this.#timerAt = at;
-    const ms = Math.max(0, Math.ceil(at - this.#clock.now()));
+    // Platform timers take at most 2^31-1 ms (a longer delay fires after 1 ms); a later alarm
+    // finds nothing due then and re-arms for what is left.
+    const ms = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - this.#clock.now())));
     this.#timer = this.#clock.setTimer(() => this.#fire(), ms);
   }
 

@@ -1,5 +1,11 @@
 import { assertEquals, assertThrows } from "../support/assert.ts";
-import { decodeResponse, encodeRequest, PluginError } from "../../src/plugins/mod.ts";
+import assert from "node:assert/strict";
+import {
+  decodeResponse,
+  encodeRequest,
+  MAX_RESPONSE_BYTES,
+  PluginError,
+} from "../../src/plugins/mod.ts";
 import { SAMPLE_EVENT } from "./fake_transport.ts";
 
 const event = SAMPLE_EVENT;
@@ -99,4 +105,18 @@ Deno.test("like Go's encoding/json: keys match case-insensitively, missing backe
   assertEquals(r.selectedIndex, 2);
   const bad = new Uint8Array([...json('{"deny_reason":"'), 0xff, ...json('"}')]);
   assertEquals(decodeResponse(bad, "p").denyReason, "\ufffd");
+});
+
+Deno.test("a response over 256 KiB is a bad_response before it is parsed", () => {
+  const backends = Array.from({ length: 9000 }, (_, i) => ({ host: `b${i}.internal`, port: 5520 }));
+  const big = new TextEncoder().encode(JSON.stringify({ candidates: backends }));
+  assert.ok(big.length > MAX_RESPONSE_BYTES);
+  assert.throws(
+    () => decodeResponse(big, "p"),
+    (e: unknown) =>
+      e instanceof PluginError && e.kind === "bad_response" &&
+      /response of \d+ bytes is over 262144/.test(e.message),
+  );
+  const fits = new TextEncoder().encode(JSON.stringify({ candidates: backends.slice(0, 2000) }));
+  assert.equal(decodeResponse(fits, "p").candidates?.length, 2000);
 });

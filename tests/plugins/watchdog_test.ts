@@ -103,3 +103,38 @@ Deno.test("watchdog: real timers fire at or after their time", async () => {
   assert.ok(at >= 19, `fired after ${at} ms`);
   watchdog.close();
 });
+
+Deno.test("watchdog: an alarm further away than a platform timer can wait fires on time", () => {
+  const clock = new ManualClock();
+  const watchdog = new Watchdog(clock);
+  const far = 2 ** 31 + 5_000;
+  let fired = false;
+  watchdog.arm(far, () => fired = true);
+  const [timer] = [...clock.timers.values()];
+  assert.ok(timer && timer.at - clock.now() <= 2 ** 31 - 1, "the timer delay is clamped");
+  clock.advance(1000 + 2 ** 31 - 1);
+  assert.equal(fired, false, "nothing due at the clamped timer: re-armed for the rest");
+  clock.advance(1000 + far);
+  assert.equal(fired, true);
+});
+
+Deno.test("watchdog: a callback that throws does not stop the others", () => {
+  const clock = new ManualClock();
+  const watchdog = new Watchdog(clock);
+  const fired: string[] = [];
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    watchdog.arm(10, () => {
+      throw new Error("bug");
+    });
+    watchdog.arm(10, () => fired.push("same time"));
+    watchdog.arm(20, () => fired.push("later"));
+    clock.advance(1050);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(fired, ["same time", "later"]);
+  assert.equal(errors.length, 1);
+});

@@ -178,6 +178,11 @@ export class CallChannel {
     return wait.async ? wait.value : null;
   }
 
+  /** Wakes a worker waiting for requests without posting one (see `waitRequest`'s `idle`). */
+  nudge(): void {
+    Atomics.notify(this.#words, POSTED);
+  }
+
   /** Tells the worker to exit and releases a pending {@link whenAnswered}. */
   stop(): void {
     Atomics.store(this.#words, STOP, 1);
@@ -199,15 +204,17 @@ export class CallChannel {
 
   /**
    * Waits until request `seq` is published; false when told to stop. Wakes every `idleMs` to
-   * re-check (a lost wake-up then costs at most that).
+   * re-check (a lost wake-up then costs at most that), and on a {@link nudge}; after each
+   * wake-up without a request, `idle` runs (the worker replaces a stopped instance there).
    */
-  waitRequest(seq: number, idleMs: number): boolean {
+  waitRequest(seq: number, idleMs: number, idle?: () => void): boolean {
     for (;;) {
       if (Atomics.load(this.#words, STOP) !== 0) return false;
       if (Atomics.load(this.#words, POSTED) !== seq) return true;
       Atomics.store(this.#words, SLEEPING, 1);
       Atomics.wait(this.#words, POSTED, seq, idleMs);
       Atomics.store(this.#words, SLEEPING, 0);
+      idle?.();
     }
   }
 

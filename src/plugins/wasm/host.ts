@@ -414,6 +414,7 @@ export class WasmHost implements PluginTransport {
       Atomics.store(slot.flag, 0, 1);
       Atomics.notify(slot.flag, 0); // wakes a poll_oneoff sleep
     }
+    slot.channel.nudge(); // a worker already idle replaces the stopped instance at once
     this.#armAbandon(slot, wallNow());
   }
 

@@ -80,7 +80,7 @@ export async function loadWasmPlugin(options: WasmPluginOptions): Promise<Plugin
     : new WasmHost({
       ...hostSettings(options),
       // Bytes read here are moved to the worker; an injected reader's may be used again.
-      module: (await prepareOffThread(bytes, options, !options.readFile)).module,
+      module: await prepareOffThread(bytes, options, !options.readFile),
       config: new TextEncoder().encode(JSON.stringify(options.config ?? {})),
       ...(options.maxAbandonedWorkers ? { maxAbandoned: options.maxAbandonedWorkers } : {}),
     });
@@ -169,16 +169,16 @@ function prepareOffThread(
   bytes: Uint8Array,
   options: WasmPluginOptions,
   move: boolean,
-): Promise<PreparedModule> {
+): Promise<WebAssembly.Module> {
   const fail = (message: string) => new PluginError(options.name, "load", message);
   const worker = new Worker(PREPARE_WORKER_URL, { type: "module", deno: { permissions: "none" } });
-  const { promise, resolve, reject } = Promise.withResolvers<PreparedModule>();
+  const { promise, resolve, reject } = Promise.withResolvers<WebAssembly.Module>();
   const timer = setTimeout(
     () => reject(fail(`${options.path}: checking the module took over ${PREPARE_TIMEOUT_MS} ms`)),
     PREPARE_TIMEOUT_MS,
   );
   worker.onmessage = (e: MessageEvent<PrepareReply>) => {
-    if (e.data.ok) resolve({ module: e.data.module, info: e.data.info });
+    if (e.data.ok) resolve(e.data.module);
     else reject(fail(e.data.message));
   };
   worker.onerror = (e) => {

@@ -7,7 +7,6 @@
 import type { ChannelBuffers } from "./channel.ts";
 import type { FailureKind } from "./instance.ts";
 import type { PrepareOptions } from "./prepare.ts";
-import type { ModuleInfo } from "./rewriter.ts";
 
 /** Router → worker, once: everything the worker needs; it then serves calls until stopped. */
 export type ToWorker = {
@@ -46,5 +45,5 @@ export interface PrepareRequest {
 
 /** Prepare worker → router, once: the compiled module, or why it was refused. */
 export type PrepareReply =
-  | { readonly ok: true; readonly module: WebAssembly.Module; readonly info: ModuleInfo }
+  | { readonly ok: true; readonly module: WebAssembly.Module }
   | { readonly ok: false; readonly message: string };

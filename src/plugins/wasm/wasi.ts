@@ -29,6 +29,14 @@ export interface WasiEnv {
   flag(): Int32Array | null;
 }
 
+/** Thrown by a host function called once the deadline flag is up; the module traps. */
+export class DeadlineReached extends Error {
+  override readonly name = "DeadlineReached";
+  constructor() {
+    super("deadline reached in a host call");
+  }
+}
+
 /** Thrown by `proc_exit` to unwind the module; the instance is then discarded. */
 export class ProcExit extends Error {
   override readonly name = "ProcExit";
@@ -54,6 +62,10 @@ const MAX_WRITE_BYTES = 1024 * 1024;
  * memory would keep this host code busy for seconds past any deadline; seeding takes 32 bytes.
  */
 const MAX_RANDOM_BYTES = 1024 * 1024;
+/** Lines one `fd_write` emits at most; the rest is a short write (1 MiB of `\n` took ~0.45 s). */
+const MAX_WRITE_LINES = 1024;
+/** Subscriptions one `poll_oneoff` may pass; more is EINVAL (libc passes one or two). */
+const MAX_SUBSCRIPTIONS = 4096;
 /** Iovecs one `fd_write` may pass (Linux's `IOV_MAX`); more is EINVAL. */
 const MAX_IOVECS = 1024;
 
@@ -211,17 +223,28 @@ export class Wasi {
   imports(): WebAssembly.Imports {
     const wasi: Record<string, (...args: never[]) => number | void> = {};
     for (const [name, errno] of Object.entries(STUBS)) wasi[name] = () => errno;
-    Object.assign(wasi, this.#implemented());
+    for (const [name, fn] of Object.entries(this.#implemented())) wasi[name] = this.#checked(fn);
     return {
       [WASI_MODULE]: wasi,
       [GATEHOUSE_MODULE]: {
-        log: (level: number, ptr: number, len: number): void => {
+        log: this.#checked((level: number, ptr: number, len: number): void => {
           const bytes = this.#read(ptr, Math.min(len >>> 0, MAX_LINE));
           if (bytes === null) return;
           const lvl = (level >= 0 && level <= 3 ? level : 1) as WasiLogLevel;
           this.#emitLevel(lvl, "plugin", this.#decoder.decode(bytes));
-        },
+        }),
       },
+    };
+  }
+
+  // Host code is a call the injected checks cannot see into: each implemented import first
+  // traps if the deadline flag is up, so straight-line calls to host functions stop at the
+  // deadline like loops do (each call's own work is bounded, see the caps above).
+  #checked<A extends never[], R>(fn: (...args: A) => R): (...args: A) => R {
+    return (...args: A): R => {
+      const flag = this.#env.flag();
+      if (flag !== null && Atomics.load(flag, 0) !== 0) throw new DeadlineReached();
+      return fn(...args);
     };
   }
 
@@ -325,12 +348,21 @@ export class Wasi {
     const source = fd === 1 ? "stdout" : "stderr";
     const line = this.#lines[source];
     let total = 0;
+    let lines = 0;
     for (let i = 0; i < n >>> 0 && total < MAX_WRITE_BYTES; i++) {
       const len = Math.min(vecs.getUint32(i * 8 + 4, true), MAX_WRITE_BYTES - total);
       const bytes = this.#read(vecs.getUint32(i * 8, true), len);
       if (!bytes) return Errno.fault;
-      for (let at = line.add(bytes, 0); at >= 0; at = line.add(bytes, at)) {
+      let at = line.add(bytes, 0);
+      while (at >= 0 && ++lines < MAX_WRITE_LINES) {
         this.#emit(source, line.take());
+        at = line.add(bytes, at);
+      }
+      if (at >= 0) {
+        // The line cap: the last line goes out, the rest is a short write.
+        this.#emit(source, line.take());
+        total += at;
+        break;
       }
       total += len;
     }
@@ -355,6 +387,7 @@ export class Wasi {
   // any of those there is no sleep). A sleep cut short by the deadline reports no clock.
   #poll(subs: number, events: number, n: number, out: number): number {
     const count = n >>> 0;
+    if (count > MAX_SUBSCRIPTIONS) return Errno.inval;
     const sv = this.#view(subs, count * 48);
     const ev = this.#view(events, count * 32);
     const nv = this.#view(out, 4);

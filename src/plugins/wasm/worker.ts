@@ -85,11 +85,18 @@ function serve(init: ToWorker, channel: CallChannel): void {
   let instance = create(init);
   // The router sends no call before `ready`, so there is nothing to serve without an instance.
   if (instance === null) return;
+  // The router may raise the flag just as a call ends (it saw the call unanswered a moment
+  // before): the instance is then stopped with no call left to trap in. Replaced while idle —
+  // the router nudges the wait — or the router would wait for a `ready` that never comes.
+  const renew = () => {
+    if (instance !== null && !instance.alive) instance = create(init);
+  };
   const poller = new Poller(init.spinUs);
   let seq = 0;
   for (;;) {
     if (!poller.poll(channel, seq)) {
-      if (!channel.waitRequest(seq, IDLE_MS)) return scope.close();
+      if (!channel.waitRequest(seq, IDLE_MS, renew)) return scope.close();
+      if (instance === null) return;
       poller.woken();
     }
     // Serves every request already queued before waiting again.

@@ -7,6 +7,18 @@ import { captureLogger, fixture, load, req, text } from "./support.ts";
 const hostile = await fixture("hostile");
 const SILENT_WORKER = new URL("./silent_worker.ts", import.meta.url);
 
+Deno.test("channel: a worker waiting for requests runs its idle check at each wake-up", () => {
+  const router = new CallChannel();
+  const worker = new CallChannel(router.buffers);
+  let idle = 0;
+  // Nothing is posted until the second idle check (a real router nudges from its own thread).
+  const got = worker.waitRequest(0, 5, () => {
+    if (++idle === 2) router.post(new Uint8Array(1), 0);
+  });
+  assert.ok(got);
+  assert.equal(idle, 2);
+});
+
 Deno.test("channel: a request and its answer pass through one entry, growing it on demand", () => {
   const router = new CallChannel();
   const worker = new CallChannel(router.buffers);

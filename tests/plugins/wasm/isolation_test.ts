@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PluginError } from "../../../src/plugins/transport.ts";
 import { captureLogger, fixture, load, req, text } from "./support.ts";
+import { pluginWat, wat } from "./wasm_gen.ts";
 
 const TIMEOUT_MS = 200;
 // Scheduling slack allowed on top of the plugin's timeout. The call is rejected by a timer at
@@ -122,6 +123,42 @@ Deno.test("isolation: an fd_write of 1 GiB (64 iovecs over the whole memory) cos
   // Zero bytes make one unterminated line, kept to 4096 bytes and flushed when the instance ends.
   const stdout = lines.filter((l) => l.includes('"source":"stdout"'));
   assert.equal(stdout.length <= 1, true, lines.join("\n"));
+});
+
+Deno.test("isolation: straight-line host calls stop at the deadline too", async () => {
+  // 2,000 calls in a row, no loop: each an fd_write of 1 MiB of newlines (the host takes in 1,024
+  // lines per call). Once the flag is up, the next host call traps.
+  const call = "(drop (call $fd_write (i32.const 1) (i32.const 64) (i32.const 1) (i32.const 80)))";
+  // Request "H" makes them; anything else answers {} at once.
+  const bytes = wat(pluginWat(
+    `(if (i32.eq (i32.load8_u (local.get $ptr)) (i32.const 72)) (then
+       (memory.fill (i32.const 4096) (i32.const 10) (i32.const 1048576))
+       (i32.store (i32.const 64) (i32.const 4096))
+       (i32.store (i32.const 68) (i32.const 1048576))
+       ${call.repeat(2000)}))`,
+    "",
+    '(import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))\n' +
+      '(memory (export "memory") 32)',
+  ));
+  const { logger, lines } = captureLogger();
+  const p = await load("hostcalls", bytes, {
+    logger,
+    instances: 1,
+    timeoutMs: TIMEOUT_MS,
+    terminateGraceMs: GRACE_MS,
+  });
+  try {
+    const started = performance.now();
+    const e = await p.call(req("H"), TIMEOUT_MS).catch((e) => e);
+    assert.equal(e.kind, "timeout");
+    assert.ok(performance.now() - started < TIMEOUT_MS + MARGIN_MS);
+    // The worker stopped by itself: the next call is answered well within the grace.
+    assert.equal(text(await p.call(req("{}"), 1000)), "{}");
+    assert.equal((p as { abandonedWorkers?: number }).abandonedWorkers, 0);
+  } finally {
+    await p.close();
+  }
+  assert.ok(!lines.some((l) => l.includes("abandoning")), "no worker was abandoned");
 });
 
 Deno.test("isolation: a non-JSON response is passed on as bytes for the chain to reject", async () => {

@@ -159,3 +159,43 @@ Deno.test("wasi random_get: fills up to 1 MiB; more is EINVAL without touching m
   assert.ok(bytes.every((b) => b === 0));
   assert.equal(fn(64 * 65536 - 4, 8), Errno.fault);
 });
+
+Deno.test("wasi fd_write: at most 1024 lines per call; the rest is a short write, nothing merged", () => {
+  const { lines, written } = write(1, ["a\n".repeat(1500)]);
+  assert.equal(lines.length, 1024);
+  assert.equal(written, 2 * 1024);
+  const again = write(1, ["b\n".repeat(3) + "c"]);
+  assert.deepEqual(again.lines, ["b", "b", "b"]);
+});
+
+Deno.test("wasi: every implemented host call traps once the deadline flag is up", () => {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => flag });
+  wasi.bind(memory);
+  const imports = wasi.imports();
+  const preview1 = imports.wasi_snapshot_preview1 as Record<string, CallableFunction>;
+  const log = (imports.gatehouse as Record<string, CallableFunction>).log!;
+  assert.equal(preview1.random_get!(0, 8), Errno.success);
+  Atomics.store(flag, 0, 1);
+  for (
+    const call of [
+      () => preview1.random_get!(0, 8),
+      () => preview1.fd_write!(1, 0, 0, 8),
+      () => log(1, 0, 1),
+    ]
+  ) {
+    assert.throws(call, (e: Error) => e.name === "DeadlineReached");
+  }
+  // Stubs stay errno answers.
+  assert.equal(preview1.path_open!(), Errno.notcapable);
+});
+
+Deno.test("wasi poll_oneoff: more than 4096 subscriptions is EINVAL", () => {
+  const memory = new WebAssembly.Memory({ initial: 8 });
+  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => null });
+  wasi.bind(memory);
+  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>)
+    .poll_oneoff!;
+  assert.equal(fn(0, 0, 4097, 0), Errno.inval);
+});
