@@ -1,5 +1,5 @@
 import { type Config, ConfigErrors, loadConfig } from "../config/mod.ts";
-import { Logger } from "../observability/mod.ts";
+import { Logger, printable } from "../observability/mod.ts";
 import { defaultTransportFactory } from "../plugins/mod.ts";
 import { formatAddr } from "../server/mod.ts";
 
@@ -20,7 +20,8 @@ export async function runCheck(configPath: string, io: CommandIO): Promise<numbe
   if (!result) return 1;
   const failures = await loadWasmPlugins(result);
   if (failures.length > 0) {
-    for (const f of failures) io.err(`${configPath}: ${f}`);
+    // A load error can quote the module (export and import names): no raw control characters.
+    for (const f of failures) io.err(`${configPath}: ${printable(f)}`);
     io.err(
       `${configPath}: ${failures.length} plugin${failures.length === 1 ? "" : "s"} failed to load`,
     );

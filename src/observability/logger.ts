@@ -156,6 +156,19 @@ function quote(s: string): string {
   return `"${escaped}"`;
 }
 
+const ESCAPED_ALL = new RegExp(ESCAPED.source, "gu");
+
+/**
+ * `s` with every character a text log line escapes (control characters, line separators, bidi
+ * overrides) written as an escape, for untrusted text printed outside the logger (CLI output).
+ */
+export function printable(s: string): string {
+  return s.replace(
+    ESCAPED_ALL,
+    (c) => NAMED_ESCAPES[c] ?? (c < "\u0100" ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`),
+  );
+}
+
 function hex(c: string, digits: number): string {
   return c.charCodeAt(0).toString(16).padStart(digits, "0");
 }

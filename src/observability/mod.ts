@@ -10,6 +10,8 @@ export {
   LOG_LEVELS,
   /** A leveled logger writing text or JSON lines. */
   Logger,
+  /** Untrusted text with control characters escaped, for output outside the logger. */
+  printable,
   /** The default sink: lines to stderr. */
   stderrSink,
 } from "./logger.ts";

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../support/assert.ts";
-import { Logger } from "../../src/observability/mod.ts";
+import { Logger, printable } from "../../src/observability/mod.ts";
 
 function capture(format: "text" | "json") {
   const lines: string[] = [];
@@ -92,4 +92,8 @@ Deno.test("json: hostile message and fields are one line and parse back unchange
     reason: HOSTILE,
     source: "plugin",
   });
+});
+
+Deno.test("printable: control characters and line separators are escaped, the rest kept", () => {
+  assertEquals(printable("a\nb\x1b[31m\u2028é\\"), "a\\nb\\x1b[31m\\u2028é\\");
 });

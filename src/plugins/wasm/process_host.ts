@@ -239,7 +239,9 @@ export class ProcessHost implements PluginTransport {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      // Deno colours its error output otherwise; the escapes would only clutter the log.
+      // Nothing of the router's environment (it has no --allow-env anyway); NO_COLOR: Deno
+      // colours its error output otherwise, and the escapes would only clutter the log.
+      clearEnv: true,
       env: { NO_COLOR: "1" },
     });
   }

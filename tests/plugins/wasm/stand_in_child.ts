@@ -38,7 +38,7 @@ async function probe(): Promise<Record<string, string>> {
     write: await attempt(() => Deno.writeTextFile("/tmp/gatehouse-child-probe", "x")),
     env: await attempt(() => Deno.env.get("HOME")),
     net: await attempt(() => Deno.connect({ hostname: "127.0.0.1", port: 9 })),
-    run: await attempt(() => new Deno.Command("true").output()),
+    run: await attempt(() => new Deno.Command("/bin/true").output()),
     sys: await attempt(() => Deno.hostname()),
     ffi: await attempt(() => Deno.dlopen("libc.so.6", {})),
   };
