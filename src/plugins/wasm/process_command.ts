@@ -57,12 +57,12 @@ export interface ChildCommandOptions {
 
 /**
  * The V8 heap cap of the child, MiB, per isolate: {@link HEAP_HEADROOM_MIB} plus twice
- * `max_memory`. Twice: the largest thing a module can make a worker's JS heap hold is text it
- * writes to stdout/stderr — one `fd_write` may cover its whole memory, decoded to a string of up
- * to `max_memory` characters, and appended to the pending line (a second copy). A module that
- * writes more in one call than that (many iovecs over its memory) is a heap bomb: the cap ends
- * the child, not the router. Not × instances: each worker is an isolate with its own cap, and
- * linear memories (≤ `max_memory` each, enforced by the rewriter) lie outside every cap.
+ * `max_memory`. A margin, not a measured need: the WASI layer keeps no module data on the JS heap
+ * beyond a 4 KiB line per stream and 1 MiB per host call (requests and answers travel in shared
+ * buffers, outside the heap), so the cap is there for what a bug in our host code could let a
+ * module pile up — it then ends the child, not the router. Not × instances: each worker is an
+ * isolate with its own cap, and linear memories (≤ `max_memory` together, enforced by the
+ * rewriter) lie outside every cap.
  */
 export function heapCapMiB(maxMemoryBytes: number): number {
   return HEAP_HEADROOM_MIB + 2 * Math.ceil(maxMemoryBytes / (1024 * 1024));
