@@ -7,7 +7,7 @@
  */
 import { dirname, resolve } from "node:path";
 import type { Config, ListenAddress } from "../config/mod.ts";
-import { kubeAccess, type KubeAccessDeps } from "../discovery/mod.ts";
+import { kubeAccess, type KubeAccessDeps, KubeConfigError } from "../discovery/mod.ts";
 
 /** Environment variables the router's libraries read: `yaml` and `hpack.js`' stream package. */
 export const ROUTER_ENV = ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"] as const;
@@ -57,17 +57,21 @@ export interface SandboxContext {
  * - discovery providers: net to the API server, read on the kubeconfig and the files it names
  *   (or the service-account mount), env `KUBERNETES_SERVICE_HOST`/`_PORT` when in-cluster;
  * - env: {@link ROUTER_ENV}.
+ *
+ * Every net entry is checked by {@link netGrant} first: a host that is not a host name or an IP
+ * literal (a comma would add entries to Deno's list) is a {@link SandboxError} naming where it
+ * was configured.
  */
 export function computeGrants(config: Config, configPath: string, ctx: SandboxContext): Grants {
   const abs = (path: string) => resolve(ctx.cwd, path);
   const read = [dirname(abs(configPath))];
   if (config.tls.certFile) read.push(abs(config.tls.certFile));
   if (config.tls.keyFile) read.push(abs(config.tls.keyFile));
-  const net = [netEntry(config.listen)];
-  if (config.admin.listen) net.push(netEntry(config.admin.listen));
+  const net = [listenGrant(config.listen, "listen")];
+  if (config.admin.listen) net.push(listenGrant(config.admin.listen, "admin.listen"));
   const run: string[] = [];
   for (const plugin of config.plugins) {
-    if (plugin.type === "grpc") net.push(plugin.grpc.address);
+    if (plugin.type === "grpc") net.push(grpcGrant(plugin.grpc.address, plugin.name));
     else {
       read.push(abs(plugin.wasm.path));
       if (plugin.wasm.isolation === "process") run.push(ctx.execPath ?? Deno.execPath());
@@ -78,13 +82,30 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   const env: string[] = [...ROUTER_ENV];
   const kube = ctx.kube ?? { readTextFile: Deno.readTextFileSync, env: launcherEnv };
   for (const p of config.discovery.providers) {
-    const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
-    const access = kubeAccess(file === null ? null : abs(file), kube);
+    const access = providerAccess(p, abs, kube);
     read.push(...access.read);
     net.push(...access.net);
     env.push(...access.env);
   }
   return { read: unique(read), net: unique(net), env: unique(env), run: unique(run) };
+}
+
+/** One provider's access, its API server checked into a net grant. */
+function providerAccess(
+  p: Config["discovery"]["providers"][number],
+  abs: (path: string) => string,
+  kube: KubeAccessDeps,
+): { read: readonly string[]; net: string[]; env: readonly string[] } {
+  const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
+  const where = `discovery provider "${p.name}"`;
+  try {
+    const access = kubeAccess(file === null ? null : abs(file), kube);
+    const net = access.net.map((t) => netGrant(t.host, t.port, `${where}: ${t.source}`));
+    return { read: access.read, net, env: access.env };
+  } catch (err) {
+    if (!(err instanceof KubeConfigError)) throw err;
+    throw new SandboxError(`${where}: ${err.message}`);
+  }
 }
 
 /** The `deno run` permission flags for `grants` (always with `--no-prompt`). */
@@ -96,6 +117,12 @@ export function permissionFlags(grants: Grants): string[] {
       if (path.includes(",")) {
         throw new SandboxError(`cannot grant ${what} on ${path}: it has a comma`);
       }
+    }
+  }
+  // computeGrants checked every host; this guards grants built any other way.
+  for (const entry of grants.net) {
+    if (/[,\s]/.test(entry) || entry === "") {
+      throw new SandboxError(`cannot grant net access to ${JSON.stringify(entry)}`);
     }
   }
   if (grants.read.length > 0) flags.push(`--allow-read=${grants.read.join(",")}`);
@@ -118,9 +145,54 @@ export class SandboxError extends Error {
 
 // Deno checks a bind as "host:port" ("[v6]:port"); port 0 binds whichever port is free, so only
 // the host can be granted.
-function netEntry({ hostname, port }: ListenAddress): string {
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return port === 0 ? host : `${host}:${port}`;
+function listenGrant({ hostname, port }: ListenAddress, key: string): string {
+  return netGrant(hostname, port === 0 ? null : String(port), key);
+}
+
+/** `plugins[].grpc.address` is `host:port` or `[v6]:port` (checked at load, split again here). */
+function grpcGrant(address: string, plugin: string): string {
+  const colon = address.lastIndexOf(":");
+  const host = address.slice(0, Math.max(colon, 0)).replace(/^\[(.*)\]$/, "$1");
+  const source = `plugin "${plugin}" grpc.address`;
+  return netGrant(host, colon < 0 ? "" : address.slice(colon + 1), source);
+}
+
+const IPV4 =
+  /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$/;
+// RFC 1123 labels; an inner "_" is let through as the config's own address grammar does.
+const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The `--allow-net` entry for `host` and `port` (`null`: the host alone). The host must be an
+ * IPv4 or IPv6 literal (IPv6 without brackets) or a host name of RFC 1123 labels; the port
+ * 1–65535. Anything else — a comma, space, slash, `*`, an empty host — is a
+ * {@link SandboxError} naming `source`, never a grant.
+ */
+export function netGrant(host: string, port: string | null, source: string): string {
+  const problem = hostProblem(host) ??
+    (port === null || /^[0-9]{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535
+      ? null
+      : `port ${JSON.stringify(port)} is not a number from 1 to 65535`);
+  if (problem !== null) throw new SandboxError(`cannot grant net access for ${source}: ${problem}`);
+  const entryHost = host.includes(":") ? `[${host}]` : host;
+  return port === null ? entryHost : `${entryHost}:${Number(port)}`;
+}
+
+function hostProblem(host: string): string | null {
+  const bad = `host ${JSON.stringify(host)} is not a host name or an IP address`;
+  if (host.includes(":")) {
+    if (!/^[0-9A-Fa-f:.]+$/.test(host)) return bad;
+    try {
+      new URL(`http://[${host}]/`);
+      return null;
+    } catch {
+      return bad;
+    }
+  }
+  if (IPV4.test(host)) return null;
+  if (/^[0-9.]+$/.test(host)) return bad; // digits and dots only, yet not an IPv4 address
+  const labels = host.replace(/\.$/, "").split(".");
+  return host.length <= 254 && labels.every((l) => LABEL.test(l)) ? null : bad;
 }
 
 function unique(items: readonly string[]): string[] {

@@ -17,7 +17,7 @@ import type {
   ObjectSelector,
 } from "./types.ts";
 
-const PROVIDER_KEYS = ["name", "type", "kubernetes", "agones"];
+const PROVIDER_KEYS = ["name", "type", "insecure_http", "kubernetes", "agones"];
 const KUBERNETES_KEYS = ["kubeconfig", "namespaces", "resources", "filters", "metadata"];
 const RESOURCE_KEYS = ["kind", "service", "selector", "port"];
 const FILTER_KEYS = ["require_pod_ready", "require_pod_phase", "require_endpoint_ready"];
@@ -51,8 +51,8 @@ export interface DiscoverySection {
 
 /**
  * Reads `discovery.providers` (DISCOVERY.md): unique names, `type` kubernetes or agones with the
- * matching settings block, label selectors parsed (a syntax error points at the offending
- * character), durations in milliseconds.
+ * matching settings block, `insecure_http` (a boolean, default false), label selectors parsed (a
+ * syntax error points at the offending character), durations in milliseconds.
  */
 export function readDiscovery(r: Reader, node: Node | undefined): DiscoverySection {
   const obj = r.object(node, "discovery", ["providers"]);
@@ -83,14 +83,20 @@ function readProvider(r: Reader, p: Obj): DiscoveryProviderConfig | undefined {
   if (other && stray !== undefined && stray.kind !== "null") {
     r.report("invalid", p.at(other), p.keyPosition(other), `only used by ${other} providers`);
   }
+  // Credentials over plain HTTP are refused unless the provider says so (see KubeClient).
+  const insecureHttp = r.bool(p.get("insecure_http"), p.at("insecure_http"));
   if (type === undefined) return undefined;
   const settings = r.required(p, type);
   if (type === "kubernetes") {
     const k = readKubernetes(r, settings, p.at(type));
-    return name !== undefined && k ? { name, type, kubernetes: k } : undefined;
+    return name !== undefined && k
+      ? { name, insecureHttp: insecureHttp ?? false, type, kubernetes: k }
+      : undefined;
   }
   const a = readAgones(r, settings, p.at(type));
-  return name !== undefined && a ? { name, type, agones: a } : undefined;
+  return name !== undefined && a
+    ? { name, insecureHttp: insecureHttp ?? false, type, agones: a }
+    : undefined;
 }
 
 function readKubernetes(

@@ -8,7 +8,7 @@ import { collectionPaths } from "./kubernetes_provider.ts";
 import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
 import { type ProviderHold, SharedProvider, type SourceOpener } from "./shared_provider.ts";
 
-export type { OpenedSources, SourceOpener } from "./shared_provider.ts";
+export type { OpenedSources, SourceOpener, SourceOptions } from "./shared_provider.ts";
 
 const ALLOCATION_API = "/apis/allocation.agones.dev/v1";
 
@@ -39,9 +39,12 @@ export class DiscoveryError extends Error {
 export function kubeApiSources(
   connect: (kubeconfig: string | null) => Promise<KubeConnection> = loadKubeConnection,
 ): SourceOpener {
-  return async (kubeconfig, logger) => {
-    const client = new KubeClient(await connect(kubeconfig));
+  return async (kubeconfig, logger, options) => {
+    const client = new KubeClient(await connect(kubeconfig), {
+      insecureHttp: options?.insecureHttp === true,
+    });
     return {
+      ...(client.insecure === null ? {} : { insecure: client.insecure }),
       open: informerSources(client, logger),
       createAllocation: (namespace, body, signal) => {
         const [path] = collectionPaths(ALLOCATION_API, "gameserverallocations", [namespace]);
@@ -95,6 +98,13 @@ export class Discovery {
         const shared = running ?? await openShared(p, fingerprint, opener, logger);
         if (running !== null) discovery.#reused.push(p.name);
         discovery.#held.set(p.name, { shared, hold: shared.hold(discovery.#wake) });
+        // At every start and reload that keeps such a provider, not only when it connects.
+        if (shared.insecure !== null) {
+          logger.warn("discovery credentials over plain HTTP (insecure_http: true)", {
+            provider: p.name,
+            detail: shared.insecure,
+          });
+        }
       }
     } catch (err) {
       discovery.close();

@@ -1,4 +1,7 @@
-import type { KubeConnection, KubeFs } from "./kubeconfig.ts";
+import { KubeConfigError, type KubeConnection, type KubeFs } from "./kubeconfig.ts";
+import type tls from "node:tls";
+import { PinnedTransport } from "./kube_pinned.ts";
+import { CaBundleError, PinnedCa } from "./kube_trust.ts";
 
 /** What failed: a non-2xx answer, the connection, the body, or reading the token file. */
 export type KubeApiErrorCode = "status" | "network" | "parse" | "token";
@@ -33,7 +36,7 @@ export type KubeQuery = Readonly<Record<string, string | number | boolean | unde
 
 /** Dependencies and tuning of {@link KubeClient}; all default to Deno's. */
 export interface KubeClientDeps {
-  /** HTTP requests. */
+  /** HTTP requests; replaces every transport, the pinned-CA one included (tests). */
   readonly fetch?: KubeFetch;
   /** Token file reading. */
   readonly fs?: KubeFs;
@@ -43,6 +46,13 @@ export interface KubeClientDeps {
   readonly createHttpClient?: (options: Deno.CreateHttpClientOptions & TlsPem) => Deno.HttpClient;
   /** How long a token read from a file is used before it is read again (default 60 s). */
   readonly tokenRefreshMs?: number;
+  /**
+   * Allow credentials to a plain `http://` server (the provider's `insecure_http`); without it
+   * such a connection is refused when it has a token, token file or client certificate.
+   */
+  readonly insecureHttp?: boolean;
+  /** Opens the TLS connections of a pinned CA (default `tls.connect`); tests wrap it. */
+  readonly tlsConnect?: (options: tls.ConnectionOptions) => tls.TLSSocket;
 }
 
 /** A PEM certificate and key pair for `Deno.createHttpClient`. */
@@ -56,9 +66,11 @@ export interface TlsPem {
 const DEFAULT_TOKEN_REFRESH_MS = 60_000;
 
 /**
- * A minimal Kubernetes API client over `fetch`: JSON GET and POST, and watch streams. Bearer
+ * A minimal Kubernetes API client: JSON GET and POST, and watch streams, over `fetch` — or, when
+ * a CA is configured, over connections that trust that CA alone (`kube_pinned.ts`). Bearer
  * tokens from a file are re-read every `tokenRefreshMs` and after a 401, since projected
- * service-account tokens rotate.
+ * service-account tokens rotate. Credentials never go to a plain `http://` server unless
+ * `insecureHttp` allows it.
  */
 export class KubeClient {
   /** The connection this client uses. */
@@ -67,17 +79,35 @@ export class KubeClient {
   readonly #fs: KubeFs;
   readonly #now: () => number;
   readonly #tokenRefreshMs: number;
-  readonly #httpClient: Deno.HttpClient | null;
+  readonly #close: () => void;
   #token: { value: string; readAt: number } | null = null;
+  /**
+   * What this client sends in clear text (credentials to a plain `http://` server, allowed by
+   * `insecureHttp`), or `null`.
+   */
+  readonly insecure: string | null;
 
-  /** Creates the TLS client when the connection has a CA or a client certificate. */
+  /**
+   * Sets up the transport: with a CA (and no `insecure-skip-tls-verify`), connections that
+   * trust that CA only (`kube_pinned.ts`); else `fetch`, through a `Deno.createHttpClient` when
+   * there is a client certificate.
+   *
+   * @throws {KubeConfigError} `insecure`: credentials to a plain `http://` server without
+   *   `insecureHttp`; `parse`: a CA bundle without a usable certificate.
+   */
   constructor(connection: KubeConnection, deps: KubeClientDeps = {}) {
+    const insecure = plainHttpProblem(connection);
+    if (insecure !== null && deps.insecureHttp !== true) {
+      throw new KubeConfigError("insecure", insecure);
+    }
+    this.insecure = insecure;
     this.connection = connection;
-    this.#fetch = deps.fetch ?? ((url, init) => fetch(url, init));
     this.#fs = deps.fs ?? Deno;
     this.#now = deps.now ?? Date.now;
     this.#tokenRefreshMs = deps.tokenRefreshMs ?? DEFAULT_TOKEN_REFRESH_MS;
-    this.#httpClient = tlsClient(connection, deps.createHttpClient ?? Deno.createHttpClient);
+    const transport = transportFor(connection, deps);
+    this.#fetch = transport.fetch;
+    this.#close = transport.close;
   }
 
   /** GETs `path` and returns the parsed JSON body. */
@@ -108,9 +138,9 @@ export class KubeClient {
     return res.body;
   }
 
-  /** Releases the TLS client (pooled connections). */
+  /** Releases the transport (pooled connections). */
   close(): void {
-    this.#httpClient?.close();
+    this.#close();
   }
 
   async #request(
@@ -127,13 +157,14 @@ export class KubeClient {
     const init: KubeRequestInit = { method, headers };
     if (body !== undefined) init.body = body;
     if (signal !== undefined) init.signal = signal;
-    if (this.#httpClient !== null) init.client = this.#httpClient;
+    const { server } = this.connection;
     let res: Response;
     try {
-      res = await this.#fetch(this.connection.server + path + queryString(query), init);
+      res = await this.#fetch(server + path + queryString(query), init);
     } catch (err) {
       if (signal?.aborted) throw err;
-      throw new KubeApiError("network", path, null, `${method} ${path}: ${errorText(err)}`);
+      const detail = `${method} ${path}: API server ${server}: ${errorText(err)}`;
+      throw new KubeApiError("network", path, null, detail);
     }
     if (res.ok) return res;
     if (res.status === 401) this.#token = null; // a rotated token: read the file again next time
@@ -159,21 +190,74 @@ export class KubeClient {
   }
 }
 
+/** How requests reach the server, and how to release what that holds. */
+interface Transport {
+  readonly fetch: KubeFetch;
+  readonly close: () => void;
+}
+
+function transportFor(conn: KubeConnection, deps: KubeClientDeps): Transport {
+  if (isHttps(conn.server) && conn.caCert !== null && !conn.insecureSkipTlsVerify) {
+    const pinned = new PinnedTransport({
+      caPem: conn.caCert,
+      anchors: caAnchors(conn.caCert, conn.source),
+      ...(conn.clientCert !== null && conn.clientKey !== null
+        ? { cert: conn.clientCert, key: conn.clientKey }
+        : {}),
+      source: conn.source,
+      ...(deps.tlsConnect ? { connect: deps.tlsConnect } : {}),
+    });
+    return {
+      fetch: deps.fetch ?? ((url, init) => pinned.fetch(url, init)),
+      close: () => pinned.close(),
+    };
+  }
+  const httpClient = tlsClient(conn, deps.createHttpClient ?? Deno.createHttpClient);
+  const send = deps.fetch ?? ((url, init) => fetch(url, init));
+  return {
+    fetch: httpClient === null ? send : (url, init) => send(url, { ...init, client: httpClient }),
+    close: () => httpClient?.close(),
+  };
+}
+
+function caAnchors(pem: string, source: string) {
+  try {
+    return new PinnedCa(pem);
+  } catch (err) {
+    if (!(err instanceof CaBundleError)) throw err;
+    throw new KubeConfigError("parse", `${source}: the CA bundle ${err.message}`);
+  }
+}
+
+/**
+ * A client certificate for `fetch` when no CA is pinned: the server is then checked against
+ * the process's roots. With `insecure-skip-tls-verify` verification is off only when the
+ * process runs with `--unsafely-ignore-certificate-errors` (Deno has no per-client switch).
+ */
 function tlsClient(
   conn: KubeConnection,
   create: (options: Deno.CreateHttpClientOptions & TlsPem) => Deno.HttpClient,
 ): Deno.HttpClient | null {
-  if (!conn.server.startsWith("https:")) return null;
-  if (conn.caCert === null && conn.clientCert === null) return null;
-  const options: Deno.CreateHttpClientOptions & { cert?: string; key?: string } = {};
-  // With insecure-skip-tls-verify the CA is not pinned; verification is then off only when the
-  // process runs with --unsafely-ignore-certificate-errors (Deno has no per-client switch).
-  if (conn.caCert !== null && !conn.insecureSkipTlsVerify) options.caCerts = [conn.caCert];
-  if (conn.clientCert !== null && conn.clientKey !== null) {
-    options.cert = conn.clientCert;
-    options.key = conn.clientKey;
-  }
-  return create(options);
+  if (!isHttps(conn.server) || conn.clientCert === null || conn.clientKey === null) return null;
+  return create({ cert: conn.clientCert, key: conn.clientKey });
+}
+
+/** Why credentials must not go to `conn.server` (plain HTTP), or `null` when none would. */
+function plainHttpProblem(conn: KubeConnection): string | null {
+  if (isHttps(conn.server)) return null;
+  const credentials = [
+    conn.token !== null ? "a token" : null,
+    conn.tokenFile !== null ? "a token file" : null,
+    conn.clientCert !== null ? "a client certificate" : null,
+  ].filter((c) => c !== null);
+  if (credentials.length === 0) return null;
+  return `${conn.source}: server ${conn.server} is plain HTTP and the credentials ` +
+    `(${credentials.join(", ")}) would cross the network in clear text; use https://, or set ` +
+    "insecure_http: true on the discovery provider to allow it";
+}
+
+function isHttps(server: string): boolean {
+  return /^https:/i.test(server);
 }
 
 function queryString(query: KubeQuery): string {
@@ -216,6 +300,9 @@ async function statusError(method: string, path: string, res: Response): Promise
   );
 }
 
+/** The message, and its cause's (`fetch` reports "fetch failed" with the reason as cause). */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : "";
+  return cause === "" || err.message.includes(cause) ? err.message : `${err.message}: ${cause}`;
 }

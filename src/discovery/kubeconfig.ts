@@ -16,7 +16,10 @@ export type KubeEnv = (name: string) => string | undefined;
 export interface KubeConnection {
   /** Base URL without a trailing slash, e.g. `https://10.96.0.1:443`. */
   readonly server: string;
-  /** PEM of the CA bundle to trust (in addition to the system roots), or `null`. */
+  /**
+   * PEM of the CA bundle; when set (and TLS is verified), the only CA trusted for this server
+   * (`kube_pinned.ts`). `null`: the process's roots.
+   */
   readonly caCert: string | null;
   /** `insecure-skip-tls-verify: true` (Deno can only honour it process-wide; see README). */
   readonly insecureSkipTlsVerify: boolean;
@@ -30,18 +33,24 @@ export interface KubeConnection {
   readonly tokenFile: string | null;
   /** The context's or the pod's namespace, or `null`. */
   readonly namespace: string | null;
-  /** For messages: `in-cluster` or `kubeconfig <file> context <name>`. */
+  /** For messages: `in-cluster` or `kubeconfig <file> context <name> (cluster <name>)`. */
   readonly source: string;
 }
 
 /** What went wrong resolving a connection. */
-export type KubeConfigErrorCode = "read" | "parse" | "missing" | "unsupported" | "env";
+export type KubeConfigErrorCode =
+  | "read"
+  | "parse"
+  | "missing"
+  | "unsupported"
+  | "env"
+  | "insecure";
 
 /** The kubeconfig or the in-cluster environment cannot be used; the message names the entry. */
 export class KubeConfigError extends Error {
   /** Fixed, so logs and stack traces name the class. */
   override readonly name = "KubeConfigError";
-  /** `read`: a file could not be read; `parse`: not YAML / wrong shape; `missing`: a named entry or field is absent; `unsupported`: exec or auth-provider plugins; `env`: in-cluster variables unset. */
+  /** `read`: a file could not be read; `parse`: not YAML / wrong shape; `missing`: a named entry or field is absent; `unsupported`: exec or auth-provider plugins; `env`: in-cluster variables unset; `insecure`: credentials to a plain `http://` server (see `insecure_http`). */
   readonly code: KubeConfigErrorCode;
   /** `code` and a message naming the file and entry. */
   constructor(code: KubeConfigErrorCode, message: string) {
@@ -108,8 +117,10 @@ type Entry = Readonly<Record<string, unknown>>;
 
 /** A kubeconfig's current context, resolved: its entries and the API server. */
 export interface KubeconfigContext {
-  /** For messages: `kubeconfig <file> context <name>`. */
+  /** For messages: `kubeconfig <file> context <name> (cluster <name>)`. */
   readonly source: string;
+  /** The current context's cluster name. */
+  readonly clusterName: string;
   readonly context: Entry;
   readonly cluster: Entry;
   readonly user: Entry;
@@ -175,9 +186,10 @@ export function resolveKubeconfig(text: string, file: string): KubeconfigContext
     stringField(user, "client-key-data") ? null : stringField(user, "client-key"),
     stringField(user, "tokenFile"),
   ].flatMap((f) => f === null ? [] : [resolvePath(dir, f)]);
-  const source = `kubeconfig ${file} context ${contextName}`;
+  const source = `kubeconfig ${file} context ${contextName} (cluster ${clusterName})`;
   return {
     source,
+    clusterName,
     context,
     cluster,
     user,

@@ -42,10 +42,11 @@ export type {
   DiscoveryStartOptions,
   OpenedSources,
   SourceOpener,
+  SourceOptions,
 } from "./discovery.ts";
 /** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
 export { kubeAccess } from "./kube_access.ts";
-export type { KubeAccess, KubeAccessDeps } from "./kube_access.ts";
+export type { KubeAccess, KubeAccessDeps, KubeNetTarget } from "./kube_access.ts";
 /** Watched collections over the Kubernetes API (one informer each), for the providers. */
 export { informerSources } from "./informer_sources.ts";
 /** The `kubernetes` provider (pods and endpointslices). */
@@ -86,7 +87,7 @@ export type {
 export {
   /** A failed Kubernetes API request (`code` status / network / parse / token). */
   KubeApiError,
-  /** A minimal Kubernetes API client over `fetch`: JSON GET/POST and watch streams. */
+  /** A minimal Kubernetes API client (a configured CA is the only one trusted): GET/POST, watch. */
   KubeClient,
 } from "./kube_client.ts";
 export type {
@@ -97,6 +98,16 @@ export type {
   KubeRequestInit,
   TlsPem,
 } from "./kube_client.ts";
+export {
+  /** A configured CA bundle that holds no usable certificate. */
+  CaBundleError,
+  /** A parsed CA bundle and the check of a server's certificate chain against it alone. */
+  PinnedCa,
+} from "./kube_trust.ts";
+export {
+  /** A connection refused because the server's certificate is not from the configured CA. */
+  PinnedTlsError,
+} from "./kube_pinned.ts";
 export {
   /** List-then-watch of one collection into an in-memory map, with re-list and backoff. */
   Informer,

@@ -13,10 +13,28 @@ export interface OpenedSources {
   readonly createAllocation: CreateAllocation;
   /** Releases the API client (called after the provider's watches are closed). */
   close(): void;
+  /**
+   * Set when the access is allowed only by `insecure_http` (credentials over plain HTTP): what
+   * crosses the network in clear text. Logged at warn whenever a config with it is applied.
+   */
+  readonly insecure?: string;
 }
 
-/** Opens the API access for one provider's `kubeconfig` setting (injected by tests). */
-export type SourceOpener = (kubeconfig: string | null, logger: Logger) => Promise<OpenedSources>;
+/** A provider's settings for its API access besides the kubeconfig. */
+export interface SourceOptions {
+  /** `insecure_http`: credentials may go to a plain `http://` server. */
+  readonly insecureHttp: boolean;
+}
+
+/**
+ * Opens the API access for one provider's `kubeconfig` setting (injected by tests); it refuses
+ * credentials over plain HTTP unless `options.insecureHttp`.
+ */
+export type SourceOpener = (
+  kubeconfig: string | null,
+  logger: Logger,
+  options?: SourceOptions,
+) => Promise<OpenedSources>;
 
 /** One holder's use of a {@link SharedProvider}. */
 export interface ProviderHold {
@@ -34,6 +52,8 @@ export interface ProviderHold {
 export class SharedProvider {
   /** The settings it runs with (see `providerFingerprint`); equal strings = reusable. */
   readonly fingerprint: string;
+  /** What its API access sends in clear text under `insecure_http`, or `null`. */
+  readonly insecure: string | null;
   readonly #provider: DiscoveryProvider;
   readonly #release: () => void;
   readonly #listeners = new Set<() => void>();
@@ -43,8 +63,10 @@ export class SharedProvider {
     fingerprint: string,
     create: (onChange: () => void) => DiscoveryProvider,
     release: () => void,
+    insecure: string | null,
   ) {
     this.fingerprint = fingerprint;
+    this.insecure = insecure;
     this.#release = release;
     this.#provider = create(() => {
       for (const listener of [...this.#listeners]) listener();
@@ -59,14 +81,16 @@ export class SharedProvider {
     logger: Logger,
   ): Promise<SharedProvider> {
     const settings = config.type === "kubernetes" ? config.kubernetes : config.agones;
-    const sources = await opener(settings.kubeconfig, logger.with({ provider: config.name }));
+    const sources = await opener(settings.kubeconfig, logger.with({ provider: config.name }), {
+      insecureHttp: config.insecureHttp,
+    });
     const create = (onChange: () => void) => {
       // Every change may complete a first sync that some holder waits for.
       const open: SourceFactory = (request) =>
         sources.open({ ...request, onChange: () => (request.onChange(), onChange()) });
       return startProvider(config, open, sources.createAllocation);
     };
-    return new SharedProvider(fingerprint, create, () => sources.close());
+    return new SharedProvider(fingerprint, create, () => sources.close(), sources.insecure ?? null);
   }
 
   /** Whether some config still holds it. */

@@ -4,8 +4,8 @@
  * answers), and a file beside the plugin stays unreadable to a process holding those flags.
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { computeGrants, permissionFlags } from "../../src/cli/sandbox.ts";
-import { programLocation } from "../../src/cli/launch.ts";
+import { computeGrants, netGrant, permissionFlags, SandboxError } from "../../src/cli/sandbox.ts";
+import { programLocation, runLauncher } from "../../src/cli/launch.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import { askConnect } from "../support/router_harness.ts";
@@ -99,6 +99,166 @@ ${DISCOVERY_ROUTING}`,
     "127.0.0.1:5520",
   ]);
 });
+
+/** The grants for one kubernetes provider on `kubeconfig` text (or in-cluster with `env`). */
+function providerGrants(kubeconfig: string | null, env: Record<string, string> = {}) {
+  const file = kubeconfig === null ? "" : "kubeconfig: /srv/gh/kube/config, ";
+  const config = parseConfig(
+    `listen: "127.0.0.1:5520"
+discovery: { providers: [ { name: k8s, type: kubernetes, kubernetes: { ${file}resources: [{ kind: pods }] } } ] }
+${DISCOVERY_ROUTING}`,
+    "/etc/gh/config.yaml",
+  );
+  return computeGrants(config, "/etc/gh/config.yaml", {
+    cwd: "/",
+    workerSourceDir: null,
+    kube: { readTextFile: () => kubeconfig ?? "", env: (name) => env[name] },
+  });
+}
+
+Deno.test("sandbox grants: a kubeconfig server host with a comma is an error naming the provider, file and context, not a wider grant", () => {
+  const comma = KUBECONFIG.replace(
+    "k8s.example.internal:6443",
+    "k8s.example.internal,evil.example:6443",
+  );
+  let grants: unknown = null;
+  const err = assertThrowsSandbox(() => grants = providerGrants(comma));
+  assertEquals(grants, null, "no grant at all");
+  assertEquals(
+    err.message,
+    'cannot grant net access for discovery provider "k8s": the API server of kubeconfig ' +
+      "/srv/gh/kube/config context prod (cluster prod): host " +
+      '"k8s.example.internal,evil.example" is not a host name or an IP address',
+  );
+  // The same for the other characters a host must not carry, however they are spelled.
+  const hosts = ["*.example.internal", "k8s%2Cevil.example", "k8s.example.internal."];
+  for (const host of hosts.slice(0, 2)) {
+    const text = KUBECONFIG.replace("k8s.example.internal:6443", `${host}:6443`);
+    assertThrowsSandbox(() => providerGrants(text), /is not a host name or an IP address/);
+  }
+  // Not a URL at all (a space), or not http(s): named as such.
+  for (const server of ["https://k8s example:6443", "tcp://k8s.example.internal:6443"]) {
+    const text = KUBECONFIG.replace("https://k8s.example.internal:6443", server);
+    assertThrowsSandbox(
+      () => providerGrants(text),
+      /discovery provider "k8s": kubeconfig \/srv\/gh\/kube\/config context prod \(cluster prod\): server ".*" is not a valid http\(s\) URL/,
+    );
+  }
+  // A trailing dot is a fully qualified name; an IPv6 literal is bracketed.
+  const fqdn = KUBECONFIG.replace("k8s.example.internal:6443", `${hosts[2]}:6443`);
+  assertEquals(providerGrants(fqdn).net.at(-1), "k8s.example.internal.:6443");
+  const v6 = KUBECONFIG.replace("k8s.example.internal:6443", "[fd00::1]:6443");
+  assertEquals(providerGrants(v6).net.at(-1), "[fd00::1]:6443");
+});
+
+Deno.test("sandbox grants: in-cluster KUBERNETES_SERVICE_HOST/PORT are checked before they are granted", () => {
+  const base = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
+  assertEquals(providerGrants(null, base).net, ["127.0.0.1:5520", "10.96.0.1:443"]);
+  assertEquals(
+    providerGrants(null, { ...base, KUBERNETES_SERVICE_HOST: "fd00::1" }).net.at(-1),
+    "[fd00::1]:443",
+  );
+  const where =
+    /^cannot grant net access for discovery provider "k8s": in-cluster \$KUBERNETES_SERVICE_HOST:\$KUBERNETES_SERVICE_PORT: /;
+  for (
+    const [env, problem] of [
+      [{ KUBERNETES_SERVICE_HOST: "10.96.0.1,evil.example" }, /host "10.96.0.1,evil.example"/],
+      [{ KUBERNETES_SERVICE_HOST: "10.96.0.1 evil.example" }, /is not a host name/],
+      [{ KUBERNETES_SERVICE_HOST: "10.96.0.1/8" }, /is not a host name/],
+      [{ KUBERNETES_SERVICE_PORT: "443,evil.example:443" }, /port "443,evil.example:443"/],
+    ] as const
+  ) {
+    const err = assertThrowsSandbox(() => providerGrants(null, { ...base, ...env }), where);
+    assert(problem.test(err.message), err.message);
+  }
+});
+
+Deno.test("netGrant: host names and IP literals only; the port 1–65535 or none", () => {
+  const ok: Array<[string, string | null, string]> = [
+    ["127.0.0.1", "5520", "127.0.0.1:5520"],
+    ["::", null, "[::]"],
+    ["2001:db8::1", "443", "[2001:db8::1]:443"],
+    ["api.k8s-1.example", "6443", "api.k8s-1.example:6443"],
+    ["grpc_plugin", "7777", "grpc_plugin:7777"],
+    ["localhost", null, "localhost"],
+  ];
+  for (const [host, port, entry] of ok) assertEquals(netGrant(host, port, "test"), entry);
+  const bad: Array<[string, string | null]> = [
+    ["", "443"],
+    ["a,b", "443"],
+    ["a b", "443"],
+    ["a/b", "443"],
+    ["*", null],
+    ["*.example", "443"],
+    ["-a.example", "443"],
+    ["a..example", "443"],
+    ["256.1.1.1", "443"],
+    ["1.2.3", "443"],
+    ["[::1]", "443"],
+    ["fe80::1%eth0", "443"],
+    ["x".repeat(64), "443"],
+    ["a.example", "0"],
+    ["a.example", "65536"],
+    ["a.example", "443,b"],
+    ["a.example", ""],
+  ];
+  for (const [host, port] of bad) {
+    assertThrowsSandbox(
+      () => netGrant(host, port, 'plugin "g" grpc.address'),
+      /plugin "g" grpc.address/,
+    );
+  }
+  // Grants assembled elsewhere are checked once more before they become a flag.
+  const grants = { read: [], net: ["a.example,b.example:443"], env: [], run: [] };
+  assertThrowsSandbox(
+    () => permissionFlags(grants),
+    /cannot grant net access to "a.example,b.example:443"/,
+  );
+});
+
+Deno.test("start: a kubeconfig server host with a comma is reported by the launcher, which starts nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gatehouse-sandbox-comma-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/kubeconfig`,
+      KUBECONFIG.replace("k8s.example.internal:6443", "10.0.0.1,evil.example:6443"),
+    );
+    await Deno.writeTextFile(
+      `${dir}/config.yaml`,
+      `listen: "127.0.0.1:0"
+discovery: { providers: [ { name: k8s, type: kubernetes, kubernetes: { kubeconfig: ${dir}/kubeconfig, resources: [{ kind: pods }] } } ] }
+${DISCOVERY_ROUTING}`,
+    );
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => void out.push(l), err: (l: string) => void err.push(l) };
+    const location = {
+      entry: "/nonexistent/never-started.ts",
+      workerSourceDir: null,
+      runFlags: [],
+    };
+    assertEquals(await runLauncher(`${dir}/config.yaml`, [], io, location), 1);
+    assertEquals(out, []);
+    assertEquals(err, [
+      `gatehouse: cannot grant net access for discovery provider "k8s": the API server of ` +
+      `kubeconfig ${dir}/kubeconfig context prod (cluster prod): host "10.0.0.1,evil.example" is not ` +
+      "a host name or an IP address",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function assertThrowsSandbox(fn: () => unknown, message?: RegExp): SandboxError {
+  try {
+    fn();
+  } catch (err) {
+    assert(err instanceof SandboxError, `expected a SandboxError, got ${err}`);
+    if (message) assert(message.test(err.message), err.message);
+    return err;
+  }
+  throw new Error("expected a SandboxError");
+}
 
 Deno.test("sandbox grants: an unreadable kubeconfig is granted alone (the router reports it)", () => {
   const config = parseConfig(

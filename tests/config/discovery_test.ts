@@ -44,6 +44,7 @@ Deno.test("discovery: every DISCOVERY.md field is read into typed values", () =>
   const [k8s, fleet] = config.discovery.providers;
   assert.deepEqual(k8s, {
     name: "k8s",
+    insecureHttp: false,
     type: "kubernetes",
     kubernetes: {
       kubeconfig: "/etc/kube/config",
@@ -74,6 +75,7 @@ Deno.test("discovery: every DISCOVERY.md field is read into typed values", () =>
   });
   assert.deepEqual(fleet, {
     name: "fleet",
+    insecureHttp: false,
     type: "agones",
     agones: {
       kubeconfig: null,
@@ -102,6 +104,22 @@ Deno.test("discovery: agones defaults are observe, Ready, status.address, no thr
     ["observe", ["Ready"], "address"],
   );
   assert.equal(provider.agones.allocateMinIntervalMs, 0);
+});
+
+Deno.test("discovery: insecure_http is a provider boolean, false unless set", () => {
+  const text = lines(
+    "discovery:",
+    "  providers:",
+    "    - {name: a, type: agones, agones: {}, insecure_http: true}",
+    "    - {name: b, type: kubernetes, kubernetes: {}, insecure_http: false}",
+    "    - {name: c, type: kubernetes, kubernetes: {}}",
+  );
+  const providers = parseConfig(text, "config.yaml").discovery.providers;
+  assert.deepEqual(providers.map((p) => [p.name, p.insecureHttp]), [
+    ["a", true],
+    ["b", false],
+    ["c", false],
+  ]);
 });
 
 Deno.test("discovery: no section means no providers", () => {
@@ -237,6 +255,24 @@ const rejected: ReadonlyArray<readonly [string, string, readonly string[]]> = [
       "invalid discovery.providers[0].agones.state 7:16",
       "invalid discovery.providers[0].agones.selector.labels 8:19",
     ],
+  ],
+  [
+    "insecure_http must be a boolean",
+    lines(
+      "discovery:",
+      "  providers:",
+      '    - {name: a, type: agones, agones: {}, insecure_http: "please"}',
+    ),
+    ["type discovery.providers[0].insecure_http 3:58"],
+  ],
+  [
+    "insecure_http belongs to the provider, not its settings block",
+    lines(
+      "discovery:",
+      "  providers:",
+      "    - {name: a, type: agones, agones: {insecure_http: true}}",
+    ),
+    ["unknown_key discovery.providers[0].agones.insecure_http 3:40"],
   ],
   [
     "a pool's provider must be configured (with a suggestion)",

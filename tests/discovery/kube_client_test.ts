@@ -8,6 +8,8 @@ import {
 } from "../../src/discovery/mod.ts";
 import { generateSelfSigned } from "../../src/server/mod.ts";
 import { FakeApiServer, plainConnection } from "./fake_api_server.ts";
+import { makeCa } from "./test_pki.ts";
+import tls from "node:tls";
 
 const CA_PEM = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
 const CERT_PEM = "-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n";
@@ -63,7 +65,7 @@ Deno.test("kubeconfig: server, token and namespace of the current context", asyn
   assert.equal(conn.namespace, "hytale");
   assert.equal(conn.caCert, null);
   assert.equal(conn.insecureSkipTlsVerify, false);
-  assert.equal(conn.source, "kubeconfig /k/config context ctx");
+  assert.equal(conn.source, "kubeconfig /k/config context ctx (cluster c)");
 });
 
 Deno.test("kubeconfig: CA, client certificate and key from base64 data", async () => {
@@ -110,16 +112,26 @@ Deno.test("kubeconfig: insecure-skip-tls-verify drops the CA from the TLS client
   assert.deepEqual(seen, [{ cert: CERT_PEM, key: KEY_PEM }]);
 });
 
-Deno.test("KubeClient: the TLS client gets the CA and the client certificate", async () => {
-  const cluster = `{ server: 'https://a:1', certificate-authority-data: ${b64(CA_PEM)} }`;
+Deno.test("KubeClient: with a CA, connections get it and the client certificate; fetch's client is not used", async () => {
+  const ca = await makeCa("cluster CA");
+  const cluster = `{ server: 'https://127.0.0.1:1', certificate-authority-data: ${b64(ca.pem)} }`;
   const user = `{ client-certificate-data: ${b64(CERT_PEM)}, client-key-data: ${b64(KEY_PEM)} }`;
   const conn = await loadKubeConnection("/k/config", {
     fs: memFs({ "/k/config": kubeconfig(cluster, user) }),
   });
   const seen: Array<Deno.CreateHttpClientOptions & TlsPem> = [];
-  const client = new KubeClient(conn, { createHttpClient: (o) => recordClient(seen, o) });
+  const connects: tls.ConnectionOptions[] = [];
+  const client = new KubeClient(conn, {
+    createHttpClient: (o) => recordClient(seen, o),
+    tlsConnect: (o) => (connects.push(o), tls.connect(o)),
+  });
+  await assert.rejects(client.get("/api/v1/pods"), KubeApiError); // nothing listens on port 1
   client.close();
-  assert.deepEqual(seen, [{ caCerts: [CA_PEM], cert: CERT_PEM, key: KEY_PEM }]);
+  assert.deepEqual(seen, []);
+  assert.deepEqual(
+    connects.map((o) => [o.host, o.port, o.ca, o.cert, o.key]),
+    [["127.0.0.1", 1, ca.pem, CERT_PEM, KEY_PEM]],
+  );
 });
 
 function recordClient(
@@ -192,14 +204,15 @@ Deno.test("KubeClient: GET with a bearer token; a wrong token is a status error"
   const server = FakeApiServer.start({ token: "s3cret" });
   try {
     server.add("/api/v1/pods", { metadata: { name: "a", namespace: "hytale" } });
-    const client = new KubeClient(plainConnection(server.url, { token: "s3cret" }));
+    const insecureHttp = { insecureHttp: true }; // the fake server speaks plain HTTP
+    const client = new KubeClient(plainConnection(server.url, { token: "s3cret" }), insecureHttp);
     const list = await client.get("/api/v1/namespaces/hytale/pods", { limit: 10 }) as {
       items: unknown[];
     };
     assert.equal(list.items.length, 1);
     assert.equal(server.requests[0]?.authorization, "Bearer s3cret");
     assert.equal(server.requests[0]?.query.get("limit"), "10");
-    const wrong = new KubeClient(plainConnection(server.url, { token: "nope" }));
+    const wrong = new KubeClient(plainConnection(server.url, { token: "nope" }), insecureHttp);
     await assert.rejects(wrong.get("/api/v1/pods"), (err: unknown) => {
       assert.ok(err instanceof KubeApiError);
       assert.equal(err.code, "status");
@@ -219,7 +232,8 @@ Deno.test("KubeClient: a token file is re-read after the refresh period and afte
     const fs = memFs({ "/tok": "one\n" });
     let now = 0;
     const conn = plainConnection(server.url, { tokenFile: "/tok" });
-    const client = new KubeClient(conn, { fs, now: () => now, tokenRefreshMs: 60_000 });
+    const deps = { fs, now: () => now, tokenRefreshMs: 60_000, insecureHttp: true };
+    const client = new KubeClient(conn, deps);
     await client.get("/api/v1/pods");
     await client.get("/api/v1/pods");
     assert.equal(fs.reads.get("/tok"), 1);
@@ -240,7 +254,8 @@ Deno.test("KubeClient: a token file is re-read after the refresh period and afte
     now = 120_000;
     await client.get("/api/v1/pods");
     assert.equal(server.requests.at(-1)?.authorization, "Bearer three");
-    const none = new KubeClient(plainConnection(server.url, { tokenFile: "/none" }), { fs });
+    const noFile = plainConnection(server.url, { tokenFile: "/none" });
+    const none = new KubeClient(noFile, { fs, insecureHttp: true });
     await assert.rejects(none.get("/api/v1/pods"), (e: unknown) => {
       return e instanceof KubeApiError && e.code === "token";
     });
@@ -286,7 +301,7 @@ Deno.test("KubeClient: POST creates a GameServerAllocation", async () => {
   }
 });
 
-Deno.test("KubeClient: HTTPS with the server's CA through Deno.createHttpClient", async () => {
+Deno.test("KubeClient: HTTPS to a server whose self-signed certificate is the configured CA", async () => {
   const tls = await generateSelfSigned();
   const server = FakeApiServer.start({ tls, token: "t" });
   const client = new KubeClient(plainConnection(server.url, { caCert: tls.cert, token: "t" }));

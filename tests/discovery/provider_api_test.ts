@@ -22,8 +22,9 @@ const REACT_MS = 1_000;
 
 const api = (object: unknown) => object as ApiObject;
 
+// The fake server speaks plain HTTP: the token may cross it only with insecure_http.
 function client(server: FakeApiServer): KubeClient {
-  return new KubeClient(plainConnection(server.url, { token: "t0ken" }));
+  return new KubeClient(plainConnection(server.url, { token: "t0ken" }), { insecureHttp: true });
 }
 
 /** Resolves once `check()` holds, polling at each provider change; fails after `ms`. */

@@ -24,6 +24,7 @@ discovery:
   providers:
     - name: k8s
       type: kubernetes
+      insecure_http: true   # the fake API server speaks plain HTTP and wants a token
       kubernetes:
         kubeconfig: /nonexistent/kubeconfig   # replaced by the fake API server's URL
         namespaces: [hytale]
