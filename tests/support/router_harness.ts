@@ -53,6 +53,8 @@ export interface Conversation {
   readonly finished: boolean;
   /** The negotiated ALPN. */
   readonly alpn: string | undefined;
+  /** With `uniFirst`: the router's stream limit kept the client from opening the stream. */
+  readonly uniRefused: boolean;
 }
 
 /** How a test client behaves. */
@@ -62,7 +64,7 @@ export interface ClientScript {
   /** Chunks written one after another on the bidirectional stream. */
   readonly writes: readonly Uint8Array[];
   readonly alpn?: readonly string[];
-  /** Open a unidirectional stream and send this first. */
+  /** Try to open a unidirectional stream and send this first (the router allows none). */
   readonly uniFirst?: Uint8Array;
 }
 
@@ -76,20 +78,31 @@ export async function converse(port: number, script: ClientScript): Promise<Conv
     alpnProtocols: [...(script.alpn ?? ["hytale/2"])],
   });
   try {
-    if (script.uniFirst) {
-      const uni = await conn.createUnidirectionalStream();
-      const w = uni.getWriter();
-      await w.write(script.uniFirst);
-      await w.close();
-    }
+    const uniRefused = script.uniFirst ? !await sendOnUni(conn, script.uniFirst) : false;
     const stream = await conn.createBidirectionalStream();
     const writer = stream.writable.getWriter();
     for (const chunk of script.writes) await writer.write(chunk);
     const received = await readAll(stream.readable);
-    return { ...received, alpn: conn.protocol };
+    return { ...received, alpn: conn.protocol, uniRefused };
   } finally {
     conn.close({ closeCode: 0, reason: "" });
   }
+}
+
+/** Sends `bytes` on a new unidirectional stream; false when the stream limit refused it. */
+async function sendOnUni(conn: Deno.QuicConn, bytes: Uint8Array): Promise<boolean> {
+  let uni: WritableStream<Uint8Array>;
+  try {
+    uni = await conn.createUnidirectionalStream();
+  } catch (err) {
+    // Deno's "maximum number of concurrent outgoing unidirectional streams" (MAX_STREAMS 0).
+    if (err instanceof RangeError) return false;
+    throw err;
+  }
+  const w = uni.getWriter();
+  await w.write(bytes);
+  await w.close();
+  return true;
 }
 
 async function readAll(

@@ -1,0 +1,80 @@
+/**
+ * How a QUIC connection attempt becomes a connection: the transport limits the listener
+ * advertises, and an accept path on which the client's address is known before the handshake
+ * completes, so that a refused client costs as little as the runtime allows.
+ *
+ * What Deno 2.9.6 (quinn 0.11) allows, from `ext/net/quic.rs` and probes against 2.9.6:
+ *
+ * - Every `QuicIncoming` getter (`remoteAddr`, `localIp`, `remoteAddressValidated`) `take()`s the
+ *   native `quinn::Incoming` and drops it, and quinn refuses a dropped `Incoming`: reading the
+ *   address of an attempt is a refusal (the client sees "the server refused to accept a new
+ *   connection"; a later `accept()`/`refuse()`/`ignore()` throws `BadResource`). `refuse()` and
+ *   `ignore()` are the only cheap answers, and they cannot depend on the address. Neither
+ *   `QuicEndpoint` nor `listen()` offers an earlier hook (no address filter, no Retry).
+ * - `accept({ zeroRtt: true })` returns the `QuicConn` synchronously (0.5-RTT), right after quinn
+ *   has processed the ClientHello; its `remoteAddr` is then readable without side effects and
+ *   `close()` ends it before the client's Finished. The server's half of TLS (key exchange,
+ *   certificate signature, first flight) has run by then — that is the floor of a refusal that
+ *   depends on the address.
+ * - A close before the handshake completes goes out in the Initial/Handshake packet spaces, where
+ *   RFC 9000 §10.2.3 turns an application close into a transport `APPLICATION_ERROR` without
+ *   code or reason: the refused client sees "the application or application protocol caused the
+ *   connection to be closed", never our close code.
+ * - `conn.handshake` of a 0.5-RTT connection resolves when the handshake ends, also when it
+ *   failed; `conn.closed` then settles in the same batch of completed ops (measured), which
+ *   {@link handshakeDone} relies on.
+ * - Of quinn's transport settings only stream counts, idle timeout, keep-alive, congestion
+ *   control and preferred addresses reach JavaScript. The receive windows are quinn's defaults
+ *   (1.25 MB per stream, no connection-wide limit), and so is the 1.25 MB buffer for received
+ *   QUIC datagrams, which {@link discardDatagrams} keeps empty.
+ *
+ * @module
+ */
+
+/**
+ * Streams a client may open at once. The router reads one bidirectional stream (the Connect and
+ * the reply) and nothing else; every other stream a client opens could only be filled up to its
+ * 1.25 MB receive window and left there. quinn grants a new bidirectional stream only once the
+ * first is closed both ways, i.e. after the reply.
+ */
+export const TRANSPORT_LIMITS = {
+  maxConcurrentBidirectionalStreams: 1,
+  maxConcurrentUnidirectionalStreams: 0,
+} as const satisfies Deno.QuicTransportOptions;
+
+/**
+ * Accepts `incoming` at 0.5-RTT: the connection exists and its `remoteAddr` is readable as soon
+ * as this returns, while the client still has its Finished to send. Throws when quinn refuses
+ * the attempt outright (e.g. no common ALPN).
+ */
+export function acceptEarly(incoming: Deno.QuicIncoming): Deno.QuicConn {
+  return incoming.accept({ zeroRtt: true });
+}
+
+/**
+ * Whether the handshake of a connection from {@link acceptEarly} completed. A failed handshake
+ * usually reports `false` here (its `closed` settles in the same op batch as `handshake`); if
+ * not, the first stream read fails and the connection ends as `closed`.
+ */
+export async function handshakeDone(conn: Deno.QuicConn): Promise<boolean> {
+  let closed = false;
+  conn.closed.then(() => closed = true, () => closed = true);
+  await conn.handshake;
+  // One more turn of the microtask queue lets the `closed` handler above run if its op
+  // completed with the handshake's.
+  await null;
+  return !closed;
+}
+
+/**
+ * Reads and drops every QUIC datagram the client sends until the connection ends (the router
+ * needs none, and quinn would otherwise buffer up to 1.25 MB of them per connection). Resolves
+ * once the connection is closed; await it after closing so no read is left pending.
+ */
+export async function discardDatagrams(conn: Deno.QuicConn): Promise<void> {
+  try {
+    while (true) await conn.readDatagram();
+  } catch {
+    // The connection ended.
+  }
+}
