@@ -309,12 +309,59 @@ export interface AgonesDiscoveryConfig {
 
 /** One configured discovery provider. */
 export type DiscoveryProviderConfig =
-  | {
+  & {
     readonly name: string;
-    readonly type: "kubernetes";
-    readonly kubernetes: KubernetesDiscoveryConfig;
+    /**
+     * `insecure_http` (default false): allow a plain `http://` API server to receive the
+     * credentials (token, token file, client certificate); logged at warn when used.
+     */
+    readonly insecureHttp: boolean;
   }
-  | { readonly name: string; readonly type: "agones"; readonly agones: AgonesDiscoveryConfig };
+  & (
+    | { readonly type: "kubernetes"; readonly kubernetes: KubernetesDiscoveryConfig }
+    | { readonly type: "agones"; readonly agones: AgonesDiscoveryConfig }
+  );
+
+/** The `limits` section. Every count limit is off at 0. */
+export interface LimitsConfig {
+  /** `connect_timeout` (default 5 s): the first Connect must arrive within it. */
+  readonly connectTimeoutMs: number;
+  /** `max_connections_per_ip` (default 32): concurrent connections per client prefix. */
+  readonly maxConnectionsPerIp: number;
+  /** `ipv4_prefix` (default 32): IPv4 clients sharing this many leading bits are one client. */
+  readonly ipv4Prefix: number;
+  /** `ipv6_prefix` (default 64): IPv6 clients sharing this many leading bits are one client. */
+  readonly ipv6Prefix: number;
+  /** `handshake_rate`: a token bucket per client prefix; `perSecond` 0 turns it off. */
+  readonly handshakeRate: {
+    /** Tokens added per second (default 20). */
+    readonly perSecond: number;
+    /** Bucket size: connections a quiet prefix may open at once (default 40). */
+    readonly burst: number;
+  };
+  /** `max_connections` (default 10,000): concurrent connections of all clients together. */
+  readonly maxConnections: number;
+}
+
+/** One `access` range, host bits zero; an IPv4-mapped IPv6 range is stored as its IPv4 range. */
+export interface CidrRange {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The network address as big-endian 32-bit words: one for IPv4, four for IPv6. */
+  readonly words: readonly number[];
+  /** Leading bits that must match: 0–32 (IPv4) or 0–128 (IPv6). */
+  readonly prefixLength: number;
+  /** Canonical text, e.g. `10.0.0.0/8`, `2001:db8::/32`. */
+  readonly text: string;
+}
+
+/** The `access` section: deny wins; with `allow` set, only listed ranges get in. */
+export interface AccessConfig {
+  /** `allow`; `null` when unset (every address not denied may connect). Never empty. */
+  readonly allow: readonly CidrRange[] | null;
+  /** `deny`; empty when unset. */
+  readonly deny: readonly CidrRange[];
+}
 
 /** The whole configuration. */
 export interface Config {
@@ -350,11 +397,10 @@ export interface Config {
   };
   /** Player-facing Disconnect texts. */
   readonly messages: MessagesConfig;
-  /** `connect_timeout` (default 5 s); `max_connections_per_ip` (0 = off; concurrent, per address). */
-  readonly limits: {
-    readonly connectTimeoutMs: number;
-    readonly maxConnectionsPerIp: number;
-  };
+  /** Connection limits: `connect_timeout` and the admission limits (`server/admission.ts`). */
+  readonly limits: LimitsConfig;
+  /** Which client addresses may connect at all. */
+  readonly access: AccessConfig;
   /** Plugins in execution order: by stage, then `before`/`after`, then config order. */
   readonly plugins: readonly PluginConfig[];
   /** Discovery providers, by config order; pools reference them by name. */

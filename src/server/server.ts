@@ -1,12 +1,13 @@
 import type { Config } from "../config/mod.ts";
-import { type Logger, Metrics } from "../observability/mod.ts";
+import { type Logger, Metrics, type RefusalReason } from "../observability/mod.ts";
 import type { SourceOpener } from "../discovery/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { GenerationSlot } from "./generations.ts";
-import { PER_IP_CLOSE_CODE, PerIpLimiter } from "./per_ip_limiter.ts";
+import { Admission, ADMISSION_CLOSE_CODE, REFUSAL_TEXTS } from "./admission.ts";
+import { acceptEarly, discardDatagrams, handshakeDone, TRANSPORT_LIMITS } from "./quic_accept.ts";
 import { logReloadResult, Reloader, type ReloadResult } from "./reload.ts";
 import { buildSnapshot, closeSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
@@ -57,7 +58,7 @@ export class GatehouseServer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #slot: GenerationSlot;
   readonly #reloader: Reloader;
-  readonly #perIp: PerIpLimiter;
+  readonly #admission: Admission;
   #acceptLoop: Promise<void> = Promise.resolve();
   #draining = false;
 
@@ -94,7 +95,7 @@ export class GatehouseServer {
         });
       }
     });
-    this.#perIp = new PerIpLimiter(slot.current.snapshot.config.limits.maxConnectionsPerIp);
+    this.#admission = new Admission(slot.current.snapshot.config);
   }
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
@@ -163,14 +164,14 @@ export class GatehouseServer {
    */
   async reload(config: Config): Promise<ReloadResult> {
     const result = await this.#reloader.reload(config);
-    if (result.ok) this.#perIp.maxPerIp = config.limits.maxConnectionsPerIp;
+    if (result.ok) this.#admission.update(config);
     logReloadResult(this.#logger, result);
     return result;
   }
 
-  /** The `limits.max_connections_per_ip` counter (`refused`: connections closed by it). */
-  get perIpLimiter(): PerIpLimiter {
-    return this.#perIp;
+  /** Who may connect: `access` and the connection limits, with the open counts (`admission.ts`). */
+  get admission(): Admission {
+    return this.#admission;
   }
 
   /**
@@ -200,41 +201,65 @@ export class GatehouseServer {
     }
   }
 
+  /**
+   * Where a client's address becomes known: the attempt is accepted at 0.5-RTT
+   * (`quic_accept.ts`), admission decides, and a refused connection is closed at once — before
+   * the client's Finished, so a refusal costs the server's half of the handshake and no more.
+   */
   async #handle(incoming: Deno.QuicIncoming): Promise<void> {
     let conn: Deno.QuicConn;
     try {
-      conn = await incoming.accept();
+      conn = acceptEarly(incoming);
     } catch (err) {
       this.#logger.debug("handshake failed", { error: String(err) });
       return;
     }
+    const addr = conn.remoteAddr;
+    const admitted = this.#admission.admit(addr.hostname, this.#now());
+    if (!admitted.ok) {
+      this.#refuse(conn, admitted.reason, addr.hostname);
+      return;
+    }
+    try {
+      await this.#serve(conn, addr);
+    } finally {
+      admitted.release();
+    }
+  }
+
+  /** Serves an admitted connection once its handshake has completed; never throws. */
+  async #serve(conn: Deno.QuicConn, addr: Deno.NetAddr): Promise<void> {
+    if (!await handshakeDone(conn)) {
+      this.#logger.debug("handshake failed", {});
+      return;
+    }
     this.#metrics.connectionAccepted();
+    const datagrams = discardDatagrams(conn);
     const generation = this.#slot.acquire();
     const snapshot = generation.snapshot;
     const logIp = snapshot.config.logging.logClientIp && this.#logger.enabled("warn");
-    // Only read when needed (it costs a resource lookup per connection).
-    const addr = logIp || this.#perIp.enabled ? conn.remoteAddr : null;
-    // The per-IP limit can act only now, after the handshake: see per_ip_limiter.ts for why.
-    const release = addr ? this.#perIp.admit(addr.hostname) : null;
-    if (addr && !release) {
-      generation.release();
-      conn.close({ closeCode: PER_IP_CLOSE_CODE, reason: "too many connections" });
-      this.#metrics.refused("per_ip_limit");
-      this.#logger.debug("refused: per-ip limit", logIp ? { remote: addr.hostname } : {});
-      return;
-    }
-    const remote = logIp && addr ? formatAddr(addr.hostname, addr.port) : null;
+    const remote = logIp ? formatAddr(addr.hostname, addr.port) : null;
     const ctx = { snapshot, logger: this.#logger, remote, now: this.#now, metrics: this.#metrics };
     try {
       await serveConnection(conn, ctx);
     } catch (err) {
       // A bug, not a client fault: log it, close, keep serving everyone else.
       this.#logger.error("connection failed", { error: String(err), stack: (err as Error)?.stack });
-      closeQuietly(conn);
     } finally {
       generation.release();
-      release?.();
+      // Closed already unless serveConnection threw; the datagram read ends with the connection.
+      closeQuietly(conn);
+      await datagrams;
     }
+  }
+
+  /** Closes a connection admission refused, before any stream is read, and counts it. */
+  #refuse(conn: Deno.QuicConn, reason: RefusalReason, hostname: string): void {
+    conn.close({ closeCode: ADMISSION_CLOSE_CODE, reason: REFUSAL_TEXTS[reason] });
+    this.#metrics.refused(reason);
+    if (!this.#logger.enabled("debug")) return;
+    const logIp = this.#slot.current.snapshot.config.logging.logClientIp;
+    this.#logger.debug("refused", { reason, ...(logIp ? { remote: hostname } : {}) });
   }
 
   #track(task: Promise<void>): void {
@@ -270,6 +295,7 @@ function listen(
       cert: tls.cert,
       key: tls.key,
       maxIdleTimeout: config.quic.maxIdleTimeoutMs,
+      ...TRANSPORT_LIMITS,
     });
     return { endpoint, listener };
   } catch (err) {
