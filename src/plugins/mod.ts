@@ -15,7 +15,7 @@ export type {
   TransportFactory,
 } from "./chain.ts";
 /** The ConnectRequest/ConnectResponse JSON codec (the Go router's exact shapes). */
-export { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES } from "./codec.ts";
+export { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, MAX_RESPONSE_VALUES } from "./codec.ts";
 export type { ChainState, PluginResponse, ResponseBackend } from "./codec.ts";
 /** The transport contract every plugin implementation fulfils. */
 export { PluginError } from "./transport.ts";

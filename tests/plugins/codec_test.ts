@@ -4,6 +4,7 @@ import {
   decodeResponse,
   encodeRequest,
   MAX_RESPONSE_BYTES,
+  MAX_RESPONSE_VALUES,
   PluginError,
 } from "../../src/plugins/mod.ts";
 import { SAMPLE_EVENT } from "./fake_transport.ts";
@@ -107,16 +108,27 @@ Deno.test("like Go's encoding/json: keys match case-insensitively, missing backe
   assertEquals(decodeResponse(bad, "p").denyReason, "\ufffd");
 });
 
-Deno.test("a response over 256 KiB is a bad_response before it is parsed", () => {
-  const backends = Array.from({ length: 9000 }, (_, i) => ({ host: `b${i}.internal`, port: 5520 }));
-  const big = new TextEncoder().encode(JSON.stringify({ candidates: backends }));
-  assert.ok(big.length > MAX_RESPONSE_BYTES);
+Deno.test("a response with too many JSON values or bytes is a bad_response before it is parsed", () => {
+  const backends = Array.from(
+    { length: 20_000 },
+    (_, i) => ({ host: `b${i}.internal`, port: 5520 }),
+  );
+  const many = new TextEncoder().encode(JSON.stringify({ candidates: backends }));
   assert.throws(
-    () => decodeResponse(big, "p"),
+    () => decodeResponse(many, "p"),
     (e: unknown) =>
       e instanceof PluginError && e.kind === "bad_response" &&
-      /response of \d+ bytes is over 262144/.test(e.message),
+      e.message.includes(`response holds over ${MAX_RESPONSE_VALUES} JSON values`),
   );
-  const fits = new TextEncoder().encode(JSON.stringify({ candidates: backends.slice(0, 2000) }));
-  assert.equal(decodeResponse(fits, "p").candidates?.length, 2000);
+  // Braces and commas inside strings are text, not values.
+  const reason = "{,[".repeat(100_000);
+  const text = decodeResponse(json(JSON.stringify({ deny: true, deny_reason: reason })), "p");
+  assertEquals(text.denyReason, reason);
+  const fits = new TextEncoder().encode(JSON.stringify({ candidates: backends.slice(0, 10_000) }));
+  assert.equal(decodeResponse(fits, "p").candidates?.length, 10_000);
+  const huge = new Uint8Array(MAX_RESPONSE_BYTES + 1).fill(0x20);
+  assert.throws(
+    () => decodeResponse(huge, "p"),
+    (e: unknown) => e instanceof PluginError && /bytes is over 8388608/.test(e.message),
+  );
 });
