@@ -1,13 +1,25 @@
 /**
- * Flood benchmark for `limits.max_connections_per_ip`: one address (127.0.0.1) opens connections
- * at a fixed high rate (open loop, up to `--attackers` at once), each completing a Connect
- * exchange and then keeping the connection open until the router closes it, while a few well-behaved clients from
- * another loopback address (127.0.0.2, via `bench/loadgen.ts --bind`) arrive at a steady rate.
- * The router runs as a subprocess with the `start` task's flags, once without the limit and once
- * with it (alternating A B B A for two rounds); the report is the well-behaved clients' reply
- * latency and success rate side by side.
+ * Flood benchmarks: the router (a subprocess with the `start` task's flags, on
+ * `bench/config.bench.yaml` plus each mode's overrides) under attack from one address
+ * (127.0.0.1, `bench/flood_clients.ts`), while well-behaved clients from another loopback
+ * address (127.0.0.2, `bench/loadgen.ts --bind`) arrive at a steady rate. Each run reports the
+ * well-behaved clients' success, p50 and p99, the router's CPU and its RSS (sampled every 200 ms).
  *
- *   deno task bench:flood [--attack-rate 400] [--attackers 1000] [--limit 8] [--rate 20] [--duration 10] [--rounds 2]
+ *   deno task bench:flood [--scenario hold|storm|streams|cost|all] [--duration 10] [--rounds 2]
+ *
+ * Scenarios (modes alternate A B B A over `--rounds`):
+ * - `hold` (default): `--attack-rate` connections/s, each completing a Connect and then held
+ *   until the router closes it; `max_connections_per_ip` off vs `--limit`.
+ * - `storm`: one address opening connections as fast as it can (`--workers` loops); limits off
+ *   vs `--storm-limits` (a YAML map merged into the config; default: the shipped defaults,
+ *   `handshake_rate` 20/s burst 40 and 32 connections per client).
+ * - `streams`: `--attackers` connections (default 32) that each fill every stream they may
+ *   (without, then with 2 MiB of QUIC datagrams each), never a whole Connect, replaced as
+ *   connect_timeout closes them; the shipped default limits.
+ * - `cost`: router CPU per connection at `--cost-rate`/s (`--count` connections after a warm-up
+ *   of 300): served (limits off), refused at admission once the address is known
+ *   (`access.deny` of the attacker), and refused unaccepted while full (`max_connections` 1,
+ *   held by one silent connection).
  *
  * Linux routes all of 127.0.0.0/8 to loopback, so a socket bound to 127.0.0.2 reaches a router on
  * 127.0.0.1 and the router sees 127.0.0.2 as the client address.
@@ -16,260 +28,323 @@
  */
 
 import { parseArgs } from "node:util";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { ChildGroup } from "./children.ts";
-import { connectFrames, type LoadgenReport } from "./loadgen.ts";
-import { clientRunArgs, processCpuMs, quantile, runToEnd } from "./measure.ts";
+import type { AttackReport } from "./flood_clients.ts";
+import type { LoadgenReport } from "./loadgen.ts";
+import { clientRunArgs, processCpuMs, processRssKiB, quantile, runToEnd } from "./measure.ts";
 import { startGatehouse, type Target } from "./targets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SERVER_NAME = "play.example.com";
 const ATTACKER = "127.0.0.1";
 const GOOD = "127.0.0.2";
-/** QUIC application close code of a per-IP refusal (src/server/per_ip_limiter.ts). */
-const PER_IP_CLOSE_CODE = 0x50;
+const HOSTS = `${ATTACKER},${GOOD}`;
+const RSS_SAMPLE_MS = 200;
 
-/** What the attacker process saw. */
-interface AttackReport {
-  readonly connections: number;
-  readonly served: number;
-  readonly refused: number;
-  readonly failed: number;
-  /** Arrivals not started because `maxInFlight` were open. */
-  readonly skipped: number;
+/** Config overrides (merged into `bench/config.bench.yaml`; `limits` key by key). */
+type Overrides = Record<string, unknown>;
+
+/** One mode of a scenario: a config and what the attacker does. */
+interface ModeSpec {
+  readonly label: string;
+  readonly overrides: Overrides;
+  /** `flood_clients.ts` arguments after the role's defaults. */
+  readonly attack: readonly string[];
+  /** Run well-behaved clients beside the attack. */
+  readonly good: boolean;
+  /** `flood_clients.ts` arguments of a warm-up run before measuring (`cost`). */
+  readonly warmup?: readonly string[];
 }
 
-/** One measured run of one mode. */
-interface FloodResult {
-  readonly limit: number;
-  readonly goodScheduled: number;
-  readonly goodCompleted: number;
-  readonly goodErrors: Readonly<Record<string, number>>;
-  readonly goodP50: number;
-  readonly goodP99: number;
+/** What one run of one mode measured. */
+interface RunResult {
+  readonly scenario: string;
+  readonly mode: string;
+  readonly good: GoodSummary | null;
   readonly attack: AttackReport;
+  readonly routerCpuMs: number;
   readonly routerCpuPct: number;
+  readonly rssMiB: { readonly start: number; readonly max: number; readonly end: number };
 }
 
-// ---- attacker role (a subprocess of the benchmark) ----
-
-/**
- * Opens connections from `bind` at `rate` per second (open loop, as a flood does not wait for
- * replies) for `durationMs`, at most `maxInFlight` at once; prints an `AttackReport`.
- */
-async function attack(
-  port: number,
-  bind: string,
-  rate: number,
-  maxInFlight: number,
-  durationMs: number,
-) {
-  const endpoint = new Deno.QuicEndpoint({ hostname: bind, port: 0 });
-  const frames = connectFrames(64);
-  const tally = { connections: 0, served: 0, refused: 0, failed: 0, skipped: 0 };
-  const pending = new Set<Promise<void>>();
-  const start = performance.now();
-  const total = Math.floor(rate * durationMs / 1000);
-  for (let i = 0; i < total;) {
-    for (; i < total && start + i * 1000 / rate <= performance.now(); i++) {
-      if (pending.size >= maxInFlight) {
-        tally.skipped++;
-        continue;
-      }
-      tally.connections++;
-      const task = attackOnce(endpoint, port, frames[i % frames.length]!).then((o) => {
-        tally[o]++;
-      });
-      pending.add(task);
-      task.finally(() => pending.delete(task));
-    }
-    await new Promise((r) =>
-      setTimeout(r, Math.max(0, start + i * 1000 / rate - performance.now()))
-    );
-  }
-  await Promise.all(pending);
-  endpoint.close({ closeCode: 0, reason: "" });
-  console.log(JSON.stringify(tally));
+interface GoodSummary {
+  readonly scheduled: number;
+  readonly completed: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly p50: number;
+  readonly p99: number;
 }
-
-/** Connect, send a Connect, read the reply, then hold the connection until the router ends it. */
-async function attackOnce(
-  endpoint: Deno.QuicEndpoint,
-  port: number,
-  frame: Uint8Array,
-): Promise<"served" | "refused" | "failed"> {
-  let conn: Deno.QuicConn | null = null;
-  try {
-    conn = await Deno.connectQuic({
-      hostname: ATTACKER,
-      port,
-      serverName: SERVER_NAME,
-      alpnProtocols: ["hytale/2"],
-      endpoint,
-      maxIdleTimeout: 5_000,
-    });
-    const closed = conn.closed;
-    const stream = await conn.createBidirectionalStream();
-    const writer = stream.writable.getWriter();
-    await writer.write(frame).catch(() => {});
-    writer.releaseLock();
-    const reader = stream.readable.getReader();
-    const first = await reader.read().catch(() => ({ done: true, value: undefined }));
-    const info = await closed;
-    if (info.closeCode === PER_IP_CLOSE_CODE) return "refused";
-    return first.done ? "failed" : "served";
-  } catch {
-    // A refused connection can also end while the stream is being opened or written.
-    const info = conn
-      ? await Promise.race([conn.closed.catch(() => undefined), wait(1_000)])
-      : undefined;
-    return info?.closeCode === PER_IP_CLOSE_CODE ? "refused" : "failed";
-  } finally {
-    try {
-      conn?.close({ closeCode: 0, reason: "" });
-    } catch { /* already closed */ }
-  }
-}
-
-function wait(ms: number): Promise<undefined> {
-  return new Promise((r) => setTimeout(() => r(undefined), ms));
-}
-
-// ---- benchmark driver ----
 
 interface FloodOptions {
   readonly port: number;
-  readonly attackers: number;
-  readonly attackRate: number;
-  readonly limit: number;
-  readonly rate: number;
   readonly durationS: number;
   readonly warmupS: number;
+  readonly goodRate: number;
+  readonly rounds: number;
 }
 
-async function writeConfig(port: number, limit: number): Promise<string> {
-  const base = await Deno.readTextFile(`${ROOT}bench/config.bench.yaml`);
-  const text = base
-    .replace(/^listen: .*$/m, `listen: "127.0.0.1:${port}"`)
-    .replace(/max_connections_per_ip: \d+/, `max_connections_per_ip: ${limit}`)
-    .replace(/log_client_ip: true/, "log_client_ip: false");
+/** Writes the bench config with `overrides` and a fixed `listen`; returns its path. */
+async function writeConfig(port: number, name: string, overrides: Overrides): Promise<string> {
+  const base = parseYaml(await Deno.readTextFile(`${ROOT}bench/config.bench.yaml`)) as Overrides;
+  const limits = { ...(base.limits as Overrides), ...(overrides.limits as Overrides ?? {}) };
+  const doc = {
+    ...base,
+    ...overrides,
+    limits,
+    listen: `127.0.0.1:${port}`,
+    logging: { log_client_ip: false },
+  };
   await Deno.mkdir(`${ROOT}bench/results`, { recursive: true });
-  const path = `${ROOT}bench/results/flood.${limit}.yaml`;
-  await Deno.writeTextFile(path, text);
+  const path = `${ROOT}bench/results/flood.${name}.yaml`;
+  await Deno.writeTextFile(path, stringifyYaml(doc));
   return path;
 }
 
-/** Starts a `deno` child and resolves with its whole stdout once it exits 0. */
-async function runMode(group: ChildGroup, o: FloodOptions, limit: number): Promise<FloodResult> {
-  const target: Target = await startGatehouse(group, ROOT, await writeConfig(o.port, limit));
+/** Samples the router's RSS until stopped; `stop` returns start / max / end in MiB. */
+function sampleRss(pid: number): { stop(): Promise<RunResult["rssMiB"]> } {
+  const samples: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const kib = await processRssKiB(pid);
+      if (Number.isFinite(kib)) samples.push(kib / 1024);
+      await new Promise((r) => setTimeout(r, RSS_SAMPLE_MS));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { start: samples[0] ?? NaN, max: Math.max(...samples), end: samples.at(-1) ?? NaN };
+    },
+  };
+}
+
+function attackArgs(o: FloodOptions, extra: readonly string[]): string[] {
+  return [
+    ...clientRunArgs(ATTACKER, SERVER_NAME, "bench/flood_clients.ts"),
+    `--port=${o.port}`,
+    `--duration=${o.durationS + o.warmupS}`,
+    ...extra,
+  ];
+}
+
+function goodArgs(o: FloodOptions): string[] {
+  return [
+    ...clientRunArgs(HOSTS, SERVER_NAME, "bench/loadgen.ts"),
+    `--host=${ATTACKER}`,
+    `--bind=${GOOD}`,
+    `--port=${o.port}`,
+    `--rate=${o.goodRate}`,
+    `--duration=${o.durationS}`,
+    `--warmup=${o.warmupS}`,
+    "--timeout=5",
+  ];
+}
+
+/** Starts the router on `spec`'s config, runs the attack (and good clients), stops it. */
+async function runMode(
+  group: ChildGroup,
+  o: FloodOptions,
+  scenario: string,
+  spec: ModeSpec,
+): Promise<RunResult> {
+  const config = await writeConfig(o.port, `${scenario}.${spec.label}`, spec.overrides);
+  const target: Target = await startGatehouse(group, ROOT, config);
   try {
-    const hosts = `${ATTACKER},${GOOD}`;
+    if (spec.warmup) await runToEnd(group, ROOT, attackArgs(o, spec.warmup));
+    const rss = sampleRss(target.pid);
     const cpu0 = await processCpuMs(target.pid);
     const t0 = performance.now();
     const [attackOut, goodOut] = await Promise.all([
-      runToEnd(group, ROOT, [
-        ...clientRunArgs(hosts, SERVER_NAME, "bench/flood.ts"),
-        "--role=attacker",
-        `--port=${o.port}`,
-        `--attackers=${o.attackers}`,
-        `--attack-rate=${o.attackRate}`,
-        `--duration=${o.durationS + o.warmupS}`,
-      ]),
-      runToEnd(group, ROOT, [
-        ...clientRunArgs(hosts, SERVER_NAME, "bench/loadgen.ts"),
-        `--host=${ATTACKER}`,
-        `--bind=${GOOD}`,
-        `--port=${o.port}`,
-        `--rate=${o.rate}`,
-        `--duration=${o.durationS}`,
-        `--warmup=${o.warmupS}`,
-        "--timeout=5",
-      ]),
+      runToEnd(group, ROOT, attackArgs(o, spec.attack)),
+      spec.good ? runToEnd(group, ROOT, goodArgs(o)) : Promise.resolve(null),
     ]);
-    const cpuPct = 100 * (await processCpuMs(target.pid) - cpu0) / (performance.now() - t0);
-    const good = JSON.parse(goodOut) as LoadgenReport;
-    const samples = Float64Array.from(good.latencyMs).sort();
+    const routerCpuMs = await processCpuMs(target.pid) - cpu0;
+    const wallMs = performance.now() - t0;
     return {
-      limit,
-      goodScheduled: good.scheduled,
-      goodCompleted: good.completed,
-      goodErrors: good.errors,
-      goodP50: quantile(samples, 0.5),
-      goodP99: quantile(samples, 0.99),
+      scenario,
+      mode: spec.label,
+      good: goodOut === null ? null : summarize(JSON.parse(goodOut) as LoadgenReport),
       attack: JSON.parse(attackOut) as AttackReport,
-      routerCpuPct: cpuPct,
+      routerCpuMs,
+      routerCpuPct: 100 * routerCpuMs / wallMs,
+      rssMiB: await rss.stop(),
     };
   } finally {
     await group.stop(target.child, 5_000);
   }
 }
 
-function row(r: FloodResult): string {
-  const ok = (100 * r.goodCompleted / Math.max(1, r.goodScheduled)).toFixed(1);
+function summarize(good: LoadgenReport): GoodSummary {
+  const samples = Float64Array.from(good.latencyMs).sort();
+  return {
+    scheduled: good.scheduled,
+    completed: good.completed,
+    errors: good.errors,
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+  };
+}
+
+/** The modes of `scenario` (A, B), from the command line. */
+function modesOf(scenario: string, v: Record<string, string>): ModeSpec[] {
+  const off: Overrides = {};
+  switch (scenario) {
+    case "hold": {
+      const attack = ["--role=hold", `--attack-rate=${v["attack-rate"]}`, `--attackers=1000`];
+      const on = { limits: { max_connections_per_ip: Number(v.limit) } };
+      return [
+        { label: "off", overrides: off, attack, good: true },
+        { label: `per-ip-${v.limit}`, overrides: on, attack, good: true },
+      ];
+    }
+    case "storm": {
+      const attack = ["--role=storm", `--workers=${v.workers}`];
+      const on = { limits: parseYaml(v["storm-limits"]!) as Overrides };
+      return [
+        { label: "off", overrides: off, attack, good: true },
+        { label: "limits", overrides: on, attack, good: true },
+      ];
+    }
+    case "streams": {
+      const attack = ["--role=streams", `--attackers=${v.attackers}`];
+      const overrides = { limits: SHIPPED_LIMITS };
+      return [
+        { label: "streams", overrides, attack: [...attack, "--datagram-bytes=0"], good: true },
+        { label: "streams+datagrams", overrides, attack, good: true },
+      ];
+    }
+    default: {
+      // The same offered load for both modes: served connections take longer than refused ones,
+      // and per-connection CPU falls as load rises (I/O batching).
+      const pace = ["--paced", `--attack-rate=${v["cost-rate"]}`];
+      const attack = ["--role=storm", `--workers=${v.workers}`, `--count=${v.count}`, ...pace];
+      const warmup = ["--role=storm", `--workers=${v.workers}`, "--count=300", ...pace];
+      const deny = { access: { deny: [`${ATTACKER}/32`] } };
+      // One connection that sends nothing fills the router: the rest are refused unaccepted.
+      const full = { limits: { max_connections: 1, connect_timeout: "60s" } };
+      const held = ["--holders=1"];
+      return [
+        { label: "served", overrides: off, attack, warmup, good: false },
+        { label: "refused", overrides: deny, attack, warmup, good: false },
+        { label: "full", overrides: full, attack: [...held, ...attack], warmup, good: false },
+      ];
+    }
+  }
+}
+
+/** The admission limits a config gets when it sets none (README, Operating notes). */
+const SHIPPED_LIMITS = {
+  max_connections_per_ip: 32,
+  handshake_rate: { per_second: 20, burst: 40 },
+  max_connections: 10_000,
+};
+
+const fmt = (n: number, digits = 1) => Number.isFinite(n) ? n.toFixed(digits) : "—";
+
+function row(r: RunResult): string {
+  const g = r.good;
   const a = r.attack;
+  const rate = a.connections / (a.elapsedMs / 1000);
   return [
-    r.limit === 0 ? "off" : String(r.limit),
-    `${r.goodCompleted}/${r.goodScheduled} (${ok} %)`,
-    r.goodP50.toFixed(1),
-    r.goodP99.toFixed(1),
-    `${a.connections} / ${a.served} / ${a.refused} / ${a.failed} / ${a.skipped}`,
-    r.routerCpuPct.toFixed(0),
-    JSON.stringify(r.goodErrors),
+    r.scenario,
+    r.mode,
+    g ? `${g.completed}/${g.scheduled}` : "—",
+    g ? fmt(g.p50) : "—",
+    g ? fmt(g.p99) : "—",
+    `${a.connections} (${fmt(rate, 0)}/s) / ${a.served} / ${a.refused} / ${a.failed}`,
+    fmt(r.routerCpuPct, 0),
+    fmt(1000 * r.routerCpuMs / Math.max(1, a.connections), 0),
+    `${fmt(r.rssMiB.start)} / ${fmt(r.rssMiB.max)} / ${fmt(r.rssMiB.end)}`,
+    g ? JSON.stringify(g.errors) : "",
   ].join(" | ");
+}
+
+function printResults(results: readonly RunResult[]): void {
+  console.log(
+    "scenario | mode | good ok | good p50 ms | good p99 ms | attacker conns (rate) / served / " +
+      "refused / failed | router CPU % | router CPU µs per attacker conn | router RSS MiB " +
+      "start / max / end | good errors",
+  );
+  for (const r of results) console.log(row(r));
+  printCost(results.filter((r) => r.scenario === "cost"));
+}
+
+/** Router CPU per connection of each refusal mode against a served one (means over rounds). */
+function printCost(results: readonly RunResult[]): void {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const of = (mode: string) =>
+    mean(
+      results.filter((r) => r.mode === mode)
+        .map((r) => r.routerCpuMs / Math.max(1, r.attack.connections)),
+    );
+  const served = of("served");
+  for (const mode of ["refused", "full"]) {
+    const cost = of(mode);
+    if (!Number.isFinite(served) || !Number.isFinite(cost)) continue;
+    console.log(
+      `cost: ${mode} ${fmt(1000 * cost, 0)} µs vs served ${fmt(1000 * served, 0)} µs per ` +
+        `connection (router CPU): ${fmt(100 * cost / served)} %`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      role: { type: "string", default: "driver" },
+      scenario: { type: "string", default: "hold" },
       port: { type: "string", default: "15530" },
-      attackers: { type: "string", default: "1000" },
       "attack-rate": { type: "string", default: "400" },
       limit: { type: "string", default: "8" },
-      rate: { type: "string", default: "20" },
+      workers: { type: "string", default: "32" },
+      attackers: { type: "string", default: "32" },
+      count: { type: "string", default: "3000" },
+      "cost-rate": { type: "string", default: "300" },
+      "storm-limits": { type: "string", default: JSON.stringify(SHIPPED_LIMITS) },
+      rate: { type: "string", default: "10" },
       duration: { type: "string", default: "10" },
       warmup: { type: "string", default: "1" },
       rounds: { type: "string", default: "2" },
       json: { type: "string" },
     },
   });
-  const num = (k: keyof typeof values) => Number(values[k]);
-  if (values.role === "attacker") {
-    const ms = num("duration") * 1000;
-    return await attack(num("port"), ATTACKER, num("attack-rate"), num("attackers"), ms);
-  }
   const o: FloodOptions = {
-    port: num("port"),
-    attackers: num("attackers"),
-    attackRate: num("attack-rate"),
-    limit: num("limit"),
-    rate: num("rate"),
-    durationS: num("duration"),
-    warmupS: num("warmup"),
+    port: Number(values.port),
+    durationS: Number(values.duration),
+    warmupS: Number(values.warmup),
+    goodRate: Number(values.rate),
+    rounds: Number(values.rounds),
   };
+  const known = ["hold", "storm", "streams", "cost"];
+  const scenarios = values.scenario === "all" ? known : [values.scenario];
+  if (!known.includes(values.scenario) && values.scenario !== "all") {
+    throw new Error(`unknown --scenario ${values.scenario} (${known.join(", ")} or all)`);
+  }
   const group = new ChildGroup();
   Deno.addSignalListener("SIGINT", () => {
     group.killAllNow();
     Deno.exit(130);
   });
-  const results: FloodResult[] = [];
+  const results: RunResult[] = [];
   try {
-    for (let round = 0; round < num("rounds"); round++) {
-      const order = round % 2 === 0 ? [0, o.limit] : [o.limit, 0];
-      for (const limit of order) results.push(await runMode(group, o, limit));
+    for (const scenario of scenarios) {
+      const modes = modesOf(scenario, values as Record<string, string>);
+      for (let round = 0; round < o.rounds; round++) {
+        const order = round % 2 === 0 ? modes : [...modes].reverse();
+        for (const spec of order) results.push(await runMode(group, o, scenario, spec));
+      }
     }
   } finally {
     await group.stopAll(5_000);
   }
   console.log(
-    `flood: ${o.attackRate} conn/s (≤ ${o.attackers} open) from ${ATTACKER}, well-behaved clients at ${o.rate}/s ` +
-      `from ${GOOD}, ${o.durationS} s per run`,
+    `flood: attacker ${ATTACKER}, well-behaved ${o.goodRate}/s from ${GOOD}, ` +
+      `${o.durationS} s per run`,
   );
-  console.log(
-    "per-ip limit | good ok | good p50 ms | good p99 ms | attacker conns / served / refused / " +
-      "failed / skipped | router CPU % | good errors",
-  );
-  for (const r of results) console.log(row(r));
+  printResults(results);
   if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(results, null, 2));
 }
 

@@ -218,6 +218,13 @@ export async function processCpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / USER_HZ;
 }
 
+/** Resident set size (`VmRSS`) of process `pid`, KiB; NaN if unreadable. */
+export async function processRssKiB(pid: number): Promise<number> {
+  const status = await readProc(`/proc/${pid}/status`);
+  const kib = status === null ? null : /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  return kib ? Number(kib) : NaN;
+}
+
 /** Busy time of all CPUs so far (everything in `/proc/stat` but idle and iowait), ms. */
 export async function hostBusyMs(): Promise<number> {
   const stat = await readProc("/proc/stat");
