@@ -193,12 +193,28 @@ export class GatehouseServer {
     try {
       for await (const incoming of this.#listener) {
         if (this.#draining) refuseQuietly(incoming);
+        else if (this.#full()) this.#refuseAtCapacity(incoming);
         else this.#track(this.#handle(incoming));
       }
     } catch (err) {
       // The listener only fails once stopped or when the endpoint closes.
       this.#logger.debug("accept loop ended", { error: String(err) });
     }
+  }
+
+  /** Whether `limits.max_connections` are open: no address is needed to refuse the next one. */
+  #full(): boolean {
+    const max = this.config.limits.maxConnections;
+    return max > 0 && this.#admission.open >= max;
+  }
+
+  /**
+   * Refuses an attempt while the router is full without accepting it: QUIC CONNECTION_REFUSED
+   * before any TLS work, the cheapest answer the runtime has (`quic_accept.ts`).
+   */
+  #refuseAtCapacity(incoming: Deno.QuicIncoming): void {
+    refuseQuietly(incoming);
+    this.#metrics.refused("capacity");
   }
 
   /**

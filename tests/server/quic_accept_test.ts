@@ -103,6 +103,25 @@ Deno.test("a refused client is closed before its handshake completes, and counte
   await server.close(1_000);
 });
 
+Deno.test("at max_connections an attempt is refused before any TLS work, as capacity", async () => {
+  const metrics = new Metrics();
+  const server = await GatehouseServer.start(
+    CONFIG("{ connect_timeout: 10s, max_connections: 1 }"),
+    { logger: silentLogger(), metrics },
+  );
+  const holder = await dial(server.addr.port);
+  try {
+    // Refused on the QuicIncoming (CONNECTION_REFUSED), not after an accept.
+    const refused = await assertRejects(() => dial(server.addr.port), Error);
+    assert(/refused to accept/.test(String(refused)), String(refused));
+    const samples = parseSamples(await metrics.render());
+    assertEquals(sample(samples, "gatehouse_connections_refused_total", { reason: "capacity" }), 1);
+  } finally {
+    holder.close({ closeCode: 0, reason: "" });
+    await server.close(1_000);
+  }
+});
+
 Deno.test("discardDatagrams reads every datagram and ends with the connection", async () => {
   const tls = await generateSelfSigned();
   const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
