@@ -69,7 +69,7 @@ function newTally(): Tally {
   };
 }
 
-async function dial(endpoint: Deno.QuicEndpoint, host: string, port: number) {
+async function dial(endpoint: Deno.QuicEndpoint, host: string, port: number, keepAlive = false) {
   return await Deno.connectQuic({
     hostname: host,
     port,
@@ -77,6 +77,8 @@ async function dial(endpoint: Deno.QuicEndpoint, host: string, port: number) {
     alpnProtocols: ["hytale/2"],
     endpoint,
     maxIdleTimeout: 5_000,
+    // A holder sends nothing else: without keep-alives it would idle out after 5 s.
+    ...(keepAlive ? { keepAliveInterval: 1_000 } : {}),
   });
 }
 
@@ -151,7 +153,7 @@ async function holdRole(o: RoleOptions, tally: Tally): Promise<void> {
 async function stormRole(o: RoleOptions, tally: Tally): Promise<void> {
   const frames = connectFrames(64);
   const holders = [];
-  for (let i = 0; i < o.holders; i++) holders.push(await dial(o.endpoint, o.host, o.port));
+  for (let i = 0; i < o.holders; i++) holders.push(await dial(o.endpoint, o.host, o.port, true));
   const start = performance.now();
   const more = () => tally.connections < o.count && performance.now() < start + o.durationMs;
   await Promise.all(Array.from({ length: o.workers }, async () => {

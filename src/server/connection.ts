@@ -86,9 +86,8 @@ const SNI_ONLY_EVENT: ConnectEvent = {
  * Serves one accepted QUIC connection: read the first Connect → decode → decide → plugins →
  * reply → close without losing the reply. Never throws; always ends with the connection closed.
  *
- * Unidirectional streams carry nothing the router needs and are never read: QUIC flow control
- * bounds what a client can push into them, and they end with the connection. (Reading them
- * cost ~30–60 µs per connection in the benchmark, for nothing.)
+ * Only the first bidirectional stream is read: the listener lets a client open that one and no
+ * unidirectional stream (`quic_accept.ts`), so nothing else can hold data in the router.
  */
 export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContext): Promise<void> {
   const started = ctx.now();

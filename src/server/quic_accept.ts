@@ -9,8 +9,9 @@
  *   native `quinn::Incoming` and drops it, and quinn refuses a dropped `Incoming`: reading the
  *   address of an attempt is a refusal (the client sees "the server refused to accept a new
  *   connection"; a later `accept()`/`refuse()`/`ignore()` throws `BadResource`). `refuse()` and
- *   `ignore()` are the only cheap answers, and they cannot depend on the address. Neither
- *   `QuicEndpoint` nor `listen()` offers an earlier hook (no address filter, no Retry).
+ *   `ignore()` are the only cheap answers, and they cannot depend on the address (the server
+ *   uses `refuse()` while `limits.max_connections` are open). Neither `QuicEndpoint` nor
+ *   `listen()` offers an earlier hook (no address filter, no Retry).
  * - `accept({ zeroRtt: true })` returns the `QuicConn` synchronously (0.5-RTT), right after quinn
  *   has processed the ClientHello; its `remoteAddr` is then readable without side effects and
  *   `close()` ends it before the client's Finished. The server's half of TLS (key exchange,
