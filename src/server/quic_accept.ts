@@ -32,6 +32,8 @@
  * @module
  */
 
+import { closeQuietly } from "./timing.ts";
+
 /**
  * Streams a client may open at once. The router reads one bidirectional stream (the Connect and
  * the reply) and nothing else; every other stream a client opens could only be filled up to its
@@ -53,14 +55,22 @@ export function acceptEarly(incoming: Deno.QuicIncoming): Deno.QuicConn {
 }
 
 /**
- * Whether the handshake of a connection from {@link acceptEarly} completed. A failed handshake
- * usually reports `false` here (its `closed` settles in the same op batch as `handshake`); if
- * not, the first stream read fails and the connection ends as `closed`.
+ * Whether the handshake of a connection from {@link acceptEarly} completed within `timeoutMs`
+ * (`limits.connect_timeout`: a client that stalls its handshake would otherwise hold its
+ * admission slot until the idle timeout); one that did not is closed. A failed handshake usually
+ * reports `false` here (its `closed` settles in the same op batch as `handshake`); if not, the
+ * first stream read fails and the connection ends as `closed`.
  */
-export async function handshakeDone(conn: Deno.QuicConn): Promise<boolean> {
+export async function handshakeDone(conn: Deno.QuicConn, timeoutMs: number): Promise<boolean> {
   let closed = false;
   conn.closed.then(() => closed = true, () => closed = true);
-  await conn.handshake;
+  // Closing the connection also settles `handshake`.
+  const timer = setTimeout(() => closeQuietly(conn), timeoutMs);
+  try {
+    await conn.handshake;
+  } finally {
+    clearTimeout(timer);
+  }
   // One more turn of the microtask queue lets the `closed` handler above run if its op
   // completed with the handshake's.
   await null;

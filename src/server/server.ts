@@ -245,7 +245,8 @@ export class GatehouseServer {
 
   /** Serves an admitted connection once its handshake has completed; never throws. */
   async #serve(conn: Deno.QuicConn, addr: Deno.NetAddr): Promise<void> {
-    if (!await handshakeDone(conn)) {
+    const { connectTimeoutMs } = this.config.limits;
+    if (!await handshakeDone(conn, connectTimeoutMs)) {
       this.#logger.debug("handshake failed", {});
       return;
     }

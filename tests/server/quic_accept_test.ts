@@ -5,7 +5,7 @@
 import { parseConfig } from "../../src/config/mod.ts";
 import { Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer, generateSelfSigned } from "../../src/server/mod.ts";
-import { discardDatagrams } from "../../src/server/quic_accept.ts";
+import { discardDatagrams, handshakeDone } from "../../src/server/quic_accept.ts";
 import { parseSamples, sample } from "../observability/prom_text.ts";
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import { buildConnectV2, frame, splitFrames } from "../support/hytale_client_codec.ts";
@@ -120,6 +120,40 @@ Deno.test("at max_connections an attempt is refused before any TLS work, as capa
     holder.close({ closeCode: 0, reason: "" });
     await server.close(1_000);
   }
+});
+
+/**
+ * A connection whose handshake completes when `finish` is called and which, like Deno's, settles
+ * `handshake` (and rejects `closed`) when closed.
+ */
+function fakeConn(): { conn: Deno.QuicConn; finish(): void; closes: number } {
+  const handshake = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<Deno.QuicCloseInfo>();
+  const fake = {
+    closes: 0,
+    finish: () => handshake.resolve(),
+    conn: {
+      handshake: handshake.promise,
+      closed: closed.promise,
+      close() {
+        fake.closes++;
+        closed.reject(new Error("closed"));
+        handshake.resolve();
+      },
+    } as unknown as Deno.QuicConn,
+  };
+  return fake;
+}
+
+Deno.test("handshakeDone: a handshake not done within the timeout is closed and reported", async () => {
+  const stalled = fakeConn();
+  assertEquals(await handshakeDone(stalled.conn, 20), false);
+  assertEquals(stalled.closes, 1);
+  const prompt = fakeConn();
+  const done = handshakeDone(prompt.conn, 1_000);
+  prompt.finish();
+  assertEquals(await done, true);
+  assertEquals(prompt.closes, 0);
 });
 
 Deno.test("discardDatagrams reads every datagram and ends with the connection", async () => {
