@@ -95,6 +95,11 @@ export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  */
 export const MAX_RESPONSE_VALUES = 50_000;
 
+/**
+ * Parses a ConnectResponse. Unknown fields are ignored; `referral_content` is preferred over
+ * the older `referral_data`. Anything that is not the documented shape, or over the bounds
+ * above, is a `bad_response` plugin error — never a crash.
+ */
 export function decodeResponse(bytes: Uint8Array, plugin: string): PluginResponse {
   if (bytes.length > MAX_RESPONSE_BYTES) {
     throw bad(plugin, `response of ${bytes.length} bytes is over ${MAX_RESPONSE_BYTES}`);
