@@ -3,16 +3,17 @@ import { fileURLToPath } from "node:url";
 import { loadConfig, parseConfig } from "../../src/config/mod.ts";
 import devConfig from "../../dev/config.dev.yaml" with { type: "text" };
 import routingDevConfig from "../../dev/config.routing.dev.yaml" with { type: "text" };
+import { testRequiring } from "../support/requires.ts";
 
 const devDir = new URL("../../dev/", import.meta.url);
 const canReadDev = Deno.permissions.querySync({ name: "read", path: devDir }).state === "granted";
 
-// Listing a folder needs read permission (`deno test -R`); without it this test shows as
-// ignored, and the two dev configs are still loaded below from static imports.
-Deno.test({
-  name: "every config in dev/ loads from disk",
-  ignore: !canReadDev,
-  fn: async () => {
+// Listing a folder needs read permission (`deno test -R`, as the test task grants); the two dev
+// configs are also loaded below from static imports.
+testRequiring(
+  { available: canReadDev, install: "read permission on dev/ (deno test -R)" },
+  "every config in dev/ loads from disk",
+  async () => {
     const names = [...Deno.readDirSync(devDir)]
       .filter((e) => e.isFile && /\.(ya?ml|json)$/i.test(e.name))
       .map((e) => e.name);
@@ -22,7 +23,7 @@ Deno.test({
       assert.ok(config.routing.default !== null || config.routing.routes.length > 0, name);
     }
   },
-});
+);
 
 Deno.test("dev/config.dev.yaml has the documented development settings", () => {
   const config = parseConfig(devConfig, "dev/config.dev.yaml");

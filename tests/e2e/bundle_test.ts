@@ -9,6 +9,7 @@ import { parseClientReferral, parseEnvelope } from "../support/hytale_client_cod
 import { askConnect } from "../support/router_harness.ts";
 import { commandLine, onlyChildPid, startRouterProcess } from "../support/process_router.ts";
 import { fixture } from "../plugins/wasm/support.ts";
+import { testRequiring } from "../support/requires.ts";
 
 const BUNDLE = new URL("../../dist/gatehouse.js", import.meta.url).pathname;
 const built = await Deno.stat(BUNDLE).then(() => true, () => false);
@@ -20,12 +21,10 @@ const LAUNCHER_FLAGS = [
   "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
 ];
 
-Deno.test({
-  name: built
-    ? "bundle: dist/gatehouse.js alone starts a sandboxed router that refers a client"
-    : "SKIPPED (run deno task bundle): the one-file build end to end",
-  ignore: !built,
-  async fn() {
+testRequiring(
+  { available: built, install: "deno task bundle" },
+  "bundle: dist/gatehouse.js alone starts a sandboxed router that refers a client",
+  async () => {
     const dir = await Deno.makeTempDir({ prefix: "gatehouse-bundle-" });
     await Deno.copyFile(BUNDLE, `${dir}/gatehouse.js`);
     await Deno.writeFile(`${dir}/echo.wasm`, await fixture("config_echo"));
@@ -75,4 +74,4 @@ plugins:
       assertEquals(code, 0);
     }
   },
-});
+);

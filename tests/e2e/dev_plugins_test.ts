@@ -10,17 +10,16 @@ import {
 } from "../support/hytale_client_codec.ts";
 import { askConnect, startRouter } from "../support/router_harness.ts";
 import { startExampleServer } from "../plugins/grpc/peers.ts";
+import { testRequiring } from "../support/requires.ts";
 
 const WASM = "plugins/wasm-example/plugin.wasm";
 const built = await Deno.stat(WASM).then(() => true, () => false);
 const devConfig = await Deno.readTextFile("dev/config.plugins.dev.yaml");
 
-Deno.test({
-  name: built
-    ? "dev plugin config: gRPC example denies, WASM example mutates"
-    : "SKIPPED (run deno task plugin:wasm:build): dev plugin config end to end",
-  ignore: !built,
-  async fn() {
+testRequiring(
+  { available: built, install: "deno task plugin:wasm:build" },
+  "dev plugin config: gRPC example denies, WASM example mutates",
+  async () => {
     const grpc = await startExampleServer();
     const config = devConfig
       .replace('listen: ":5520"', 'listen: "127.0.0.1:0"')
@@ -38,4 +37,4 @@ Deno.test({
       await grpc.stop("SIGTERM");
     }
   },
-});
+);

@@ -6,6 +6,7 @@ import {
   parseEnvelope,
 } from "../support/hytale_client_codec.ts";
 import { askConnect, startRouter } from "../support/router_harness.ts";
+import { testRequiring } from "../support/requires.ts";
 
 const PLUGIN = "plugins/wasm-example/plugin.wasm";
 const built = await Deno.stat(PLUGIN).then(() => true, () => false);
@@ -17,12 +18,10 @@ plugins:
   - { name: mutate-wasm, type: wasm, stage: mutate, timeout: 500ms, wasm: { path: ${PLUGIN} } }
 `;
 
-Deno.test({
-  name: built
-    ? "the WASM example re-routes, attaches content and denies through the pipeline"
-    : "SKIPPED (run deno task plugin:wasm:build): WASM example through the pipeline",
-  ignore: !built,
-  async fn() {
+testRequiring(
+  { available: built, install: "deno task plugin:wasm:build" },
+  "the WASM example re-routes, attaches content and denies through the pipeline",
+  async () => {
     const router = await startRouter(CONFIG);
     try {
       const ask = (username: string) => askConnect(router.port, "play.example.com", username);
@@ -36,4 +35,4 @@ Deno.test({
       await router.close();
     }
   },
-});
+);

@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { onConnect } from "../../../plugins/grpc-example/handler.ts";
-import { GO_PEER_NOTE, goClientCall, HAVE_GO_PEER, startExampleServer } from "./peers.ts";
+import { GO_PEER, goClientCall, startExampleServer } from "./peers.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { testRequiring } from "../../support/requires.ts";
 
 const logger = silentLogger();
 const encode = (s: string) => new TextEncoder().encode(s);
@@ -80,10 +81,10 @@ Deno.test("grpc/example server: Gatehouse's client (+json) gets exact answers; s
   }
 });
 
-Deno.test({
-  name: "grpc/example server: plain application/grpc and +json from the Go client" + GO_PEER_NOTE,
-  ignore: !HAVE_GO_PEER,
-  fn: async () => {
+testRequiring(
+  GO_PEER,
+  "grpc/example server: plain application/grpc and +json from the Go client",
+  async () => {
     const server = await startExampleServer();
     try {
       // -legacy: grpc-go 1.33 then sends plain application/grpc.
@@ -96,4 +97,4 @@ Deno.test({
       assert.doesNotMatch(log, /free\(\)|panic|Uncaught/, log);
     }
   },
-});
+);

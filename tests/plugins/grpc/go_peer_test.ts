@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { PluginError, type PluginTransport } from "../../../src/plugins/transport.ts";
 import { type Connector, connectTcp, createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
-import { freePort, GO_PEER_NOTE, HAVE_GO_PEER, type ServerProcess, startGoPeer } from "./peers.ts";
+import { freePort, GO_PEER, type ServerProcess, startGoPeer } from "./peers.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { testRequiring } from "../../support/requires.ts";
 
 const logger = silentLogger();
 const encode = (s: string) => new TextEncoder().encode(s);
@@ -73,8 +74,7 @@ async function withPeer(
   }
 }
 
-const test = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name: name + GO_PEER_NOTE, ignore: !HAVE_GO_PEER, fn });
+const test = (name: string, fn: () => Promise<void>) => testRequiring(GO_PEER, name, fn);
 
 test("grpc/go peer: route, deny and plain answers arrive byte for byte", async () => {
   await withPeer([], async (peer) => {

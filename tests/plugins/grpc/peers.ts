@@ -4,6 +4,8 @@
  * 127.0.0.1 port and stopped by the test that started it.
  */
 
+import type { Requirement } from "../../support/requires.ts";
+
 const HOME = Deno.env.get("HOME") ?? "/root";
 /** Where .ci/setup_grpc.sh puts the Go peer's binaries. */
 export const PEER_DIR = Deno.env.get("GRPCPEER_DIR") ??
@@ -12,11 +14,12 @@ export const GRPCPEER = `${PEER_DIR}/grpcpeer`;
 export const GRPCPEER_GOCLIENT = `${PEER_DIR}/grpcpeer-goclient`;
 
 /** Whether the Go peer is built (CI: yes; a dev machine may not have Go). */
-export const HAVE_GO_PEER = isFile(GRPCPEER) && isFile(GRPCPEER_GOCLIENT);
-/** Appended to the names of tests that need the Go peer, so a skip explains itself. */
-export const GO_PEER_NOTE = HAVE_GO_PEER
-  ? ""
-  : " [SKIPPED: run .ci/setup_grpc.sh to build grpcpeer]";
+const HAVE_GO_PEER = isFile(GRPCPEER) && isFile(GRPCPEER_GOCLIENT);
+/** What tests that need the Go peer require (see `testRequiring`). */
+export const GO_PEER: Requirement = {
+  available: HAVE_GO_PEER,
+  install: "bash .ci/setup_grpc.sh (builds the Go peer grpcpeer)",
+};
 
 function isFile(path: string): boolean {
   try {

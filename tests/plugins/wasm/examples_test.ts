@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { runPluginTest } from "../../../src/plugins/wasm/mod.ts";
 import { captureLogger, hasTool, load, req } from "./support.ts";
+import { testRequiring } from "../../support/requires.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const outDir = await Deno.makeTempDir({ prefix: "gatehouse-wasm-examples-" });
@@ -72,12 +73,10 @@ function request(username: string): Uint8Array {
 }
 
 for (const example of EXAMPLES) {
-  Deno.test({
-    name: example.available
-      ? `example ${example.name}: deny, route and referral content through the full host`
-      : `example ${example.name}: SKIPPED, toolchain not installed (run .ci/setup_wasm.sh)`,
-    ignore: !example.available,
-    async fn() {
+  testRequiring(
+    { available: example.available, install: "bash .ci/setup_wasm.sh (its toolchain)" },
+    `example ${example.name}: deny, route and referral content through the full host`,
+    async () => {
       const path = `${outDir}/${example.name}.wasm`;
       await example.build(path);
       const { logger, lines } = captureLogger();
@@ -107,7 +106,7 @@ for (const example of EXAMPLES) {
         assert.ok(lines.some((l) => l.includes("c-example ready (config 2 bytes)")), lines.join());
       }
     },
-  });
+  );
 }
 
 Deno.test("plugin:test prints the response and the time taken", async () => {
