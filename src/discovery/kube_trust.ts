@@ -98,9 +98,11 @@ async function reachesAnchor(
 ): Promise<boolean> {
   let current = cert;
   for (let depth = 0; depth <= MAX_INTERMEDIATES; depth++) {
+    // A pinned certificate itself (often a self-signed server certificate) is trusted as it is;
+    // one that signs must be a CA certificate and valid now, as for any issuer.
     if (anchors.some((a) => sameCertificate(a, current))) return true;
     for (const anchor of anchors) {
-      if (await signedBy(current, anchor)) return true;
+      if (isUsableCa(anchor, now) && await signedBy(current, anchor)) return true;
     }
     let next: x509.X509Certificate | null = null;
     for (const c of candidates) {

@@ -211,10 +211,19 @@ async function kubeconfigConnection(file: string, fs: KubeFs): Promise<KubeConne
     );
   }
   const tokenFile = stringField(k.user, "tokenFile");
+  const caCert = await pem(fs, k.cluster, "certificate-authority", k.dir, file);
+  const insecureSkipTlsVerify = k.cluster["insecure-skip-tls-verify"] === true;
+  if (caCert !== null && insecureSkipTlsVerify) {
+    // As kubectl: skipping verification would silently drop the CA the file pins.
+    throw new KubeConfigError(
+      "insecure",
+      `${k.source}: certificate-authority and insecure-skip-tls-verify together; pick one`,
+    );
+  }
   return {
     server: k.server,
-    caCert: await pem(fs, k.cluster, "certificate-authority", k.dir, file),
-    insecureSkipTlsVerify: k.cluster["insecure-skip-tls-verify"] === true,
+    caCert,
+    insecureSkipTlsVerify,
     clientCert,
     clientKey,
     token: stringField(k.user, "token"),

@@ -96,11 +96,23 @@ Deno.test("kubeconfig: CA, certificate, key and token files, relative to the kub
   assert.equal(conn.tokenFile, "/k/tok");
 });
 
-Deno.test("kubeconfig: insecure-skip-tls-verify drops the CA from the TLS client", async () => {
+Deno.test("kubeconfig: a CA together with insecure-skip-tls-verify is a load error (as kubectl)", async () => {
   const cluster =
     `{ server: 'https://a:1', insecure-skip-tls-verify: true, certificate-authority-data: ${
       b64(CA_PEM)
     } }`;
+  const user = `{ client-certificate-data: ${b64(CERT_PEM)}, client-key-data: ${b64(KEY_PEM)} }`;
+  await assert.rejects(
+    loadKubeConnection("/k/config", { fs: memFs({ "/k/config": kubeconfig(cluster, user) }) }),
+    (e: unknown) =>
+      e instanceof Error &&
+      /kubeconfig \/k\/config context ctx \(cluster c\): certificate-authority and insecure-skip-tls-verify together/
+        .test(e.message),
+  );
+});
+
+Deno.test("kubeconfig: insecure-skip-tls-verify without a CA passes the client certificate only", async () => {
+  const cluster = `{ server: 'https://a:1', insecure-skip-tls-verify: true }`;
   const user = `{ client-certificate-data: ${b64(CERT_PEM)}, client-key-data: ${b64(KEY_PEM)} }`;
   const conn = await loadKubeConnection("/k/config", {
     fs: memFs({ "/k/config": kubeconfig(cluster, user) }),

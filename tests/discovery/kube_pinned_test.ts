@@ -273,3 +273,13 @@ async function connectionFor(dir: string, name: string, url: string, ca: TestCa,
 async function clientFor(dir: string, name: string, url: string, ca: TestCa, token: string) {
   return new KubeClient(await connectionFor(dir, name, url, ca, token));
 }
+
+Deno.test("PinnedCa: a pinned certificate that is not a CA signs nothing", async () => {
+  // `makeCa(name, issuer, isCa = false)`: a certificate with basicConstraints cA=false.
+  const notCa = await makeCa("not a CA", undefined, false);
+  const leaf = await serverCert(notCa);
+  assert.match(
+    await chainProblem([leaf.der], anchors(notCa), "localhost", NOW) ?? "",
+    /not issued by the configured CA/,
+  );
+});
