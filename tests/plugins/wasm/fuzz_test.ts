@@ -11,6 +11,7 @@ import { PluginError } from "../../../src/plugins/transport.ts";
 import { prepareModule } from "../../../src/plugins/wasm/mod.ts";
 import { instrumentModule, RewriteError } from "../../../src/plugins/wasm/rewriter.ts";
 import { fixture } from "./support.ts";
+import { u32 as leb } from "./wasm_gen.ts";
 
 const MUTANTS = 10_000;
 const SEED = 0x5eed_2026;
@@ -70,17 +71,6 @@ function readLeb(bytes: Uint8Array, pos: number): { value: number; end: number }
     if ((b & 0x80) === 0) break;
   }
   return { value, end: pos };
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n = Math.floor(n / 128);
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
 }
 
 function splice(bytes: Uint8Array, at: number, remove: number, insert: ArrayLike<number>) {
