@@ -8,7 +8,9 @@
 
 // The schema's secret (`referral.hmac_secret`, typed `hmacSecret`) and, in free-form maps such
 // as `wasm.config` or backend `meta`, any key that names a credential.
-const SECRET_KEY = /secret|token|passw|credential|api[-_]?key|private[-_]?key|bearer/i;
+// (`auth` also covers `authorization`; an over-eager match only hides a value that was safe to show.)
+const SECRET_KEY =
+  /secret|token|passw|passphrase|pwd|credential|api[-_]?key|private[-_]?key|signing[-_]?key|bearer|auth|hmac/i;
 
 /** Written instead of a secret's value. */
 export const REDACTED = "<redacted>";

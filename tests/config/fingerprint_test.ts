@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type Config, loadConfig, parseConfig } from "../../src/config/mod.ts";
 import { canonicalConfig, configFingerprint } from "../../src/config/fingerprint.ts";
-import { REDACTED } from "../../src/config/secrets.ts";
+import { isSecretKey, REDACTED } from "../../src/config/secrets.ts";
 import { lines } from "./expect_errors.ts";
 
 /** `loadConfig` of `text` as the file `name`, through a fake file system. */
@@ -78,6 +78,13 @@ Deno.test("credential-like keys of free-form plugin config are redacted too", as
   assert.notEqual(c.sha256, a.sha256, "ordinary settings still count");
   const rendering = canonicalConfig(a);
   for (const value of ["k-111", "t-1"]) assert.ok(!rendering.includes(value), rendering);
+});
+
+Deno.test("every credential-like key name is a secret", () => {
+  for (const key of ["Authorization", "passphrase", "db_pwd", "hmac", "signing_key", "x-api-key"]) {
+    assert.ok(isSecretKey(key), key);
+  }
+  for (const key of ["region", "timeout", "max_players"]) assert.ok(!isSecretKey(key), key);
 });
 
 Deno.test("the fingerprint follows meaning: formatting, comments, key order and the file name do not count", async () => {
