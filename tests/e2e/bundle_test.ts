@@ -8,26 +8,14 @@ import { assertEquals } from "../support/assert.ts";
 import { parseClientReferral, parseEnvelope } from "../support/hytale_client_codec.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { commandLine, onlyChildPid, startRouterProcess } from "../support/process_router.ts";
-import { fixture } from "../plugins/wasm/support.ts";
 import { testRequiring } from "../support/requires.ts";
-
-const BUNDLE = new URL("../../dist/gatehouse.js", import.meta.url).pathname;
-const built = await Deno.stat(BUNDLE).then(() => true, () => false);
-const LAUNCHER_FLAGS = [
-  "--no-config",
-  "--no-prompt",
-  "--allow-read",
-  "--allow-run",
-  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
-];
+import { BUNDLE_BUILT, bundleDir, LAUNCHER_FLAGS } from "../support/bundle.ts";
 
 testRequiring(
-  { available: built, install: "deno task bundle" },
+  BUNDLE_BUILT,
   "bundle: dist/gatehouse.js alone starts a sandboxed router that refers a client",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "gatehouse-bundle-" });
-    await Deno.copyFile(BUNDLE, `${dir}/gatehouse.js`);
-    await Deno.writeFile(`${dir}/echo.wasm`, await fixture("config_echo"));
+    const dir = await bundleDir("gatehouse-bundle-");
     const content = btoa("from the bundle");
     await Deno.writeTextFile(
       `${dir}/config.yaml`,

@@ -49,17 +49,8 @@ export function single(p: PoolConfig): RoutingConfig {
   return routing([[["x"], p]]);
 }
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a small seeded generator, uniform in [0, 1) (shared with the fuzz tests). */
+export { prng as seeded } from "../support/mutate.ts";
 
 /** Returns `values` in order and fails the test if asked for more. */
 export function sequence(...values: number[]): () => number {

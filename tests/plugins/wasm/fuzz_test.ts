@@ -12,6 +12,7 @@ import { prepareModule } from "../../../src/plugins/wasm/mod.ts";
 import { instrumentModule, RewriteError } from "../../../src/plugins/wasm/rewriter.ts";
 import { fixture } from "./support.ts";
 import { u32 as leb } from "./wasm_gen.ts";
+import { prng as seeded } from "../../support/mutate.ts";
 
 const MUTANTS = 10_000;
 const SEED = 0x5eed_2026;
@@ -22,16 +23,10 @@ const BUILT = [
   "plugins/wasm-example/plugin.wasm",
 ];
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+/** An integer in [0, n) from the shared seeded generator (the same sequence everywhere). */
 function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n | 0;
-  };
+  const next = seeded(seed);
+  return (n) => next() * n | 0;
 }
 
 /** The example modules; a missing build artefact fails under CI and is skipped locally. */

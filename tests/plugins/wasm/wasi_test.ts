@@ -6,13 +6,32 @@ const EVENTS = 1024;
 const NEVENTS = 2048;
 
 type Sub = { userdata: number; fd?: number; ns?: number };
+type Imports = Record<string, CallableFunction>;
+
+/** A Wasi bound to a fresh memory of `pages` pages; the lines it logs are kept in `lines`. */
+function bound(pages = 1, o: { deadline?: number; flag?: Int32Array } = {}) {
+  const lines: string[] = [];
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const wasi = new Wasi({
+    log: (_l, _s, text) => lines.push(text),
+    deadline: () => o.deadline ?? 0,
+    flag: () => o.flag ?? null,
+  });
+  wasi.bind(memory);
+  const imports = wasi.imports();
+  return {
+    wasi,
+    memory,
+    lines,
+    view: new DataView(memory.buffer),
+    preview1: imports.wasi_snapshot_preview1 as Imports,
+    gatehouse: imports.gatehouse as Imports,
+  };
+}
 
 // Runs poll_oneoff over `subs` with the given deadline; returns [errno, fired userdata, errnos].
 function poll(subs: Sub[], deadlineMs: number): [number, number[], number[]] {
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const wasi = new Wasi({ log: () => {}, deadline: () => deadlineMs, flag: () => null });
-  wasi.bind(memory);
-  const view = new DataView(memory.buffer);
+  const { view, preview1 } = bound(1, { deadline: deadlineMs });
   subs.forEach((s, i) => {
     const at = SUBS + i * 48;
     view.setBigUint64(at, BigInt(s.userdata), true);
@@ -24,9 +43,7 @@ function poll(subs: Sub[], deadlineMs: number): [number, number[], number[]] {
       view.setUint32(at + 16, s.fd, true);
     }
   });
-  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>)
-    .poll_oneoff!;
-  const errno = fn(SUBS, EVENTS, subs.length, NEVENTS) as number;
+  const errno = preview1.poll_oneoff!(SUBS, EVENTS, subs.length, NEVENTS) as number;
   const n = view.getUint32(NEVENTS, true);
   const ids: number[] = [];
   const errnos: number[] = [];
@@ -69,15 +86,7 @@ function write(
   chunks: (string | Uint8Array)[],
   memoryPages = 1,
 ): { lines: string[]; written: number; wasi: Wasi } {
-  const lines: string[] = [];
-  const memory = new WebAssembly.Memory({ initial: memoryPages });
-  const wasi = new Wasi({
-    log: (_l, _s, text) => lines.push(text),
-    deadline: () => 0,
-    flag: () => null,
-  });
-  wasi.bind(memory);
-  const view = new DataView(memory.buffer);
+  const { wasi, memory, lines, view, preview1 } = bound(memoryPages);
   const bytes = new Uint8Array(memory.buffer);
   let data = 1024;
   chunks.forEach((chunk, i) => {
@@ -87,8 +96,7 @@ function write(
     view.setUint32(20 + i * 8, b.length, true);
     data += b.length;
   });
-  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>).fd_write!;
-  assert.equal(fn(fd, 16, chunks.length, 8), Errno.success);
+  assert.equal(preview1.fd_write!(fd, 16, chunks.length, 8), Errno.success);
   return { lines, written: view.getUint32(8, true), wasi };
 }
 
@@ -115,22 +123,14 @@ Deno.test("wasi fd_write: an over-long line keeps its first 4096 bytes, the rest
 Deno.test("wasi fd_write: writing a whole large memory many times is a short write of one line", () => {
   // 64 iovecs over a 16 MiB memory (1 GiB in all): the old layer decoded all of it to text.
   const pages = 256;
-  const lines: string[] = [];
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const wasi = new Wasi({
-    log: (_l, _s, text) => lines.push(text),
-    deadline: () => 0,
-    flag: () => null,
-  });
-  wasi.bind(memory);
-  const view = new DataView(memory.buffer);
+  const { wasi, lines, view, preview1 } = bound(pages);
   for (let i = 0; i < 64; i++) {
     view.setUint32(16 + i * 8, 0, true);
     view.setUint32(20 + i * 8, pages * 65536, true);
   }
   const before = Deno.memoryUsage().heapUsed;
   const started = performance.now();
-  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>).fd_write!;
+  const fn = preview1.fd_write!;
   assert.equal(fn(1, 16, 64, 8), Errno.success);
   const ms = performance.now() - started;
   const grown = Deno.memoryUsage().heapUsed - before;
@@ -146,11 +146,8 @@ Deno.test("wasi fd_write: writing a whole large memory many times is a short wri
 });
 
 Deno.test("wasi random_get: fills up to 1 MiB; more is EINVAL without touching memory", () => {
-  const memory = new WebAssembly.Memory({ initial: 64 });
-  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => null });
-  wasi.bind(memory);
-  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>)
-    .random_get!;
+  const { memory, preview1 } = bound(64);
+  const fn = preview1.random_get!;
   const bytes = new Uint8Array(memory.buffer);
   assert.equal(fn(0, 1024 * 1024), Errno.success);
   assert.ok(bytes.subarray(0, 1024 * 1024).some((b) => b !== 0));
@@ -170,12 +167,8 @@ Deno.test("wasi fd_write: at most 1024 lines per call; the rest is a short write
 
 Deno.test("wasi: every implemented host call traps once the deadline flag is up", () => {
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => flag });
-  wasi.bind(memory);
-  const imports = wasi.imports();
-  const preview1 = imports.wasi_snapshot_preview1 as Record<string, CallableFunction>;
-  const log = (imports.gatehouse as Record<string, CallableFunction>).log!;
+  const { preview1, gatehouse } = bound(1, { flag });
+  const log = gatehouse.log!;
   assert.equal(preview1.random_get!(0, 8), Errno.success);
   Atomics.store(flag, 0, 1);
   for (
@@ -192,10 +185,5 @@ Deno.test("wasi: every implemented host call traps once the deadline flag is up"
 });
 
 Deno.test("wasi poll_oneoff: more than 4096 subscriptions is EINVAL", () => {
-  const memory = new WebAssembly.Memory({ initial: 8 });
-  const wasi = new Wasi({ log: () => {}, deadline: () => 0, flag: () => null });
-  wasi.bind(memory);
-  const fn = (wasi.imports().wasi_snapshot_preview1 as Record<string, CallableFunction>)
-    .poll_oneoff!;
-  assert.equal(fn(0, 0, 4097, 0), Errno.inval);
+  assert.equal(bound(8).preview1.poll_oneoff!(0, 0, 4097, 0), Errno.inval);
 });
