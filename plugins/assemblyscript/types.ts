@@ -1,4 +1,4 @@
-// ConnectRequest / ConnectResponse of the plugin protocol (PLUGINS.md "Data model").
+// ConnectRequest / ConnectResponse of the plugin protocol (docs/plugins.md §1 "Data model").
 
 import { JsonKind, JsonValue, quote } from "./json";
 import { base64Encode } from "./base64";

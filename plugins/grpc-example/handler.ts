@@ -1,7 +1,8 @@
 /**
  * The example plugin's logic, as a pure function from ConnectRequest to ConnectResponse
- * (PLUGINS.md data model): username `deny` (any case) is denied; an SNI containing `grpc` is sent
- * to play.example.com:5520; every answer carries the referral content `grpc-plugin`.
+ * (docs/plugins.md §1 "Data model"): username `deny` (any case) is denied; an SNI containing
+ * `grpc` is sent to play.example.com:5520; every answer carries the referral content
+ * `grpc-plugin`.
  */
 
 /** The parts of a ConnectRequest this plugin reads; everything else is ignored. */

@@ -50,9 +50,9 @@ export interface DiscoverySection {
 }
 
 /**
- * Reads `discovery.providers` (DISCOVERY.md): unique names, `type` kubernetes or agones with the
- * matching settings block, `insecure_http` (a boolean, default false), label selectors parsed (a
- * syntax error points at the offending character), durations in milliseconds.
+ * Reads `discovery.providers` (docs/discovery.md): unique names, `type` kubernetes or agones with
+ * the matching settings block, `insecure_http` (a boolean, default false), label selectors parsed
+ * (a syntax error points at the offending character), durations in milliseconds.
  */
 export function readDiscovery(r: Reader, node: Node | undefined): DiscoverySection {
   const obj = r.object(node, "discovery", ["providers"]);

@@ -51,8 +51,8 @@ interface Located {
 
 /**
  * Reads `plugins`: validates each entry, checks names are unique and `before`/`after` name
- * real plugins, and returns them in execution order (PLUGINS.md "Chain semantics"). A cycle
- * is reported naming the stage and the plugins in it.
+ * real plugins, and returns them in execution order (docs/plugins.md §2 "Chain semantics"). A
+ * cycle is reported naming the stage and the plugins in it.
  */
 export function readPlugins(r: Reader, node: Node | undefined): readonly PluginConfig[] {
   const items = r.list(node, "plugins") ?? [];

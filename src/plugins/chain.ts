@@ -25,8 +25,8 @@ export type ChainOutcome =
 export type CallObserver = (plugin: string, ms: number, error: PluginError | null) => void;
 
 /**
- * The ordered plugins of one config and the seven-step apply semantics of PLUGINS.md. Stateless
- * per connection: `apply` may run for many connections at once.
+ * The ordered plugins of one config and the seven-step apply semantics of docs/plugins.md §2.
+ * Stateless per connection: `apply` may run for many connections at once.
  */
 export class PluginChain {
   readonly #links: readonly ChainLink[];
@@ -137,7 +137,7 @@ function guard(
   });
 }
 
-/** Steps 3–7 of PLUGINS.md "Chain semantics" for one successful, non-deny response. */
+/** Steps 3–7 of docs/plugins.md §2 "Chain semantics" for one successful, non-deny response. */
 export function applyResponse(state: ChainState, r: PluginResponse): ChainState {
   let candidates: readonly Backend[] = state.candidates;
   let selectedIndex = state.selectedIndex;

@@ -2,7 +2,7 @@ import type { Backend } from "../config/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import { PluginError } from "./transport.ts";
 
-/** What the chain carries from plugin to plugin (PLUGINS.md "Chain semantics"). */
+/** What the chain carries from plugin to plugin (docs/plugins.md §2 "Chain semantics"). */
 export interface ChainState {
   /** The pool's own strategy name, as the Go router reports it; `""` without a decision. */
   readonly strategy: string;
@@ -83,7 +83,7 @@ function backendJson(b: Backend) {
 
 /**
  * Largest ConnectResponse decoded, bytes (8 MiB): room for the longest deny reason a Disconnect
- * can carry (4,096,000 bytes, PROTOCOL.md) however it is escaped, and no more.
+ * can carry (4,096,000 bytes, docs/protocol.md §5) however it is escaped, and no more.
  */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 

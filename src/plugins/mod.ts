@@ -1,6 +1,7 @@
 /**
  * Plugins: the chain that lets configured plugins deny a player, re-route them or attach
- * referral content (PLUGINS.md), over two transports — in-process WASM and out-of-process gRPC.
+ * referral content (docs/plugins.md), over two transports — in-process WASM and out-of-process
+ * gRPC.
  *
  * @module
  */

@@ -2,10 +2,10 @@
  * The contract between the plugin chain and a plugin transport (in-process WASM, out-of-process
  * gRPC). A transport moves one ConnectRequest JSON document to the plugin and its
  * ConnectResponse JSON document back; the chain owns encoding, decoding and semantics
- * (PLUGINS.md), so every transport is held to the same behaviour.
+ * (docs/plugins.md §1, §2), so every transport is held to the same behaviour.
  */
 
-/** Why a plugin call failed (PLUGINS.md; also the metrics label). */
+/** Why a plugin call failed (docs/plugins.md §3 "Outcomes and error kinds"; the metrics label). */
 export type PluginErrorKind = "timeout" | "trap" | "bad_response" | "unavailable";
 
 /** A plugin failed to load or a call failed. Names the plugin; never shown to a player. */

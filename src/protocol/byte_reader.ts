@@ -17,7 +17,7 @@ export interface ByteSpan {
   readonly size: number;
 }
 
-/** A VarInt carries at most 5 groups of 7 bits (PROTOCOL.md, "Primitive encodings"). */
+/** A VarInt carries at most 5 groups of 7 bits (docs/protocol.md §3 "Primitive encodings"). */
 const MAX_VARINT_BYTES = 5;
 const MAX_I32 = 0x7fff_ffff;
 

@@ -13,7 +13,7 @@ import type { ConnectEvent, HostAddress } from "./types.ts";
 
 /** v2 fixed block length; the variable block starts here. */
 const V2_FIXED = 66;
-/** v2 fixed-block positions (PROTOCOL.md, "Connect v2"). */
+/** v2 fixed-block positions (docs/protocol.md §4.2 "Connect v2"). */
 const V2_AT = { crc: 1, buildNumber: 5, clientVersion: 9, clientType: 29, uuid: 30 } as const;
 /** v2 offset slots (i32le each). */
 const V2_SLOT = { username: 46, identity: 50, language: 54, data: 58, source: 62 } as const;
@@ -22,7 +22,7 @@ const V2_BIT = { identity: 0x01, data: 0x02, source: 0x04 } as const;
 
 /** v1 fixed block length; the variable block starts here. */
 const V1_FIXED = 102;
-/** v1 fixed-block positions (PROTOCOL.md, "Connect v1"). */
+/** v1 fixed-block positions (docs/protocol.md §4.3 "Connect v1"). */
 const V1_AT = { protocolHash: 1, clientType: 65, uuid: 66 } as const;
 /** v1 offset slots (i32le each). */
 const V1_SLOT = { language: 82, identity: 86, username: 90, data: 94, source: 98 } as const;
@@ -30,11 +30,11 @@ const V1_SLOT = { language: 82, identity: 86, username: 90, data: 94, source: 98
 const V1_BIT = { language: 0x01, identity: 0x02, data: 0x04, source: 0x08 } as const;
 
 /**
- * Decodes a Connect (packet 0) payload, choosing the layout as PROTOCOL.md orders it: v1 if the
- * payload is ≥ 102 bytes and bytes 1..64 are all hex digits or NUL; else v2; if v2 fails, v1.
- * Returns `null` when neither layout decodes. Never throws on any input and never reads outside
- * `payload`; the identity token is checked for presence only and its value is never read into a
- * string.
+ * Decodes a Connect (packet 0) payload, choosing the layout as docs/protocol.md §4.1 orders it:
+ * v1 if the payload is ≥ 102 bytes and bytes 1..64 are all hex digits or NUL; else v2; if v2
+ * fails, v1. Returns `null` when neither layout decodes. Never throws on any input and never reads
+ * outside `payload`; the identity token is checked for presence only and its value is never read
+ * into a string.
  */
 export function decodeConnect(payload: Uint8Array): ConnectEvent | null {
   const reader = new ByteReader(payload);

@@ -4,7 +4,7 @@ const UTF8 = new TextEncoder();
 const FIELD = "referral.hmac_secret";
 
 /**
- * Decodes a configured HMAC secret (PROTOCOL.md, "Referral envelope v1"). After trimming
+ * Decodes a configured HMAC secret (docs/protocol.md §7.2 "Signing and secrets"). After trimming
  * surrounding whitespace: `base64:<…>` is standard base64 and `hex:<…>` is hex (prefixes
  * case-insensitive, the text after the prefix trimmed again); anything else is used as its
  * UTF-8 bytes. Base64 needs its `=` padding, as Go's `StdEncoding` does (whitespace inside

@@ -1,4 +1,4 @@
-/** Field size limits from PROTOCOL.md, shared by the encoders and the decoders. */
+/** Field size limits from docs/protocol.md, shared by the encoders and the decoders. */
 
 /** VarString max of a username (v1 and v2). */
 export const MAX_USERNAME_BYTES = 16;

@@ -1,4 +1,4 @@
-/** Hytale packet ids the router knows (PROTOCOL.md, "Framing"). */
+/** Hytale packet ids the router knows (docs/protocol.md §2 "Framing"). */
 export const PacketId = {
   /** Client → router: the first packet on the bidirectional stream. */
   Connect: 0,

@@ -6,7 +6,10 @@ export interface HostAddress {
   readonly port: number;
 }
 
-/** What the router extracts from a client's Connect packet (PROTOCOL.md, "Connect"). */
+/**
+ * What the router extracts from a client's Connect packet (docs/protocol.md §4.4 "What the router
+ * extracts").
+ */
 export interface ConnectEvent {
   /** Which layout decoded the payload. */
   readonly layout: "v1" | "v2";

@@ -4,7 +4,7 @@ export const HYTALE_ALPN_MAX = 16;
 /**
  * Expands `hytale/*` into `hytale/16 … hytale/1` at its position and removes duplicates.
  * rustls picks the first of the *server's* list that the client offers, so descending order
- * gives "highest offered wins" (PROTOCOL.md, Transport).
+ * gives "highest offered wins" (docs/protocol.md §1 "Transport").
  */
 export function expandAlpn(configured: readonly string[]): string[] {
   const out: string[] = [];

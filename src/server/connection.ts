@@ -52,7 +52,8 @@ export interface ConnectionContext {
   readonly metrics: Metrics;
 }
 
-// The RoutingError → player message mapping lives here and only here (CONFIG.md messages).
+// The RoutingError → player message mapping lives here and only here (docs/configuration.md
+// §6 "messages").
 // `${error}` expands to the short text the Go router's sentinel errors carry, never to our
 // internal error message (which names routes and providers and stays in the logs).
 const MESSAGE_FOR: Readonly<
@@ -253,7 +254,7 @@ function disconnectReply(
  * Writes the reply (calling `written` once QUIC took it), closes our side of the stream, then
  * waits (capped) for the client to close the connection. Closing the connection straight after
  * the write discards unsent data on Deno's QUIC, so the client would never see the packet
- * (PROTOCOL.md).
+ * (docs/protocol.md §8 "Connection outcome").
  */
 async function sendAndClose(
   conn: Deno.QuicConn,

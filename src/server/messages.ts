@@ -10,7 +10,7 @@ export interface MessageVars {
 
 /**
  * Player-facing Disconnect texts, merged per locale at load so a connection only does a map
- * lookup (CONFIG.md "Message selection").
+ * lookup (docs/configuration.md §6.2 "Message selection").
  */
 export class DisconnectTexts {
   readonly #base: DisconnectMessages;

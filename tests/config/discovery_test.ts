@@ -39,7 +39,7 @@ const full = lines(
   "    discovery: { provider: fleet }",
 );
 
-Deno.test("discovery: every DISCOVERY.md field is read into typed values", () => {
+Deno.test("discovery: every docs/discovery.md field is read into typed values", () => {
   const config = parseConfig(full, "config.yaml");
   const [k8s, fleet] = config.discovery.providers;
   assert.deepEqual(k8s, {

@@ -71,7 +71,7 @@ Deno.test("built-in locales are byte for byte the texts of Hyrouter's dev config
   );
 });
 
-Deno.test("docs/configuration.md examples load with the expected typed values", () => {
+Deno.test("Hyrouter's docs/configuration.md examples load with the expected typed values", () => {
   const config = parseConfig(docsConfiguration, "docs_configuration.yaml");
   assert.deepEqual(config.tls, {
     certFile: "/etc/hyrouter/tls.crt",
@@ -120,7 +120,7 @@ Deno.test("docs/configuration.md examples load with the expected typed values", 
   );
 });
 
-Deno.test("docs/routing.md example loads: hostnames lists, weights, whitelist filter, meta", () => {
+Deno.test("Hyrouter's docs/routing.md example loads: hostnames lists, weights, whitelist filter, meta", () => {
   const config = parseConfig(docsRouting, "docs_routing.yaml");
   assert.equal(config.routing.default?.backends[0]?.host, "play.hyvane.com");
   assert.deepEqual(config.routing.routes.map((r) => [r.hostnames, r.pool.strategy]), [
@@ -156,7 +156,7 @@ Deno.test("JSON equivalents of the examples load identically", () => {
   }
 });
 
-Deno.test("docs/routing.md discovery-backed route: rejected only for its unknown provider", () => {
+Deno.test("Hyrouter's docs/routing.md discovery-backed route: rejected only for its unknown provider", () => {
   assert.deepEqual(summaries(docsRoutingDiscovery), [
     "reference routing.routes[0].pool.discovery.provider 15:21",
   ]);

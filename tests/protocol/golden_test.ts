@@ -1,5 +1,5 @@
 // Encoders against hand-written bytes. Every expected value below was written out by hand from
-// PROTOCOL.md (or, for MACs, computed by another HMAC implementation), never by the code under
+// docs/protocol.md (or, for MACs, computed by another HMAC implementation), never by the code under
 // test.
 import { assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
 import { createHmac } from "node:crypto";
@@ -16,7 +16,7 @@ import { hex, toHex } from "../support/hytale_client_codec.ts";
 
 const UTF8 = new TextEncoder();
 
-Deno.test("packet ids match PROTOCOL.md", () => {
+Deno.test("packet ids match docs/protocol.md §2", () => {
   assertEquals(
     [
       PacketId.Connect,

@@ -19,7 +19,7 @@ function host(r: ReturnType<typeof router>, req: Partial<RouteRequest> & { sni: 
   return result.ok ? `${result.decision.route} ${result.decision.backend.host}` : result.error.code;
 }
 
-Deno.test("docs/routing.md: exact route first, then the wildcard, then the default pool", () => {
+Deno.test("Hyrouter's docs/routing.md: exact route first, then the wildcard, then the default pool", () => {
   const r = router();
   assertEquals(host(r, { sni: "alpha.example.com" }), "routes[0] alpha-backend.internal");
   assertEquals(host(r, { sni: "ALPHA.example.com." }), "routes[0] alpha-backend.internal");
@@ -30,7 +30,7 @@ Deno.test("docs/routing.md: exact route first, then the wildcard, then the defau
   assertEquals(host(r, { sni: null }), "default play.hyvane.com");
 });
 
-Deno.test("docs/routing.md: weighted 1:2 picks b twice as often as a", () => {
+Deno.test("Hyrouter's docs/routing.md: weighted 1:2 picks b twice as often as a", () => {
   let seed = 1;
   const r = router(() => {
     seed = (seed * 16807) % 2147483647;

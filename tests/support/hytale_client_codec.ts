@@ -1,5 +1,5 @@
 /**
- * A Hytale client's side of the wire, written from PROTOCOL.md alone and sharing no code with
+ * A Hytale client's side of the wire, written from docs/protocol.md alone and sharing no code with
  * `src/`: it builds Connect payloads (v1 and v2) and frames the way a client would, and reads
  * the router's replies (Disconnect, ClientReferral, referral envelope). Tests use it as the
  * "real client" and as the independent side of golden comparisons.

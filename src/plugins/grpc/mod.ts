@@ -3,7 +3,7 @@
  * `application/grpc+json`, as the Go router's plugins expect, over a small HTTP/2 cleartext
  * client of this project's own (`Deno.connect` with TCP_NODELAY; request headers encoded once
  * without a dynamic table, responses decoded with `npm:hpack.js`).
- * Why not grpc-js, `node:http2` or `fetch`: see the README's dependency notes and PLUGINS.md.
+ * Why not grpc-js, `node:http2` or `fetch`: see docs/plugins.md §6.3 "Why our own client".
  *
  * @module
  */
@@ -87,7 +87,7 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
   };
 }
 
-/** The default connector: TCP with Nagle off (Nagle costs ~40 ms per call, PLUGINS.md). */
+/** The default connector: TCP with Nagle off (Nagle costs ~40 ms a call, docs/plugins.md §6.3). */
 export const connectTcp: Connector = async ({ hostname, port }, signal): Promise<Deno.TcpConn> => {
   const conn = await Deno.connect({ hostname, port, signal });
   conn.setNoDelay(true);

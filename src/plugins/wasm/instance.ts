@@ -1,8 +1,8 @@
 /**
- * One instance of a plugin module and the memory ABI of PLUGINS.md: `alloc` → write request →
- * `on_connect` → read the packed (ptr, len) response → optional `free`. Runs wherever it is
- * created: inside a sandboxed worker for the router, on the calling thread for the benchmark's
- * baseline. An instance that failed once is never used again.
+ * One instance of a plugin module and the memory ABI of docs/plugins.md §5.1: `alloc` → write
+ * request → `on_connect` → read the packed (ptr, len) response → optional `free`. Runs wherever
+ * it is created: inside a sandboxed worker for the router, on the calling thread for the
+ * benchmark's baseline. An instance that failed once is never used again.
  */
 
 import { DEADLINE_EXPORT, START_EXPORT } from "./rewriter.ts";

@@ -5,7 +5,7 @@
  * enough below V8's own limits (`wasm-limits.h`) that a hostile module cannot make the loader
  * or each instance spend seconds or hundreds of MiB before any plugin code runs.
  *
- * Reference points: the real builds this host runs (PLUGINS.md) declare a few thousand
+ * Reference points: the real builds this host runs (docs/plugins.md §5.7) declare a few thousand
  * functions at most (the 1.7 MB Go reactor is the largest), a few dozen globals, one element
  * segment and a handful of data segments (AssemblyScript: one per static object, still in the
  * hundreds).

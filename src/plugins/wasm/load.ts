@@ -53,8 +53,8 @@ export interface WasmPluginOptions {
 }
 
 /**
- * Loads, validates and starts a WASM plugin (PLUGINS.md "WASM plugins"). Resolves once every
- * instance has run `_initialize` and `init`; rejects with a `PluginError` of kind `load`.
+ * Loads, validates and starts a WASM plugin (docs/plugins.md §5 "WASM plugins"). Resolves once
+ * every instance has run `_initialize` and `init`; rejects with a `PluginError` of kind `load`.
  */
 export async function loadWasmPlugin(options: WasmPluginOptions): Promise<PluginTransport> {
   const fail = (message: string, cause?: unknown) =>

@@ -1,6 +1,6 @@
 /**
- * The in-process WASM plugin host (PLUGINS.md "WASM plugins"): loader, WASI preview1 layer,
- * load-time rewriting (deadline checks, memory cap), sandboxed worker pool, circuit breaker.
+ * The in-process WASM plugin host (docs/plugins.md §5 "WASM plugins"): loader, WASI preview1
+ * layer, load-time rewriting (deadline checks, memory cap), sandboxed worker pool, circuit breaker.
  *
  * @module
  */

@@ -2,8 +2,8 @@
  * The router-side log of one plugin: every line a plugin writes (stdout, stderr, `gatehouse.log`)
  * passes through one {@link PluginLog}, created once per plugin, so its rate limit holds across
  * instance restarts and worker restarts alike — a plugin that traps after each burst of lines
- * gets no fresh budget. (PLUGINS.md documents no number; the defaults keep the old per-instance
- * cap of 1000 lines as the burst.)
+ * gets no fresh budget. (The spec set no number; the defaults, listed in docs/plugins.md §5.5,
+ * keep the old per-instance cap of 1000 lines as the burst.)
  *
  * The text itself is the line's message; the logger's text format quotes and escapes it, so no
  * plugin output can forge a line or a field (see `formatText` in `observability/logger.ts`).

@@ -18,7 +18,7 @@ export interface PluginTestIo {
   readonly logger: Logger;
 }
 
-/** A ConnectRequest in the shape the Go router sends (PLUGINS.md "Data model"). */
+/** A ConnectRequest in the shape the Go router sends (docs/plugins.md §1 "Data model"). */
 export const SAMPLE_REQUEST = {
   event: {
     sni: "play.example.com",

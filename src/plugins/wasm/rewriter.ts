@@ -20,7 +20,7 @@
  * injected check can stop it). Other atomic instructions work on unshared memory and stay.
  *
  * Flag style rather than fuel style: it needs no import (no function-index shift to fix up in
- * calls, `ref.func`, exports, elements and names), costs less per check (PLUGINS.md measured
+ * calls, `ref.func`, exports, elements and names), costs less per check (docs/plugins.md §5.8:
  * +34–50% vs +45–100% on tight code) and fires at the wall-clock deadline without tuning a
  * refill rate. Sections other than table, memory, export, start and code are copied byte for byte.
  */

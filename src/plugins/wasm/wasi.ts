@@ -1,7 +1,8 @@
 /**
  * The WASI preview1 surface a plugin instance sees, plus the `gatehouse.log` host import
- * (PLUGINS.md "WASI surface"). Nothing here can throw into the module except `proc_exit`: every
- * bad pointer answers EFAULT, every file or socket call answers EBADF/ENOTCAPABLE/ENOSYS.
+ * (docs/plugins.md §5.4 "WASI surface"). Nothing here can throw into the module except
+ * `proc_exit`: every bad pointer answers EFAULT, every file or socket call answers
+ * EBADF/ENOTCAPABLE/ENOSYS.
  */
 
 import type { ImportInfo } from "./rewriter.ts";

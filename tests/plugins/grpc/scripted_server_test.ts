@@ -1,6 +1,7 @@
 /**
  * HTTP/2 details of the gRPC client against a scripted in-memory server: what a well-behaved
- * Go server rarely shows on demand, but the client must get right (PLUGINS.md, gRPC plugins).
+ * Go server rarely shows on demand, but the client must get right (docs/plugins.md §6 "gRPC
+ * plugins").
  */
 import assert from "node:assert/strict";
 import hpackLib from "hpack.js";

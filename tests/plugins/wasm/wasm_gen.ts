@@ -112,9 +112,9 @@ export function insertSection(base: Uint8Array, extra: Uint8Array): Uint8Array {
 }
 
 /**
- * The smallest valid plugin (PLUGINS.md ABI): exports `memory`, `alloc`, and an `on_connect`
- * that runs `body` (WAT instructions; locals `$ptr`, `$len`) and then answers `{}`. `fields`
- * are extra module fields. The answer `{}` lives at address 16.
+ * The smallest valid plugin (docs/plugins.md §5.1 "ABI"): exports `memory`, `alloc`, and an
+ * `on_connect` that runs `body` (WAT instructions; locals `$ptr`, `$len`) and then answers `{}`.
+ * `fields` are extra module fields. The answer `{}` lives at address 16.
  */
 export function pluginWat(body: string, fields = "", memory = '(memory (export "memory") 1)') {
   return `(module
