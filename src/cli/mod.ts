@@ -11,7 +11,7 @@ import { LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
 import { isCompiledBinary, runLauncher } from "./launch.ts";
 import { runProbe } from "./probe.ts";
-import { CHILD_COMMAND } from "../plugins/wasm/process_command.ts";
+import { CHILD_COMMAND, runChildCommand } from "../plugins/mod.ts";
 import { runStart, type StartOptions } from "./start.ts";
 import { parseHostPort, USAGE, UsageError } from "./usage.ts";
 
@@ -49,13 +49,11 @@ export async function run(args: readonly string[], io: CommandIO = consoleIO): P
         return await check(rest, io);
       case "probe":
         return await probe(rest, io);
-      case CHILD_COMMAND: {
+      case CHILD_COMMAND:
         // Hidden: the bundle running as a WASM plugin's child process (`wasm.isolation:
         // process`, see `plugins/wasm/process_command.ts`); from source the child has an entry
         // file of its own.
-        const { runProcessChild } = await import("../plugins/wasm/process_child.ts");
-        return Deno.exit(await runProcessChild());
-      }
+        return Deno.exit(await runChildCommand());
       case "plugin:test": {
         // Loaded on demand: only this command needs the WASM host on the CLI's side.
         const { runPluginTest } = await import("../plugins/wasm/mod.ts");

@@ -17,6 +17,14 @@ export { formatIpAddress, type IpFamily, isV4Mapped, parseIpAddress } from "./ip
 /** One CIDR (`10.0.0.0/8`, a bare address) → a {@link CidrRange}, or why not (`access` lists). */
 export { maskWord, parseCidr, type ParsedCidr } from "./cidr.ts";
 
+/**
+ * Host names as the Go router reads them: the canonical form of an SNI or hostname pattern,
+ * Go's `path.Match` patterns compiled to matchers (routing matches SNIs with the same code the
+ * loader validates patterns with), and Go's `strings.TrimSpace`.
+ */
+export { canonicalHost, compileHostPattern, type HostMatcher } from "./host_pattern.ts";
+export { goTrimSpace } from "./go_trim_space.ts";
+
 /** The longest timeout a timer can wait (2^31−1 ms); config and CLI durations are capped to it. */
 export { MAX_TIMER_MS } from "./duration.ts";
 import type { Config } from "./types.ts";

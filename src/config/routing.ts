@@ -1,5 +1,5 @@
 import { indexPath, type Obj, type Reader } from "./fields.ts";
-import { canonicalHost, validatePattern } from "../routing/mod.ts";
+import { canonicalHost, validatePattern } from "./host_pattern.ts";
 import type { Node } from "./nodes.ts";
 import { type ProviderRef, readPool } from "./pool.ts";
 import type { RouteConfig, RoutingConfig } from "./types.ts";

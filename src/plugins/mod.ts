@@ -23,3 +23,8 @@ export { PluginError } from "./transport.ts";
 export type { PluginErrorKind, PluginTransport } from "./transport.ts";
 /** Builds transports for configured plugins. */
 export { defaultTransportFactory } from "./factory.ts";
+/**
+ * The hidden command with which the bundle runs as a WASM plugin's child process (`wasm.isolation:
+ * process`), and what it runs; the child's code is loaded only when that command runs.
+ */
+export { CHILD_COMMAND, runChildCommand } from "./wasm/process_command.ts";

@@ -1,5 +1,4 @@
-import type { Backend, PoolConfig } from "../config/mod.ts";
-import { goTrimSpace } from "./go_compat.ts";
+import { type Backend, goTrimSpace, type PoolConfig } from "../config/mod.ts";
 import { perBackend } from "./per_backend.ts";
 import { RoutingError } from "./routing_error.ts";
 import type { Allocate } from "./types.ts";

@@ -1,5 +1,5 @@
-import type { Backend, CompareOp, FilterConfig } from "../config/mod.ts";
-import { goTrimSpace, parseGoInt64 } from "./go_compat.ts";
+import { type Backend, type CompareOp, type FilterConfig, goTrimSpace } from "../config/mod.ts";
+import { parseGoInt64 } from "./go_compat.ts";
 import { compileNumberKey, metaValue } from "./meta_key.ts";
 import { perBackend } from "./per_backend.ts";
 

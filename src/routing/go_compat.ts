@@ -1,26 +1,10 @@
 /**
- * The few Go standard-library behaviours that decide how the Go router reads backend metadata
- * and SNI, reproduced so that every value reads the same here: `strings.TrimSpace`,
- * `strconv.ParseFloat`, `strconv.ParseInt` (base 10), Go's byte-wise string order and the
- * algorithm of `sort.SliceStable`.
+ * The few Go standard-library behaviours that decide how the Go router reads and orders backend
+ * metadata, reproduced so that every value reads the same here: `strconv.ParseFloat`,
+ * `strconv.ParseInt` (base 10), Go's byte-wise string order and the algorithm of
+ * `sort.SliceStable`. (`strings.TrimSpace`, which the config loader needs too, is
+ * `goTrimSpace` in `config/`.)
  */
-
-/** Go's `unicode.IsSpace`; differs from JS `trim()` (Go trims U+0085, keeps U+FEFF). */
-function isGoSpace(c: number): boolean {
-  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-  if (c < 0x85) return false;
-  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
-}
-
-/** `strings.TrimSpace`. */
-export function goTrimSpace(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && isGoSpace(s.charCodeAt(start))) start++;
-  while (end > start && isGoSpace(s.charCodeAt(end - 1))) end--;
-  return start === 0 && end === s.length ? s : s.slice(start, end);
-}
 
 /**
  * Orders strings as Go compares them: by UTF-8 bytes, i.e. by code point. Plain `<` compares

@@ -1,5 +1,5 @@
-import type { Backend } from "../config/mod.ts";
-import { goTrimSpace, parseGoFloat } from "./go_compat.ts";
+import { type Backend, goTrimSpace } from "../config/mod.ts";
+import { parseGoFloat } from "./go_compat.ts";
 import { perBackend } from "./per_backend.ts";
 
 /** Reads one key of a backend as text; `undefined` = missing (absent or empty). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-export { canonicalHost, compileRouter } from "./router.ts";
+export { compileRouter } from "./router.ts";
 export type {
   Allocate,
   DecideResult,
@@ -16,6 +16,5 @@ export type {
   RouterOptions,
 } from "./types.ts";
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";
-export { compileHostPattern, type HostMatcher, validatePattern } from "./glob.ts";
 export type { PickContext, Strategy } from "./strategies/strategy.ts";
 export { createStrategy, STRATEGY_NAMES, type StrategySettings } from "./strategies/create.ts";

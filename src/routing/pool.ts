@@ -1,13 +1,13 @@
-import type {
-  Backend,
-  FallbackConfig,
-  FilterConfig,
-  PoolConfig,
-  SortKeyConfig,
-  StrategyName,
+import {
+  type Backend,
+  type FallbackConfig,
+  type FilterConfig,
+  goTrimSpace,
+  type PoolConfig,
+  type SortKeyConfig,
+  type StrategyName,
 } from "../config/mod.ts";
 import { type BackendFilter, type ClientFacts, compileFilters } from "./filters.ts";
-import { goTrimSpace } from "./go_compat.ts";
 import { compileSort, type Sorter } from "./sort.ts";
 import { createStrategy } from "./strategies/create.ts";
 import type { PickContext, Strategy } from "./strategies/strategy.ts";

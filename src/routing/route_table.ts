@@ -1,4 +1,4 @@
-import type { HostMatcher } from "./glob.ts";
+import type { HostMatcher } from "../config/mod.ts";
 
 /** Finds the first route, in config order, with a pattern matching a host. */
 export interface RouteTable {

@@ -1,8 +1,13 @@
-import type { PoolConfig, RoutingConfig, StrategyName } from "../config/mod.ts";
+import {
+  canonicalHost,
+  compileHostPattern,
+  goTrimSpace,
+  type PoolConfig,
+  type RoutingConfig,
+  type StrategyName,
+} from "../config/mod.ts";
 import { type CandidateSource, compileCandidateSource, type Resolved } from "./candidates.ts";
 import type { ClientFacts } from "./filters.ts";
-import { compileHostPattern } from "./glob.ts";
-import { goTrimSpace } from "./go_compat.ts";
 import { type Attempt, compileAttempts, runAttempts } from "./pool.ts";
 import { compileRouteTable } from "./route_table.ts";
 import { RoutingError } from "./routing_error.ts";
@@ -75,17 +80,6 @@ function unexpected(route: CompiledRoute | null, err: unknown): DecideResult {
   const label = route?.label ?? null;
   const why = err instanceof Error ? err.message : String(err);
   return failed("routing", `${label ?? "routing"}: ${why}`, label, err);
-}
-
-/**
- * The Go router's canonical host, for SNIs and hostname patterns alike: trim spaces (Go's
- * `strings.TrimSpace`), drop one trailing dot, lower-case. `null` (no SNI) is `""`.
- */
-export function canonicalHost(sni: string | null): string {
-  if (sni === null) return "";
-  const trimmed = goTrimSpace(sni);
-  const host = trimmed.endsWith(".") ? trimmed.slice(0, -1) : trimmed;
-  return host.toLowerCase();
 }
 
 function decideOnRoute(

@@ -1,5 +1,4 @@
-import type { Backend, StrategyName } from "../config/mod.ts";
-import type { HostMatcher } from "./glob.ts";
+import type { Backend, HostMatcher, StrategyName } from "../config/mod.ts";
 import type { RoutingError } from "./routing_error.ts";
 
 /** What a decision is made from. */

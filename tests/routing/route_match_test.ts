@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { PoolConfig } from "../../src/config/mod.ts";
-import { compileHostPattern, compileRouter, type HostMatcher } from "../../src/routing/mod.ts";
+import { compileHostPattern, type HostMatcher, type PoolConfig } from "../../src/config/mod.ts";
+import { compileRouter } from "../../src/routing/mod.ts";
 import { backend, decideErr, decideOk, pool, routing } from "./fixtures.ts";
 
 /** A pool whose only backend names the route, so a decision shows which route matched. */

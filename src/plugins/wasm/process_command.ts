@@ -41,6 +41,16 @@ const CODE_IMPORT = /^(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+"(\.{1,2}\/[^
 /** The hidden command with which the bundle runs as a plugin's child process. */
 export const CHILD_COMMAND = "__wasm-process-child";
 
+/**
+ * Serves one plugin as its child process until stdin closes (what the bundle runs under
+ * {@link CHILD_COMMAND}); resolves with the exit code. The child's code is imported here, on
+ * demand: no other command needs it.
+ */
+export async function runChildCommand(): Promise<number> {
+  const { runProcessChild } = await import("./process_child.ts");
+  return await runProcessChild();
+}
+
 /** Headroom of each isolate's heap cap beyond the module's share: Deno's runtime and the relay. */
 export const HEAP_HEADROOM_MIB = 64;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileHostPattern, validatePattern } from "../../src/routing/mod.ts";
+import { compileHostPattern, validatePattern } from "../../src/config/host_pattern.ts";
 
 // [pattern, name, matches] — Go's `path.Match` semantics, incl. its documented edge cases.
 const PATH_MATCH_CASES: readonly (readonly [string, string, boolean])[] = [

@@ -1,7 +1,16 @@
 /**
- * Hostname patterns with the semantics of Go's `path.Match`, which the Go router uses: `*`
- * matches any run of characters except `/`, `?` one character except `/`, `[...]` a class
- * (ranges `a-z`, `^` negation, may match `/`), `\` escapes the next character.
+ * Host names as the Go router reads them: the canonical form of an SNI or a route's hostname
+ * pattern ({@link canonicalHost}), and hostname patterns with the semantics of Go's
+ * `path.Match`, which the Go router uses: `*` matches any run of characters except `/`, `?` one
+ * character except `/`, `[...]` a class (ranges `a-z`, `^` negation, may match `/`), `\`
+ * escapes the next character.
+ *
+ * Why `config/` owns it: a hostname pattern is a config value type, like the durations, CIDRs
+ * and IP addresses this folder already parses with Go's semantics for the runtime to reuse. The
+ * loader validates and normalises each pattern once; routing compiles the same patterns with the
+ * same parser and canonicalises each SNI with the same function, so what the loader accepts is
+ * exactly what routing matches. Routing already depends on `config/`; kept in `routing/`, the
+ * loader's use of it made `config/` and `routing/` import each other.
  *
  * Not a RegExp on purpose: `path.Match` commits each star-separated chunk to its leftmost match
  * instead of backtracking, so a backtracking engine would accept names it rejects (`*a[^z]*`
@@ -12,6 +21,19 @@
  * a UTF-8 sequence (`*??` matches the one character `€`); here characters are whole code
  * points. TLS SNI is an ASCII DNS name (RFC 6066 §3), so no routed name reaches that case.
  */
+
+import { goTrimSpace } from "./go_trim_space.ts";
+
+/**
+ * The Go router's canonical host, for SNIs and hostname patterns alike: trim spaces (Go's
+ * `strings.TrimSpace`), drop one trailing dot, lower-case. `null` (no SNI) is `""`.
+ */
+export function canonicalHost(sni: string | null): string {
+  if (sni === null) return "";
+  const trimmed = goTrimSpace(sni);
+  const host = trimmed.endsWith(".") ? trimmed.slice(0, -1) : trimmed;
+  return host.toLowerCase();
+}
 
 /** Matches one already-canonical host name (lower case, no trailing dot). */
 export type HostMatcher = (host: string) => boolean;
