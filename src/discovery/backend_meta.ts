@@ -1,5 +1,5 @@
 import type { Backend, DiscoveryMetadataConfig } from "../config/mod.ts";
-import type { ObjectMeta } from "./objects.ts";
+import type { ObjectMeta } from "./kube/objects.ts";
 
 const WEIGHT_KEY = "hyrouter/weight";
 // Go's strconv.Atoi: optional sign, decimal digits.
@@ -31,7 +31,7 @@ export function copySelected(
 }
 
 /**
- * A backend's weight (DISCOVERY.md): the annotation `hyrouter/weight`, else the label, else 1;
+ * A backend's weight (docs/discovery.md): the annotation `hyrouter/weight`, else the label, else 1;
  * a value counts only when it is a positive integer (as Go's `strconv.Atoi` reads it).
  */
 export function weightOf(meta: ObjectMeta | undefined): number {
@@ -42,6 +42,11 @@ export function weightOf(meta: ObjectMeta | undefined): number {
     if (n > 0 && Number.isSafeInteger(n)) return n;
   }
   return 1;
+}
+
+/** A usable UDP port. */
+export function validPort(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n <= 65_535;
 }
 
 /** Assembles a backend; meta is frozen (routing caches parsed meta per backend object). */

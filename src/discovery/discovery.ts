@@ -1,16 +1,11 @@
 import type { Backend, DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import type { CreateAllocation } from "./agones_allocator.ts";
-import { informerSources } from "./informer_sources.ts";
-import { KubeClient } from "./kube_client.ts";
-import { type KubeConnection, loadKubeConnection } from "./kubeconfig.ts";
-import { collectionPaths } from "./kubernetes_provider.ts";
-import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
-import { type ProviderHold, SharedProvider, type SourceOpener } from "./shared_provider.ts";
+import { kubeApiSources } from "./kube/api_sources.ts";
+import type { AllocationCounts, DiscoveryProvider, SourceOpener } from "./provider.ts";
+import { type ProviderHold, SharedProvider } from "./shared_provider.ts";
 
-export type { OpenedSources, SourceOpener, SourceOptions } from "./shared_provider.ts";
-
-const ALLOCATION_API = "/apis/allocation.agones.dev/v1";
+/** An allocating provider lists nothing: routing asks it per connection instead. */
+const NOTHING_LISTED: readonly Backend[] = Object.freeze([]);
 
 /** Why discovery could not start (`provider` names the provider). */
 export type DiscoveryErrorCode = "connection";
@@ -29,31 +24,6 @@ export class DiscoveryError extends Error {
     this.code = code;
     this.provider = provider;
   }
-}
-
-/**
- * The default {@link SourceOpener} over the Kubernetes API: the kubeconfig's current context
- * (or the in-cluster service account), a {@link KubeClient}, one informer per collection.
- * `connect` resolves the connection (default {@link loadKubeConnection}).
- */
-export function kubeApiSources(
-  connect: (kubeconfig: string | null) => Promise<KubeConnection> = loadKubeConnection,
-): SourceOpener {
-  return async (kubeconfig, logger, options) => {
-    const client = new KubeClient(await connect(kubeconfig), {
-      insecureHttp: options?.insecureHttp === true,
-    });
-    return {
-      ...(client.insecure === null ? {} : { insecure: client.insecure }),
-      open: informerSources(client, logger),
-      createAllocation: (namespace, body, signal) => {
-        const [path] = collectionPaths(ALLOCATION_API, "gameserverallocations", [namespace]);
-        // The answer is read through the optional, checked-where-read shapes of objects.ts.
-        return client.post(path!, body, signal) as ReturnType<CreateAllocation>;
-      },
-      close: () => client.close(),
-    };
-  };
 }
 
 /**
@@ -123,9 +93,13 @@ export class Discovery {
     return this.#reused;
   }
 
-  /** The backends provider `name` knows now; throws for a name this config does not have. */
+  /**
+   * The backends provider `name` knows now (none for an allocating provider); throws for a name
+   * this config does not have.
+   */
   discovered(name: string): readonly Backend[] {
-    return this.#provider(name).snapshot();
+    const provider = this.#provider(name);
+    return provider.kind === "snapshot" ? provider.snapshot() : NOTHING_LISTED;
   }
 
   /**
@@ -134,29 +108,36 @@ export class Discovery {
    */
   allocator(name: string): (() => Promise<Backend>) | null {
     const provider = this.#held.get(name)?.hold.provider;
-    if (provider?.allocate === undefined) return null;
-    const allocating = provider as Required<DiscoveryProvider>;
-    return () => allocating.allocate();
+    if (provider?.kind !== "allocating") return null;
+    return () => provider.allocate();
   }
 
   /** Allocations of provider `name` so far, or `null` when it does not allocate. */
   allocations(name: string): AllocationCounts | null {
-    return this.#held.get(name)?.hold.provider.allocations?.() ?? null;
+    const provider = this.#held.get(name)?.hold.provider;
+    return provider?.kind === "allocating" ? provider.allocations() : null;
   }
 
-  /** Whether provider `name` has listed everything it watches once; throws for unknown names. */
+  /**
+   * Whether provider `name` has listed everything it watches once (an allocating provider
+   * watches nothing, so it always has); throws for unknown names.
+   */
   ready(name: string): boolean {
-    return this.#provider(name).ready();
+    return isReady(this.#provider(name));
   }
 
-  /** Watch restarts of provider `name` so far; throws for unknown names. */
+  /**
+   * Watch restarts of provider `name` so far (0 for an allocating provider, which watches
+   * nothing); throws for unknown names.
+   */
   watchRestarts(name: string): number {
-    return this.#provider(name).watchRestarts();
+    const provider = this.#provider(name);
+    return provider.kind === "snapshot" ? provider.watchRestarts() : 0;
   }
 
   /** Whether every provider is ready (trivially when there are none). */
   allReady(): boolean {
-    return [...this.#held.values()].every(({ hold }) => hold.provider.ready());
+    return [...this.#held.values()].every(({ hold }) => isReady(hold.provider));
   }
 
   /** Resolves `true` once every provider is ready, or `false` after `ms` (or on close). */
@@ -201,6 +182,10 @@ export class Discovery {
     if (provider === undefined) throw new Error(`no discovery provider named "${name}"`);
     return provider;
   }
+}
+
+function isReady(provider: DiscoveryProvider): boolean {
+  return provider.kind === "allocating" || provider.ready();
 }
 
 /** What `Discovery.start` takes besides the providers (all optional). */

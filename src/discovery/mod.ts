@@ -1,115 +1,80 @@
 /**
- * Discovery: turning the fleet's Kubernetes and Agones objects into backends. The mapping is
- * pure — objects in, backends out — and tested on real object shapes; providers keep a snapshot
- * rebuilt from watched collections (`SourceFactory`) so routing never waits on the API. The API
- * access layer is a small Kubernetes client over `fetch` and a list-then-watch informer.
+ * Discovery: turning the fleet's Kubernetes and Agones objects into backends. Providers keep a
+ * snapshot rebuilt from watched collections so routing never waits on the API; an agones
+ * `allocate` provider instead creates one GameServerAllocation per connection. The server runs
+ * one {@link Discovery} per loaded config; the launcher asks {@link kubeAccess} what sandbox
+ * grants a provider's API access needs.
+ *
+ * Inside: `kube/` is the Kubernetes API access (client, informer, kubeconfig, access grants,
+ * pinned-CA trust, object shapes, selectors), `kubernetes/` and `agones/` the providers and
+ * their pure object-to-backend mapping, `provider.ts` the interfaces between them.
  *
  * @module
  */
 
 export {
-  /** The backend a created GameServerAllocation names, or `null`. */
-  allocationBackend,
-  /** The backend an observed Agones GameServer gives, or `null` when it is filtered out. */
-  gameServerBackend,
-} from "./agones_backends.ts";
-export {
-  /** The backends one EndpointSlice gives (one per ready endpoint address). */
-  endpointSliceBackends,
-  /** The backend a Pod gives, or `null` when it is filtered out. */
-  podBackend,
-  /** The label EndpointSlices carry naming their Service. */
-  SERVICE_NAME_LABEL,
-} from "./kubernetes_backends.ts";
-/** The provider interface routing reads, and the watched-collection interface providers use. */
-export type {
-  AllocationCounts,
-  DiscoveryProvider,
-  ResourceSource,
-  SourceFactory,
-  WatchRequest,
-} from "./provider.ts";
-export {
-  /** The running providers of one config; routing reads `discovered(name)`. */
+  /** The running providers of one config; routing reads `discovered` and `allocator`. */
   Discovery,
   /** A provider could not be started (`code`: connection). */
   DiscoveryError,
-  /** The default source opener: kubeconfig or in-cluster → KubeClient → informers. */
-  kubeApiSources,
 } from "./discovery.ts";
 export type {
+  /** Why discovery could not start. */
   DiscoveryErrorCode,
+  /** What `Discovery.start` takes besides the providers: the previous config's discovery. */
   DiscoveryStartOptions,
-  OpenedSources,
-  SourceOpener,
-  SourceOptions,
 } from "./discovery.ts";
-/** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
-export { kubeAccess } from "./kube_access.ts";
-export type { KubeAccess, KubeAccessDeps, KubeNetTarget } from "./kube_access.ts";
-/** Watched collections over the Kubernetes API (one informer each), for the providers. */
-export { informerSources } from "./informer_sources.ts";
-/** The `kubernetes` provider (pods and endpointslices). */
-export { collectionPaths, KubernetesProvider } from "./kubernetes_provider.ts";
-/** The `agones` provider in `observe` mode. */
-export { AgonesObserver } from "./agones_observer.ts";
-/** The `agones` provider in `allocate` mode: one GameServerAllocation per connection. */
+export type {
+  /** Allocations an allocating provider has made, by result (for `/metrics`). */
+  AllocationCounts,
+  /** Creates a GameServerAllocation; part of {@link OpenedSources}. */
+  CreateAllocation,
+  /** The watched collections and allocation API one provider's access opens. */
+  OpenedSources,
+  /** One watched collection, kept current by a list-then-watch loop (tests fake it). */
+  ResourceSource,
+  /** Opens a watched collection; part of {@link OpenedSources}. */
+  SourceFactory,
+  /** Opens one provider's API access; `Discovery.start` takes one (tests inject fakes). */
+  SourceOpener,
+  /** A provider's settings for its API access besides the kubeconfig (`insecure_http`). */
+  SourceOptions,
+  /** One collection a provider asks to list and watch. */
+  WatchRequest,
+} from "./provider.ts";
 export {
-  AgonesAllocator,
-  ALLOCATION_TIMEOUT_MS,
-  AllocationError,
-  allocationRequest,
-  type AllocatorClock,
-  type AllocatorOptions,
-  type CreateAllocation,
-} from "./agones_allocator.ts";
-/** Pool settings that can leave an allocated game server unused (logged at load). */
-export { allocationWarnings } from "./allocate_warnings.ts";
-/** Kubernetes label-selector and annotation-selector matching. */
-export { matchesLabels, matchesSelector } from "./selector.ts";
-/** The object shapes read from the Kubernetes and Agones APIs. */
-export type { EndpointSlice, GameServer, GameServerStatus, ObjectMeta, Pod } from "./objects.ts";
+  /** The default {@link SourceOpener}: kubeconfig or in-cluster → API client → informers. */
+  kubeApiSources,
+} from "./kube/api_sources.ts";
+export type {
+  /** `status` of an Agones GameServer (and of a GameServerAllocation). */
+  GameServerStatus,
+  /** `metadata` of a Kubernetes object, as the API serves it. */
+  ObjectMeta,
+} from "./kube/objects.ts";
+export {
+  /** Pool settings that can leave an allocated game server unused (logged at load). */
+  allocationWarnings,
+} from "./agones/allocate_warnings.ts";
+export {
+  /** What a provider's API access needs from the sandbox (net, read, env), for `start`. */
+  kubeAccess,
+} from "./kube/access.ts";
+export type {
+  /** The sandbox grants one provider's API access needs. */
+  KubeAccess,
+  /** The file and environment reads {@link kubeAccess} makes (the launcher passes Deno's). */
+  KubeAccessDeps,
+  /** An API server address to grant, as configured. */
+  KubeNetTarget,
+} from "./kube/access.ts";
 export {
   /** A kubeconfig or the in-cluster environment cannot be used (`code` names why). */
   KubeConfigError,
-  /** The connection for a kubeconfig file's current context, or the in-cluster service account. */
-  loadKubeConnection,
-  /** Where the service-account token, CA and namespace are mounted in a pod. */
-  SERVICE_ACCOUNT_DIR,
-} from "./kubeconfig.ts";
+} from "./kube/kubeconfig.ts";
 export type {
+  /** Why a kubeconfig or the in-cluster environment cannot be used. */
   KubeConfigErrorCode,
+  /** A resolved API connection: server, CA, credentials ({@link kubeApiSources} connects). */
   KubeConnection,
-  KubeConnectionDeps,
-  KubeEnv,
-  KubeFs,
-} from "./kubeconfig.ts";
-export {
-  /** A failed Kubernetes API request (`code` status / network / parse / token). */
-  KubeApiError,
-  /** A minimal Kubernetes API client (a configured CA is the only one trusted): GET/POST, watch. */
-  KubeClient,
-} from "./kube_client.ts";
-export type {
-  KubeApiErrorCode,
-  KubeClientDeps,
-  KubeFetch,
-  KubeQuery,
-  KubeRequestInit,
-  TlsPem,
-} from "./kube_client.ts";
-export {
-  /** A configured CA bundle that holds no usable certificate. */
-  CaBundleError,
-  /** A parsed CA bundle and the check of a server's certificate chain against it alone. */
-  PinnedCa,
-} from "./kube_trust.ts";
-export {
-  /** A connection refused because the server's certificate is not from the configured CA. */
-  PinnedTlsError,
-} from "./kube_pinned.ts";
-export {
-  /** List-then-watch of one collection into an in-memory map, with re-list and backoff. */
-  Informer,
-} from "./informer.ts";
-export type { BackoffOptions, InformerOptions, KubeObject } from "./informer.ts";
+} from "./kube/kubeconfig.ts";

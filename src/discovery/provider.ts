@@ -1,11 +1,20 @@
+/**
+ * The two small interfaces of discovery: a provider as `Discovery` reads it (a snapshot of
+ * watched backends, or an allocation per connection), and the API access a provider reads from
+ * (watched collections, GameServerAllocation creation).
+ */
 import type { Backend } from "../config/mod.ts";
+import type { Logger } from "../observability/mod.ts";
+import type { GameServerStatus, ObjectMeta } from "./kube/objects.ts";
 
 /**
- * A source of discovered backends (DISCOVERY.md). Routing reads {@link snapshot} on every
- * decision, so it must return at once: providers keep an in-memory snapshot that their API
- * watches replace, and routing never waits on the API.
+ * A provider whose backends are watched (kubernetes, agones `mode: observe`; docs/discovery.md).
+ * Routing reads {@link snapshot} on every decision, so it must return at once: the provider
+ * keeps an in-memory snapshot that its API watches replace, and routing never waits on the API.
  */
-export interface DiscoveryProvider {
+export interface SnapshotProvider {
+  /** Tells it apart from an {@link AllocatingProvider}. */
+  readonly kind: "snapshot";
   /** The provider's configured name (`pool.discovery.provider` refers to it). */
   readonly name: string;
   /** The backends known now; empty before the first list completes. */
@@ -16,15 +25,28 @@ export interface DiscoveryProvider {
   watchRestarts(): number;
   /** Stops the watches. */
   close(): void;
-  /**
-   * Present on providers that hand out a backend per connection instead of a snapshot (agones
-   * `mode: allocate`): routing awaits it for each connection of a pool that draws from the
-   * provider. It must settle within its own bound (the allocation timeout).
-   */
-  readonly allocate?: () => Promise<Backend>;
-  /** With `allocate`: the allocations made so far, by result (for `/metrics`). */
-  readonly allocations?: () => AllocationCounts;
 }
+
+/**
+ * A provider that hands out a backend per connection instead of a snapshot (agones
+ * `mode: allocate`): routing awaits {@link allocate} for each connection of a pool that draws
+ * from it. It watches nothing, so it has nothing to list before it is ready.
+ */
+export interface AllocatingProvider {
+  /** Tells it apart from a {@link SnapshotProvider}. */
+  readonly kind: "allocating";
+  /** The provider's configured name (`pool.discovery.provider` refers to it). */
+  readonly name: string;
+  /** One backend for one connection; settles within its own bound (the allocation timeout). */
+  allocate(): Promise<Backend>;
+  /** The allocations made so far, by result (for `/metrics`). */
+  allocations(): AllocationCounts;
+  /** Stops what it runs (allocations in flight finish within their bound). */
+  close(): void;
+}
+
+/** A running provider of either kind. */
+export type DiscoveryProvider = SnapshotProvider | AllocatingProvider;
 
 /** Allocations a per-connection provider has made since it started. */
 export interface AllocationCounts {
@@ -61,3 +83,41 @@ export interface WatchRequest {
 
 /** Opens a watched collection; the API client implements it, tests fake it. */
 export type SourceFactory = <T>(request: WatchRequest) => ResourceSource<T>;
+
+/** Creates a GameServerAllocation in `namespace`; the API client implements it, tests fake it. */
+export type CreateAllocation = (
+  namespace: string,
+  body: unknown,
+  signal: AbortSignal,
+) => Promise<{ readonly metadata?: ObjectMeta; readonly status?: GameServerStatus }>;
+
+/** The watched collections one provider opens, and how to release what backs them. */
+export interface OpenedSources {
+  /** Opens one watched collection. */
+  readonly open: SourceFactory;
+  /** Creates a GameServerAllocation (agones `mode: allocate`). */
+  readonly createAllocation: CreateAllocation;
+  /** Releases the API client (called after the provider's watches are closed). */
+  close(): void;
+  /**
+   * Set when the access is allowed only by `insecure_http` (credentials over plain HTTP): what
+   * crosses the network in clear text. Logged at warn whenever a config with it is applied.
+   */
+  readonly insecure?: string;
+}
+
+/** A provider's settings for its API access besides the kubeconfig. */
+export interface SourceOptions {
+  /** `insecure_http`: credentials may go to a plain `http://` server. */
+  readonly insecureHttp: boolean;
+}
+
+/**
+ * Opens the API access for one provider's `kubeconfig` setting (injected by tests); it refuses
+ * credentials over plain HTTP unless `options.insecureHttp`.
+ */
+export type SourceOpener = (
+  kubeconfig: string | null,
+  logger: Logger,
+  options?: SourceOptions,
+) => Promise<OpenedSources>;

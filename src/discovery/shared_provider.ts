@@ -1,40 +1,14 @@
 import type { DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
-import { AgonesAllocator, type CreateAllocation } from "./agones_allocator.ts";
-import { AgonesObserver } from "./agones_observer.ts";
-import { KubernetesProvider } from "./kubernetes_provider.ts";
-import type { DiscoveryProvider, SourceFactory } from "./provider.ts";
-
-/** The watched collections one provider opens, and how to release what backs them. */
-export interface OpenedSources {
-  /** Opens one watched collection. */
-  readonly open: SourceFactory;
-  /** Creates a GameServerAllocation (agones `mode: allocate`). */
-  readonly createAllocation: CreateAllocation;
-  /** Releases the API client (called after the provider's watches are closed). */
-  close(): void;
-  /**
-   * Set when the access is allowed only by `insecure_http` (credentials over plain HTTP): what
-   * crosses the network in clear text. Logged at warn whenever a config with it is applied.
-   */
-  readonly insecure?: string;
-}
-
-/** A provider's settings for its API access besides the kubeconfig. */
-export interface SourceOptions {
-  /** `insecure_http`: credentials may go to a plain `http://` server. */
-  readonly insecureHttp: boolean;
-}
-
-/**
- * Opens the API access for one provider's `kubeconfig` setting (injected by tests); it refuses
- * credentials over plain HTTP unless `options.insecureHttp`.
- */
-export type SourceOpener = (
-  kubeconfig: string | null,
-  logger: Logger,
-  options?: SourceOptions,
-) => Promise<OpenedSources>;
+import { AgonesAllocator } from "./agones/allocator.ts";
+import { AgonesObserver } from "./agones/observer.ts";
+import { KubernetesProvider } from "./kubernetes/provider.ts";
+import type {
+  CreateAllocation,
+  DiscoveryProvider,
+  SourceFactory,
+  SourceOpener,
+} from "./provider.ts";
 
 /** One holder's use of a {@link SharedProvider}. */
 export interface ProviderHold {

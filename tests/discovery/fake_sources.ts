@@ -44,3 +44,7 @@ export function fakeFactory(): { open: SourceFactory; sources: FakeSource<unknow
   };
   return { open, sources };
 }
+
+/** `host:port` of each backend, in order (what provider tests compare). */
+export const hostPorts = (backends: readonly { host: string; port: number }[]): string[] =>
+  backends.map((b) => `${b.host}:${b.port}`);

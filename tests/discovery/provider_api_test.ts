@@ -4,12 +4,11 @@
  * the snapshot within 1 s.
  */
 import assert from "node:assert/strict";
-import {
-  AgonesObserver,
-  informerSources,
-  KubeClient,
-  KubernetesProvider,
-} from "../../src/discovery/mod.ts";
+import type { SourceFactory } from "../../src/discovery/mod.ts";
+import { AgonesObserver } from "../../src/discovery/agones/observer.ts";
+import { KubeClient } from "../../src/discovery/kube/client.ts";
+import { informerSources } from "../../src/discovery/kube/informer_sources.ts";
+import { KubernetesProvider } from "../../src/discovery/kubernetes/provider.ts";
 import { silentLogger } from "../support/logger.ts";
 import { type ApiObject, FakeApiServer, plainConnection } from "./fake_api_server.ts";
 import { agonesSettings, kubernetesSettings } from "./provider_config.ts";
@@ -27,14 +26,29 @@ function client(server: FakeApiServer): KubeClient {
   return new KubeClient(plainConnection(server.url, { token: "t0ken" }), { insecureHttp: true });
 }
 
-/** Resolves once `check()` holds, polling at each provider change; fails after `ms`. */
-async function until(check: () => boolean, what: string, ms = REACT_MS): Promise<number> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+/**
+ * A provider's real API path (KubeClient → informers) whose every applied change wakes
+ * `until`, so a test awaits the change instead of polling for it.
+ */
+function apiSources(server: FakeApiServer) {
+  let wake = () => {};
+  const informers = informerSources(client(server), silentLogger());
+  const open: SourceFactory = (request) =>
+    informers({ ...request, onChange: () => (request.onChange(), wake()) });
+  /** Resolves once `check()` holds, re-checked after each applied change; fails after `ms`. */
+  async function until(check: () => boolean, what: string, ms = REACT_MS): Promise<void> {
+    const deadline = performance.now() + ms;
+    while (!check()) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`not within ${ms} ms: ${what}`);
+      const changed = Promise.withResolvers<void>();
+      wake = changed.resolve;
+      const timer = setTimeout(changed.resolve, left);
+      await changed.promise;
+      clearTimeout(timer);
+    }
   }
-  return performance.now() - started;
+  return { open, until };
 }
 
 const hosts = (p: { snapshot(): readonly { host: string; port: number }[] }) =>
@@ -56,11 +70,8 @@ Deno.test("kubernetes provider over the API: pods becoming Ready and deleted sho
     `{ namespaces: [hytale], resources: [ { kind: pods, selector: { labels: "app=hytale" }, port: { name: game } } ],` +
       ` filters: { require_pod_ready: true } }`,
   );
-  const provider = new KubernetesProvider(
-    "k8s",
-    k,
-    informerSources(client(server), silentLogger()),
-  );
+  const { open, until } = apiSources(server);
+  const provider = new KubernetesProvider("k8s", k, open);
   try {
     await until(() => provider.ready(), "first list");
     assert.deepEqual(hosts(provider), ["10.244.0.10:5520"]);
@@ -86,7 +97,8 @@ Deno.test("agones observer over the API: a counter change and a state change sho
   const a = agonesSettings(
     '{ namespaces: [hytale], selector: { labels: "agones.dev/fleet=hytale" } }',
   );
-  const provider = new AgonesObserver("fleet", a, informerSources(client(server), silentLogger()));
+  const { open, until } = apiSources(server);
+  const provider = new AgonesObserver("fleet", a, open);
   const players = () => provider.snapshot()[0]?.meta?.["counter.players.count"];
   try {
     await until(() => provider.ready() && players() === "37", "first list");

@@ -1,7 +1,6 @@
-import type { AgonesDiscoveryConfig, Backend } from "../config/mod.ts";
-import { allocationBackend } from "./agones_backends.ts";
-import type { GameServerStatus, ObjectMeta } from "./objects.ts";
-import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
+import type { AgonesDiscoveryConfig, Backend } from "../../config/mod.ts";
+import type { AllocatingProvider, AllocationCounts, CreateAllocation } from "../provider.ts";
+import { allocationBackend } from "./backends.ts";
 
 /**
  * Bound on each part of one allocation: the wait for its `allocate_min_interval` slot, then the
@@ -10,13 +9,6 @@ import type { AllocationCounts, DiscoveryProvider } from "./provider.ts";
  * the API may already have served, leaving a game server allocated to nobody.
  */
 export const ALLOCATION_TIMEOUT_MS = 1_000;
-
-/** Creates a GameServerAllocation in `namespace`; the API client implements it, tests fake it. */
-export type CreateAllocation = (
-  namespace: string,
-  body: unknown,
-  signal: AbortSignal,
-) => Promise<{ readonly metadata?: ObjectMeta; readonly status?: GameServerStatus }>;
 
 /** Clock of the allocation throttle (tests inject one). */
 export interface AllocatorClock {
@@ -76,7 +68,8 @@ export interface AllocatorOptions {
  * It keeps no snapshot: routing calls {@link allocate} for each connection of a pool that draws
  * from it.
  */
-export class AgonesAllocator implements DiscoveryProvider {
+export class AgonesAllocator implements AllocatingProvider {
+  readonly kind = "allocating";
   readonly #namespace: string;
   readonly #body: unknown;
   readonly #clock: AllocatorClock;
@@ -96,21 +89,6 @@ export class AgonesAllocator implements DiscoveryProvider {
     this.#body = allocationRequest(config);
     this.#clock = options.clock ?? realClock;
     this.#timeoutMs = options.timeoutMs ?? ALLOCATION_TIMEOUT_MS;
-  }
-
-  /** Nothing is watched: always empty. */
-  snapshot(): readonly Backend[] {
-    return [];
-  }
-
-  /** Nothing to list first: always ready. */
-  ready(): boolean {
-    return true;
-  }
-
-  /** Nothing is watched: always 0. */
-  watchRestarts(): number {
-    return 0;
   }
 
   /** Allocations in flight finish (bounded by the timeout); nothing else to stop. */
@@ -194,7 +172,7 @@ export class AgonesAllocator implements DiscoveryProvider {
 
 /**
  * The GameServerAllocation body this provider posts: `key=value` terms of the label selector
- * as `required.matchLabels` (DISCOVERY.md), every other term (`in` with several values,
+ * as `required.matchLabels` (docs/discovery.md), every other term (`in` with several values,
  * `notin`/`!=`, `key`, `!key`) as `required.matchExpressions`, so the allocation is never wider
  * than the selector. (The config refuses `>`/`<` terms in allocate mode.)
  */

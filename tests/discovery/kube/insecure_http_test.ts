@@ -5,17 +5,17 @@
  * and reload that applies it.
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
+import { parseConfig } from "../../../src/config/mod.ts";
 import {
   Discovery,
   DiscoveryError,
   kubeApiSources,
-  KubeClient,
   KubeConfigError,
-  loadKubeConnection,
-} from "../../src/discovery/mod.ts";
-import { Logger } from "../../src/observability/mod.ts";
-import { FakeApiServer, plainConnection } from "./fake_api_server.ts";
+} from "../../../src/discovery/mod.ts";
+import { KubeClient } from "../../../src/discovery/kube/client.ts";
+import { loadKubeConnection } from "../../../src/discovery/kube/kubeconfig.ts";
+import { Logger } from "../../../src/observability/mod.ts";
+import { FakeApiServer, plainConnection } from "../fake_api_server.ts";
 
 const CERT = "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n";
 

@@ -1,10 +1,11 @@
 /**
- * Run by `kube_pinned_test.ts` in a process that verifies TLS (no
+ * Run by `pinned_test.ts` in a process that verifies TLS (no
  * `--unsafely-ignore-certificate-errors`) and trusts CA B process-wide (`DENO_CERT`). Args: the
  * fake API server's URL and a directory holding `a.pem` and the kubeconfigs `kubeconfig-a`
  * (names CA A) and `kubeconfig-b` (names CA B). Prints one JSON object: what each attempt gave.
  */
-import { KubeClient, loadKubeConnection } from "../../src/discovery/mod.ts";
+import { KubeClient } from "../../../src/discovery/kube/client.ts";
+import { loadKubeConnection } from "../../../src/discovery/kube/kubeconfig.ts";
 
 const [server, dir] = Deno.args;
 if (server === undefined || dir === undefined) throw new Error("usage: <server url> <dir>");

@@ -1,7 +1,8 @@
-import type { Backend, KubernetesDiscoveryConfig } from "../config/mod.ts";
-import { endpointSliceBackends, podBackend, SERVICE_NAME_LABEL } from "./kubernetes_backends.ts";
-import type { EndpointSlice, Pod } from "./objects.ts";
-import type { DiscoveryProvider, ResourceSource, SourceFactory } from "./provider.ts";
+import type { Backend, KubernetesDiscoveryConfig } from "../../config/mod.ts";
+import type { EndpointSlice, Pod } from "../kube/objects.ts";
+import { collectionPaths } from "../kube/paths.ts";
+import type { ResourceSource, SnapshotProvider, SourceFactory } from "../provider.ts";
+import { endpointSliceBackends, podBackend, SERVICE_NAME_LABEL } from "./backends.ts";
 
 /** One watched collection and how its objects become backends. */
 interface Feed {
@@ -14,7 +15,8 @@ interface Feed {
  * namespaces when none are configured), label selectors sent to the API and checked again on
  * every object; the snapshot is rebuilt from every feed whenever one changes.
  */
-export class KubernetesProvider implements DiscoveryProvider {
+export class KubernetesProvider implements SnapshotProvider {
+  readonly kind = "snapshot";
   readonly name: string;
   readonly #feeds: Feed[] = [];
   #snapshot: readonly Backend[] = Object.freeze([]);
@@ -76,17 +78,4 @@ export class KubernetesProvider implements DiscoveryProvider {
   #rebuild(): void {
     this.#snapshot = Object.freeze(this.#feeds.flatMap((f) => f.backends(f.source.items())));
   }
-}
-
-/**
- * The collection paths for `resource` under an API group prefix: one per namespace, or the
- * cluster-wide collection when no namespace is configured.
- */
-export function collectionPaths(
-  prefix: string,
-  resource: string,
-  namespaces: readonly string[],
-): string[] {
-  if (namespaces.length === 0) return [`${prefix}/${resource}`];
-  return namespaces.map((ns) => `${prefix}/namespaces/${encodeURIComponent(ns)}/${resource}`);
 }

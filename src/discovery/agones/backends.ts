@@ -1,8 +1,7 @@
-import type { AgonesDiscoveryConfig, Backend } from "../config/mod.ts";
-import { backend, copySelected, objectMeta, weightOf } from "./backend_meta.ts";
-import { validPort } from "./kubernetes_backends.ts";
-import type { GameServer, GameServerStatus, ObjectMeta } from "./objects.ts";
-import { matchesSelector } from "./selector.ts";
+import type { AgonesDiscoveryConfig, Backend } from "../../config/mod.ts";
+import { backend, copySelected, objectMeta, validPort, weightOf } from "../backend_meta.ts";
+import type { GameServer, GameServerStatus, ObjectMeta } from "../kube/objects.ts";
+import { matchesSelector } from "../kube/selector.ts";
 
 /**
  * The backend an observed GameServer gives, or `null`: `Shutdown` and states not allowed are

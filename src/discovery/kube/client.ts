@@ -1,7 +1,7 @@
 import { KubeConfigError, type KubeConnection, type KubeFs } from "./kubeconfig.ts";
 import type tls from "node:tls";
-import { PinnedTransport } from "./kube_pinned.ts";
-import { CaBundleError, PinnedCa } from "./kube_trust.ts";
+import { PinnedTransport } from "./pinned.ts";
+import { CaBundleError, PinnedCa } from "./trust.ts";
 
 /** What failed: a non-2xx answer, the connection, the body, or reading the token file. */
 export type KubeApiErrorCode = "status" | "network" | "parse" | "token";
@@ -67,7 +67,7 @@ const DEFAULT_TOKEN_REFRESH_MS = 60_000;
 
 /**
  * A minimal Kubernetes API client: JSON GET and POST, and watch streams, over `fetch` — or, when
- * a CA is configured, over connections that trust that CA alone (`kube_pinned.ts`). Bearer
+ * a CA is configured, over connections that trust that CA alone (`pinned.ts`). Bearer
  * tokens from a file are re-read every `tokenRefreshMs` and after a 401, since projected
  * service-account tokens rotate. Credentials never go to a plain `http://` server unless
  * `insecureHttp` allows it.
@@ -89,7 +89,7 @@ export class KubeClient {
 
   /**
    * Sets up the transport: with a CA (and no `insecure-skip-tls-verify`), connections that
-   * trust that CA only (`kube_pinned.ts`); else `fetch`, through a `Deno.createHttpClient` when
+   * trust that CA only (`pinned.ts`); else `fetch`, through a `Deno.createHttpClient` when
    * there is a client certificate.
    *
    * @throws {KubeConfigError} `insecure`: credentials to a plain `http://` server without

@@ -1,25 +1,21 @@
 import assert from "node:assert/strict";
-import {
-  Informer,
-  type InformerOptions,
-  KubeApiError,
-  KubeClient,
-  type Pod,
-} from "../../src/discovery/mod.ts";
-import { silentLogger } from "../support/logger.ts";
+import { KubeApiError, KubeClient } from "../../../src/discovery/kube/client.ts";
+import { Informer, type InformerOptions } from "../../../src/discovery/kube/informer.ts";
+import type { Pod } from "../../../src/discovery/kube/objects.ts";
+import { silentLogger } from "../../support/logger.ts";
 import {
   type ApiObject,
   FakeApiServer,
   plainConnection,
   type RecordedRequest,
-} from "./fake_api_server.ts";
+} from "../fake_api_server.ts";
 
 const PODS = "/api/v1/pods";
 const NS_PODS = "/api/v1/namespaces/hytale/pods";
 const DEADLINE_MS = 5_000;
 
 const podFixture = JSON.parse(
-  await Deno.readTextFile(new URL("../fixtures/discovery/pod.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../../fixtures/discovery/pod.json", import.meta.url)),
 ) as ApiObject;
 
 /** The pod fixture renamed, with `podIP` set (what a test changes between events). */

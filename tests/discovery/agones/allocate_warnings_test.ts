@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
-import { allocationWarnings } from "../../src/discovery/mod.ts";
+import { parseConfig } from "../../../src/config/mod.ts";
+import { allocationWarnings } from "../../../src/discovery/mod.ts";
 
 const PROVIDERS = `
 discovery:

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  type EndpointSlice,
-  endpointSliceBackends,
-  type Pod,
-  podBackend,
-} from "../../src/discovery/mod.ts";
-import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
-import sliceJson from "../fixtures/discovery/endpointslice.json" with { type: "json" };
-import { kubernetesSettings } from "./provider_config.ts";
+import type { EndpointSlice, Pod } from "../../../src/discovery/kube/objects.ts";
+import { endpointSliceBackends, podBackend } from "../../../src/discovery/kubernetes/backends.ts";
+import podJson from "../../fixtures/discovery/pod.json" with { type: "json" };
+import sliceJson from "../../fixtures/discovery/endpointslice.json" with { type: "json" };
+import { kubernetesSettings } from "../provider_config.ts";
 
 const pod: Pod = podJson;
 const slice: EndpointSlice = sliceJson;

@@ -1,7 +1,7 @@
-import type { Logger } from "../observability/mod.ts";
+import type { Logger } from "../../observability/mod.ts";
+import type { ResourceSource, SourceFactory, WatchRequest } from "../provider.ts";
+import type { KubeClient } from "./client.ts";
 import { Informer, type KubeObject } from "./informer.ts";
-import type { KubeClient } from "./kube_client.ts";
-import type { ResourceSource, SourceFactory, WatchRequest } from "./provider.ts";
 
 /**
  * The {@link SourceFactory} over the Kubernetes API: each watched collection is an

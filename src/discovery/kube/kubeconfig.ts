@@ -18,7 +18,7 @@ export interface KubeConnection {
   readonly server: string;
   /**
    * PEM of the CA bundle; when set (and TLS is verified), the only CA trusted for this server
-   * (`kube_pinned.ts`). `null`: the process's roots.
+   * (`pinned.ts`). `null`: the process's roots.
    */
   readonly caCert: string | null;
   /** `insecure-skip-tls-verify: true` (Deno can only honour it process-wide; see README). */

@@ -3,10 +3,10 @@ import type {
   DiscoveryPortConfig,
   KubernetesDiscoveryConfig,
   KubernetesResourceConfig,
-} from "../config/mod.ts";
-import { backend, copySelected, objectMeta, weightOf } from "./backend_meta.ts";
-import type { EndpointSlice, Pod } from "./objects.ts";
-import { matchesSelector } from "./selector.ts";
+} from "../../config/mod.ts";
+import { backend, copySelected, objectMeta, validPort, weightOf } from "../backend_meta.ts";
+import type { EndpointSlice, Pod } from "../kube/objects.ts";
+import { matchesSelector } from "../kube/selector.ts";
 
 /** The label EndpointSlices carry naming their Service. */
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
@@ -93,9 +93,4 @@ function slicePort(slice: EndpointSlice, port: DiscoveryPortConfig): number | nu
   const ports = (slice.ports ?? []).filter((p) => typeof p.port === "number" && validPort(p.port));
   const named = port.name === "" ? undefined : ports.find((p) => p.name === port.name);
   return (named ?? ports[0])?.port ?? null;
-}
-
-/** A usable UDP port. */
-export function validPort(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && n <= 65_535;
 }

@@ -17,7 +17,7 @@ import { Readable } from "node:stream";
 import type { IncomingMessage } from "node:http";
 import https from "node:https";
 import tls from "node:tls";
-import type { PinnedCa } from "./kube_trust.ts";
+import type { PinnedCa } from "./trust.ts";
 
 /** What a pinned connection needs: the CA (PEM and parsed) and an optional client certificate. */
 export interface PinnedTlsOptions {

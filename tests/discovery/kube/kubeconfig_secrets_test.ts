@@ -3,7 +3,7 @@
  * (line and column), never the text there (issue 12).
  */
 import assert from "node:assert/strict";
-import { KubeConfigError, resolveKubeconfig } from "../../src/discovery/kubeconfig.ts";
+import { KubeConfigError, resolveKubeconfig } from "../../../src/discovery/kube/kubeconfig.ts";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.sig";
 

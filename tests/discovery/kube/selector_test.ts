@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseConfig } from "../../src/config/mod.ts";
-import { matchesLabels } from "../../src/discovery/mod.ts";
+import { parseConfig } from "../../../src/config/mod.ts";
+import { matchesLabels } from "../../../src/discovery/kube/selector.ts";
 
 function requirements(selector: string) {
   const text =

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
-import {
-  KubeApiError,
-  KubeClient,
-  KubeConfigError,
-  loadKubeConnection,
-  type TlsPem,
-} from "../../src/discovery/mod.ts";
-import { generateSelfSigned } from "../../src/server/mod.ts";
-import { FakeApiServer, plainConnection } from "./fake_api_server.ts";
+import { KubeApiError, KubeClient, type TlsPem } from "../../../src/discovery/kube/client.ts";
+import { KubeConfigError, loadKubeConnection } from "../../../src/discovery/kube/kubeconfig.ts";
+import { generateSelfSigned } from "../../../src/server/mod.ts";
+import { FakeApiServer, plainConnection } from "../fake_api_server.ts";
 import { makeCa } from "./test_pki.ts";
 import tls from "node:tls";
 

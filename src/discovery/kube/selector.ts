@@ -1,4 +1,4 @@
-import type { LabelRequirement, ObjectSelector } from "../config/mod.ts";
+import type { LabelRequirement, ObjectSelector } from "../../config/mod.ts";
 
 /**
  * Whether an object's labels satisfy every requirement, with the semantics of Kubernetes'

@@ -2,7 +2,7 @@
  * The check that makes a configured CA the only one trusted: whatever the TLS layer accepted
  * (Deno adds a `caCerts` bundle to the process's roots instead of replacing them), a server
  * certificate must chain to the configured CA before a request goes out on that connection
- * (`kube_pinned.ts` runs it).
+ * (`pinned.ts` runs it).
  */
 import "reflect-metadata"; // @peculiar/x509 uses tsyringe, which needs the Reflect polyfill loaded first.
 import * as x509 from "@peculiar/x509";

@@ -1,4 +1,4 @@
-import type { Config, PoolConfig } from "../config/mod.ts";
+import type { Config, PoolConfig } from "../../config/mod.ts";
 
 /**
  * Pool settings that can leave an allocated game server unused: each connection of a pool on

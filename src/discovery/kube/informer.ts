@@ -1,5 +1,5 @@
-import type { Logger } from "../observability/mod.ts";
-import { KubeApiError, type KubeClient } from "./kube_client.ts";
+import type { Logger } from "../../observability/mod.ts";
+import { KubeApiError, type KubeClient } from "./client.ts";
 import type { ObjectMeta } from "./objects.ts";
 
 /** Any API object: only `metadata` is read here. */

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { allocationBackend, type GameServer, gameServerBackend } from "../../src/discovery/mod.ts";
-import gsJson from "../fixtures/discovery/gameserver.json" with { type: "json" };
-import allocationJson from "../fixtures/discovery/allocation.json" with { type: "json" };
-import { agonesSettings } from "./provider_config.ts";
+import { allocationBackend, gameServerBackend } from "../../../src/discovery/agones/backends.ts";
+import type { GameServer } from "../../../src/discovery/kube/objects.ts";
+import gsJson from "../../fixtures/discovery/gameserver.json" with { type: "json" };
+import allocationJson from "../../fixtures/discovery/allocation.json" with { type: "json" };
+import { agonesSettings } from "../provider_config.ts";
 
 const gs: GameServer = gsJson;
 

@@ -6,18 +6,17 @@
  */
 import assert from "node:assert/strict";
 import tls from "node:tls";
+import { KubeApiError, KubeClient } from "../../../src/discovery/kube/client.ts";
 import {
-  KubeApiError,
-  KubeClient,
   KubeConfigError,
   loadKubeConnection,
-  PinnedCa,
   SERVICE_ACCOUNT_DIR,
-} from "../../src/discovery/mod.ts";
-import { type ApiObject, FakeApiServer } from "./fake_api_server.ts";
+} from "../../../src/discovery/kube/kubeconfig.ts";
+import { PinnedCa } from "../../../src/discovery/kube/trust.ts";
+import { type ApiObject, FakeApiServer } from "../fake_api_server.ts";
 import { makeCa, serverCert, type TestCa } from "./test_pki.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = new URL("../../../", import.meta.url).pathname;
 const caA = await makeCa("CA A");
 const caB = await makeCa("CA B");
 const anchors = (...cas: TestCa[]) => new PinnedCa(cas.map((ca) => ca.pem).join("\n"));
@@ -224,7 +223,7 @@ Deno.test("pinned CA in a process that trusts CA B (DENO_CERT) and verifies TLS:
         `--allow-net=127.0.0.1:${new URL(server.url).port}`,
         `--allow-read=${dir}`,
         "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
-        "tests/discovery/pinned_ca_child.ts",
+        "tests/discovery/kube/pinned_ca_child.ts",
         server.url,
         dir,
       ],

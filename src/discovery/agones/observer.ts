@@ -1,15 +1,16 @@
-import type { AgonesDiscoveryConfig, Backend } from "../config/mod.ts";
-import { gameServerBackend } from "./agones_backends.ts";
-import { collectionPaths } from "./kubernetes_provider.ts";
-import type { GameServer } from "./objects.ts";
-import type { DiscoveryProvider, ResourceSource, SourceFactory } from "./provider.ts";
+import type { AgonesDiscoveryConfig, Backend } from "../../config/mod.ts";
+import type { GameServer } from "../kube/objects.ts";
+import { collectionPaths } from "../kube/paths.ts";
+import type { ResourceSource, SnapshotProvider, SourceFactory } from "../provider.ts";
+import { gameServerBackend } from "./backends.ts";
 
 /**
  * The `agones` provider in `observe` mode: watches `gameservers.agones.dev/v1` (per configured
  * namespace, or cluster-wide) with the label selector, and keeps the GameServers in an allowed
  * state as backends.
  */
-export class AgonesObserver implements DiscoveryProvider {
+export class AgonesObserver implements SnapshotProvider {
+  readonly kind = "snapshot";
   readonly name: string;
   readonly #sources: ResourceSource<GameServer>[];
   readonly #config: AgonesDiscoveryConfig;
