@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "../support/assert.ts";
 import { ChildLines } from "../support/child_lines.ts";
+import { within } from "../support/deadline.ts";
 import { parseConfig } from "../../src/config/mod.ts";
 import { configFingerprint } from "../../src/config/fingerprint.ts";
 import { run } from "../../src/cli/mod.ts";
@@ -63,16 +64,8 @@ async function probeHost(port: number): Promise<string> {
 }
 
 /** The child's exit status, or a failure naming `what` after `ms`. */
-async function exitWithin(child: Deno.ChildProcess, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still running after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([child.status, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+function exitWithin(child: Deno.ChildProcess, ms: number, what: string) {
+  return within(child.status, ms, `${what}: still running`);
 }
 
 Deno.test("start reloads on file change and SIGHUP, keeps serving on a bad file, exits 0 on SIGTERM", async () => {

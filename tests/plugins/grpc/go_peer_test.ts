@@ -8,6 +8,7 @@ import { PluginError, type PluginTransport } from "../../../src/plugins/transpor
 import { type Connector, connectTcp, createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { freePort, GO_PEER, type ServerProcess, startGoPeer } from "./peers.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { within } from "../../support/deadline.ts";
 import { testRequiring } from "../../support/requires.ts";
 
 const logger = silentLogger();
@@ -31,13 +32,23 @@ const DENIED = '{"deny":true,"deny_reason":"denied by grpc plugin",' +
   '"referral_content":"Z3JwYy1wbHVnaW4="}';
 const PLAIN = '{"deny":false,"referral_content":"Z3JwYy1wbHVnaW4="}';
 
-/** A controllable clock and a connector that counts dials. */
-function harness(address: string) {
+/** A controllable clock and a connector that counts dials (and hands `onWrite` what it writes). */
+function harness(address: string, onWrite?: (written: Uint8Array) => void) {
   const clock = { ms: 0 };
   const dials = { count: 0 };
-  const connect: Connector = (target, signal) => {
+  const connect: Connector = async (target, signal) => {
     dials.count += 1;
-    return connectTcp(target, signal);
+    const conn = await connectTcp(target, signal);
+    if (onWrite === undefined) return conn;
+    return {
+      read: (p) => conn.read(p),
+      write: async (p) => {
+        const n = await conn.write(p);
+        onWrite(p.subarray(0, n));
+        return n;
+      },
+      close: () => conn.close(),
+    };
   };
   const plugin = createGrpcPlugin({
     name: "go-peer",
@@ -216,13 +227,17 @@ for (
 
 test("grpc/go peer: a call in flight during a graceful stop completes", async () => {
   const peer = await startGoPeer(freePort(), ["-sleep-ms", "300"]);
-  const { plugin } = harness(peer.address);
+  const written = Promise.withResolvers<void>();
+  const { plugin } = harness(peer.address, (bytes) => {
+    if (decode(bytes).includes('"username":"inflight"')) written.resolve();
+  });
   try {
     assert.equal(decode(await plugin.call(request("warm"), 2000)), ROUTED);
     const inFlight = plugin.call(request("inflight"), 2000);
-    // Nothing observable says the request has reached the handler; 100 ms on loopback is ample
-    // and the handler holds it for 300 ms, so the stop lands in the middle of the call.
-    await new Promise((r) => setTimeout(r, 100));
+    // The stop follows the request's bytes onto the socket: the peer reads them before it sees
+    // the PING ack that ends grpc-go's two-step GOAWAY, so it serves the call (holding it 300 ms)
+    // and only then exits.
+    await within(written.promise, 2000, "no write of the in-flight request");
     const stopped = peer.stop("SIGTERM");
     assert.equal(decode(await inFlight), ROUTED);
     const { status } = await stopped;

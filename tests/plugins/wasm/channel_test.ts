@@ -143,10 +143,11 @@ Deno.test("channel: a worker that exits mid-call is replaced and its successor's
 });
 
 Deno.test("channel: closing the plugin mid-call rejects the call at once", async () => {
-  const p = await load("channel-close", hostile, { instances: 1 });
-  const spinning = p.call(req("L"), 10_000).catch((e) => e);
-  // Let the call reach the worker before closing.
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  const { logger, log } = captureLogger();
+  const p = await load("channel-close", hostile, { instances: 1, logger });
+  // "B" logs a line, then spins: once the line is in, the call is running in the worker.
+  const spinning = p.call(req("B"), 10_000).catch((e) => e);
+  await log.next(/"msg":"spinning"/, 5_000);
   const started = performance.now();
   await p.close();
   const e = await spinning;

@@ -375,13 +375,19 @@ Deno.test("rewriter: every element segment form and a table initialiser are walk
 Deno.test("rewriter: malformed input is a RewriteError, never another exception", () => {
   const base = wat(`(module (memory 1) (func (export "f") (loop (br 0))))`);
   // Cut at a section boundary, the prefix is a (smaller) module; anywhere else it is refused.
+  const accepted: number[] = [];
   for (let cut = 0; cut < base.length; cut++) {
     try {
       instrumentModule(base.subarray(0, cut), { maxPages: 16 });
+      accepted.push(cut);
     } catch (e) {
       assert.ok(e instanceof RewriteError, `cut at ${cut}: ${e}`);
     }
   }
+  // The 8-octet header, then the type (6 octets), function (4), memory (5) and export (7)
+  // sections; the code section runs to the end (41).
+  assert.equal(base.length, 41);
+  assert.deepEqual(accepted, [8, 14, 18, 23, 30]);
   // A name that is not UTF-8, and a code body whose size points past the section.
   const badName = raw(section(7, [1, 1, 0xff, 0x00, 0]));
   assert.throws(() => instrumentModule(badName, { maxPages: 16 }), /not valid UTF-8/);

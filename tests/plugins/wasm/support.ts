@@ -4,6 +4,7 @@ import wabtInit from "wabt";
 import { Logger } from "../../../src/observability/mod.ts";
 import { loadWasmPlugin, type WasmPluginOptions } from "../../../src/plugins/wasm/mod.ts";
 import type { PluginTransport } from "../../../src/plugins/transport.ts";
+import { Lines } from "../../support/child_lines.ts";
 
 const FIXTURES = new URL("../../fixtures/wasm/", import.meta.url);
 const wabt = await wabtInit();
@@ -19,15 +20,18 @@ export async function fixture(name: string): Promise<Uint8Array> {
   }
 }
 
-/** A logger whose lines are kept in `lines`. */
-export function captureLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
+/**
+ * A logger whose lines are kept in `lines`; `log.next(pattern)` awaits the next line matching
+ * `pattern` (the router logs what happens in a worker or child as it happens).
+ */
+export function captureLogger(): { logger: Logger; lines: string[]; log: Lines } {
+  const log = new Lines();
   const logger = new Logger({
     level: "debug",
     format: "json",
-    sink: { write: (line) => lines.push(line), now: () => new Date(0) },
+    sink: { write: (line) => log.push(line), now: () => new Date(0) },
   });
-  return { logger, lines };
+  return { logger, lines: log.seen, log };
 }
 
 /** Loads `bytes` as plugin `name` with test-friendly defaults. */
