@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
 import { isUuidText } from "../protocol/mod.ts";
-import { LOG_LEVELS } from "../observability/mod.ts";
+import { LOG_FORMATS, LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
 import { isCompiledBinary, runLauncher } from "./launch.ts";
 import { runProbe } from "./probe.ts";
@@ -98,7 +98,7 @@ function startOptions(args: readonly string[]): StartOptions {
     },
   });
   const logLevel = oneOf(values["log-level"], LOG_LEVELS, "--log-level");
-  const logFormat = oneOf(values["log-format"], ["text", "json"] as const, "--log-format");
+  const logFormat = oneOf(values["log-format"], LOG_FORMATS, "--log-format");
   return { configPath: values.config, logLevel, logFormat };
 }
 

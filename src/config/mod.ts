@@ -29,6 +29,18 @@ export { goTrimSpace } from "./go_trim_space.ts";
 export { MAX_TIMER_MS } from "./duration.ts";
 import type { Config } from "./types.ts";
 
+/**
+ * The closed sets of names the config accepts, each the one definition of its type
+ * (`StrategyName` is `typeof STRATEGY_NAMES[number]`, and so on).
+ */
+export {
+  COMPARE_OPS,
+  FAILURE_POLICIES,
+  PLUGIN_STAGES,
+  STRATEGY_NAMES,
+  WASM_ISOLATIONS,
+} from "./types.ts";
+
 /** The typed shape of a loaded configuration (see `types.ts` for each part). */
 export type {
   AccessConfig,

@@ -4,7 +4,7 @@ import { ConfigError } from "./errors.ts";
 import { indexPath, type Obj, type Reader } from "./fields.ts";
 import type { Node } from "./nodes.ts";
 import { closest } from "./suggest.ts";
-import type { FailurePolicy, PluginConfig, PluginStage } from "./types.ts";
+import { FAILURE_POLICIES, PLUGIN_STAGES, type PluginConfig, WASM_ISOLATIONS } from "./types.ts";
 import { nodeValue } from "./value.ts";
 
 const PLUGIN_KEYS = [
@@ -18,8 +18,6 @@ const PLUGIN_KEYS = [
   "timeout",
   "failure_policy",
 ];
-const STAGES: readonly PluginStage[] = ["deny", "route", "mutate"];
-const POLICIES: readonly FailurePolicy[] = ["continue", "deny"];
 const DEFAULT_TIMEOUT_MS = 1_000;
 const DEFAULT_MAX_MEMORY = 64 * 1024 * 1024;
 /** WebAssembly (32-bit) linear memory cannot exceed 65,536 pages of 64 KiB. */
@@ -30,7 +28,6 @@ const MAX_TABLE_ELEMENTS = 10_000_000;
 const DEFAULT_MAX_MODULE_SIZE = 32 * 1024 * 1024;
 /** V8 refuses to compile modules over 1 GiB (`kV8MaxWasmModuleSize`). */
 const MAX_MODULE_SIZE = 1024 ** 3;
-const ISOLATIONS = ["worker", "process"] as const;
 const SIZE = /^([0-9]+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/;
 const UNITS: Readonly<Record<string, number>> = {
   B: 1,
@@ -74,12 +71,13 @@ export function readPlugins(r: Reader, node: Node | undefined): readonly PluginC
 function readPlugin(r: Reader, obj: Obj): PluginConfig | undefined {
   const name = r.text(obj, "name");
   const type = r.choice(r.required(obj, "type"), obj.at("type"), "plugin type", ["grpc", "wasm"]);
-  const stage = r.choice(obj.get("stage"), obj.at("stage"), "stage", STAGES, "route") ?? "route";
+  const stage = r.choice(obj.get("stage"), obj.at("stage"), "stage", PLUGIN_STAGES, "route") ??
+    "route";
   const policy = r.choice(
     obj.get("failure_policy"),
     obj.at("failure_policy"),
     "failure policy",
-    POLICIES,
+    FAILURE_POLICIES,
     "continue",
   );
   const base = {
@@ -170,7 +168,7 @@ function readWasm(r: Reader, plugin: Obj): WasmSettings | undefined {
   const maxModuleBytes = readSize(r, obj, "max_module_size", 1024, MAX_MODULE_SIZE) ??
     DEFAULT_MAX_MODULE_SIZE;
   const isolation =
-    r.choice(obj.get("isolation"), obj.at("isolation"), "isolation", ISOLATIONS, "worker") ??
+    r.choice(obj.get("isolation"), obj.at("isolation"), "isolation", WASM_ISOLATIONS, "worker") ??
       "worker";
   const configNode = obj.get("config");
   const config = configNode === undefined || configNode.kind === "null"
@@ -274,7 +272,7 @@ function checkNames(r: Reader, located: readonly Located[]): void {
  */
 function orderPlugins(r: Reader, located: readonly Located[]): readonly PluginConfig[] {
   const out: PluginConfig[] = [];
-  for (const stage of STAGES) {
+  for (const stage of PLUGIN_STAGES) {
     const members = located.filter((l) => l.plugin.stage === stage);
     const ordered = topological(members.map((m) => m.plugin));
     if (ordered.ok) {

@@ -1,16 +1,13 @@
 import { indexPath, type Obj, type Reader } from "./fields.ts";
 import type { Node } from "./nodes.ts";
 import { didYouMean } from "./suggest.ts";
-import type { CompareOp, FilterConfig, SortKeyConfig, StrategyName } from "./types.ts";
-
-/** Strategy names, normalised. */
-export const STRATEGIES: readonly StrategyName[] = [
-  "round_robin",
-  "random",
-  "weighted",
-  "least_loaded",
-  "p2c",
-];
+import {
+  COMPARE_OPS,
+  type FilterConfig,
+  type SortKeyConfig,
+  STRATEGY_NAMES,
+  type StrategyName,
+} from "./types.ts";
 
 /** Strategies that minimise a metadata `key` and so require one. */
 export function needsKey(strategy: StrategyName | undefined): boolean {
@@ -23,7 +20,7 @@ export function readStrategy(
   node: Node | undefined,
   path: string,
 ): StrategyName | undefined {
-  return r.choice(node, path, "strategy", STRATEGIES);
+  return r.choice(node, path, "strategy", STRATEGY_NAMES);
 }
 
 const SORT_KEYS = ["key", "order", "type"];
@@ -58,7 +55,6 @@ const FILTER_KEYS: Readonly<Record<FilterType, readonly string[]>> = {
 };
 const FILTER_TYPES = Object.keys(FILTER_KEYS) as FilterType[];
 const ALL_FILTER_KEYS = [...new Set(Object.values(FILTER_KEYS).flat())];
-const COMPARE_OPS: readonly CompareOp[] = ["lt", "lte", "gt", "gte", "eq", "neq"];
 
 /** A `filters` list; `undefined` when absent or null. */
 export function readFilters(

@@ -2,6 +2,9 @@
  * The typed, readonly shape of a loaded configuration. Everything here is produced once by the
  * loader; durations are milliseconds, names are already normalised (lower case, `-` → `_`), so
  * the per-connection path never re-parses strings.
+ *
+ * Each closed set of names the loader accepts is one `as const` list here with its type derived
+ * from it, so the values the loader accepts, the type and every consumer agree by construction.
  */
 
 /** A backend server a client can be referred to. `meta` is `null` when none is configured. */
@@ -17,7 +20,10 @@ export interface Backend {
 }
 
 /** Load-balancing strategy names, normalised (`Round-Robin` → `round_robin`). */
-export type StrategyName = "round_robin" | "random" | "weighted" | "least_loaded" | "p2c";
+export const STRATEGY_NAMES = ["round_robin", "random", "weighted", "least_loaded", "p2c"] as const;
+
+/** One of {@link STRATEGY_NAMES}. */
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** One sort key of a pool's `sort` list. */
 export interface SortKeyConfig {
@@ -30,7 +36,10 @@ export interface SortKeyConfig {
 }
 
 /** Comparison operators of the `compare` filter. */
-export type CompareOp = "lt" | "lte" | "gt" | "gte" | "eq" | "neq";
+export const COMPARE_OPS = ["lt", "lte", "gt", "gte", "eq", "neq"] as const;
+
+/** One of {@link COMPARE_OPS}. */
+export type CompareOp = (typeof COMPARE_OPS)[number];
 
 /** A backend filter; a backend must pass every filter of a pool. */
 export type FilterConfig =
@@ -142,10 +151,16 @@ export interface ListenAddress {
 }
 
 /** Plugin stages, in the order they run. */
-export type PluginStage = "deny" | "route" | "mutate";
+export const PLUGIN_STAGES = ["deny", "route", "mutate"] as const;
+
+/** One of {@link PLUGIN_STAGES}. */
+export type PluginStage = (typeof PLUGIN_STAGES)[number];
 
 /** What a plugin does when a call fails or times out. */
-export type FailurePolicy = "continue" | "deny";
+export const FAILURE_POLICIES = ["continue", "deny"] as const;
+
+/** One of {@link FAILURE_POLICIES}. */
+export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
 /** Settings every plugin has, whatever its transport. */
 export interface PluginBase {
@@ -172,7 +187,10 @@ export interface GrpcPluginConfig extends PluginBase {
 }
 
 /** Where a WASM plugin's instances run (`wasm.isolation`). */
-export type WasmIsolation = "worker" | "process";
+export const WASM_ISOLATIONS = ["worker", "process"] as const;
+
+/** One of {@link WASM_ISOLATIONS}. */
+export type WasmIsolation = (typeof WASM_ISOLATIONS)[number];
 
 /** An in-process WebAssembly (WASI preview1) plugin. */
 export interface WasmPluginConfig extends PluginBase {

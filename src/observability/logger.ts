@@ -1,8 +1,14 @@
-/** Severity levels, lowest first. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Severity levels, lowest first: the accepted `--log-level` values. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-/** Output format of log lines. */
-export type LogFormat = "text" | "json";
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Output formats of log lines: the accepted `--log-format` values. */
+export const LOG_FORMATS = ["text", "json"] as const;
+
+/** One of {@link LOG_FORMATS}. */
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** Structured fields of one log line; `undefined` values are left out. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -15,10 +21,10 @@ export interface LogSink {
   now(): Date;
 }
 
-const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
-
-/** The log levels accepted by `--log-level`. */
-export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+/** Each level's rank: its index in {@link LOG_LEVELS}. */
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = Object.fromEntries(
+  LOG_LEVELS.map((level, rank) => [level, rank]),
+) as Record<LogLevel, number>;
 
 const stderrEncoder = new TextEncoder();
 

@@ -12,7 +12,11 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-/** How a connection can end (the `outcome` label); the server's `OutcomeKind`. */
+/**
+ * How a connection can end: the server ends each connection with one of these, logs it as
+ * `outcome` and counts it under the `outcome` label. Defined here, not in `server/`, because
+ * observability is the folder both depend on (it imports neither).
+ */
 export const CONNECTION_OUTCOMES = [
   "referral",
   "deny",
@@ -24,6 +28,9 @@ export const CONNECTION_OUTCOMES = [
   "closed",
   "protocol_error",
 ] as const;
+
+/** One of {@link CONNECTION_OUTCOMES}. */
+export type ConnectionOutcome = (typeof CONNECTION_OUTCOMES)[number];
 
 /**
  * Why a connection was refused at admission (the `reason` label of
@@ -39,8 +46,15 @@ export const CONNECTION_REFUSALS = [
 /** One of {@link CONNECTION_REFUSALS}. */
 export type RefusalReason = (typeof CONNECTION_REFUSALS)[number];
 
-/** Why a plugin call failed (the `kind` label); the plugins' `PluginErrorKind`. */
+/**
+ * Why a plugin call failed (docs/plugins.md §3 "Outcomes and error kinds"): the plugins' transports
+ * fail calls with these, the chain logs them and the metrics count them under the `kind` label.
+ * Defined here, not in `plugins/`, because observability is the folder both depend on.
+ */
 export const PLUGIN_ERROR_KINDS = ["timeout", "trap", "bad_response", "unavailable"] as const;
+
+/** One of {@link PLUGIN_ERROR_KINDS}. */
+export type PluginErrorKind = (typeof PLUGIN_ERROR_KINDS)[number];
 
 /** The `route` label of connections that ended before a route was chosen. */
 export const NO_ROUTE_LABEL = "none";
@@ -127,7 +141,7 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
     }),
     errors: new CounterFamily({
       name: "gatehouse_plugin_errors_total",
-      help: "Failed plugin calls by kind (timeout, trap, bad_response, unavailable).",
+      help: `Failed plugin calls by kind (${PLUGIN_ERROR_KINDS.join(", ")}).`,
       labelNames: ["plugin", "kind"],
       registers,
     }),
@@ -309,7 +323,7 @@ export class Metrics {
   }
 
   /** A connection ended with `outcome`; `route` is the route label, `null` when none was chosen. */
-  outcome(outcome: string, route: string | null): void {
+  outcome(outcome: ConnectionOutcome, route: string | null): void {
     this.#outcomeChild(outcome, route ?? NO_ROUTE_LABEL).value++;
   }
 

@@ -6,7 +6,9 @@
  */
 
 export {
-  /** The accepted `--log-level` values. */
+  /** The accepted `--log-format` values. */
+  LOG_FORMATS,
+  /** The accepted `--log-level` values, lowest severity first. */
   LOG_LEVELS,
   /** A leveled logger writing text or JSON lines. */
   Logger,
@@ -28,7 +30,13 @@ export {
   /** Every plugin call failure kind, as the `kind` label spells it. */
   PLUGIN_ERROR_KINDS,
 } from "./metrics.ts";
-export type { DiscoveryState, MetricsOptions, RefusalReason } from "./metrics.ts";
+export type {
+  ConnectionOutcome,
+  DiscoveryState,
+  MetricsOptions,
+  PluginErrorKind,
+  RefusalReason,
+} from "./metrics.ts";
 export {
   /** Named readiness checks, evaluated on every `/readyz` request. */
   Readiness,

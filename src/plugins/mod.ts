@@ -20,7 +20,7 @@ export { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, MAX_RESPONSE_VALUES 
 export type { ChainState, PluginResponse, ResponseBackend } from "./codec.ts";
 /** The transport contract every plugin implementation fulfils. */
 export { PluginError } from "./transport.ts";
-export type { PluginErrorKind, PluginTransport } from "./transport.ts";
+export type { PluginTransport } from "./transport.ts";
 /** Builds transports for configured plugins. */
 export { defaultTransportFactory } from "./factory.ts";
 /**

@@ -5,8 +5,7 @@
  * (docs/plugins.md §1, §2), so every transport is held to the same behaviour.
  */
 
-/** Why a plugin call failed (docs/plugins.md §3 "Outcomes and error kinds"; the metrics label). */
-export type PluginErrorKind = "timeout" | "trap" | "bad_response" | "unavailable";
+import type { PluginErrorKind } from "../observability/mod.ts";
 
 /** A plugin failed to load or a call failed. Names the plugin; never shown to a player. */
 export class PluginError extends Error {

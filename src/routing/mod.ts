@@ -17,4 +17,4 @@ export type {
 } from "./types.ts";
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";
 export type { PickContext, Strategy } from "./strategies/strategy.ts";
-export { createStrategy, STRATEGY_NAMES, type StrategySettings } from "./strategies/create.ts";
+export { createStrategy, type StrategySettings } from "./strategies/create.ts";

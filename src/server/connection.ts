@@ -1,5 +1,5 @@
 import type { Backend, DisconnectKind } from "../config/mod.ts";
-import type { Logger, Metrics } from "../observability/mod.ts";
+import type { ConnectionOutcome, Logger, Metrics } from "../observability/mod.ts";
 import {
   type ConnectEvent,
   decodeConnect,
@@ -18,21 +18,10 @@ import { closeQuietly, settleWithin } from "./timing.ts";
 /** How long to wait for the client to close after the reply before closing ourselves. */
 export const CLOSE_WAIT_MS = 2_000;
 
-/** How a connection ended; one per connection, logged and counted (`CONNECTION_OUTCOMES`). */
-export type OutcomeKind =
-  | "referral"
-  | "deny"
-  | "no_route"
-  | "no_backends"
-  | "discovery_error"
-  | "routing_error"
-  | "timeout"
-  | "closed"
-  | "protocol_error";
-
 /** The reply chosen for a Connect, with what the log line needs. */
 interface Reply {
-  readonly kind: OutcomeKind;
+  /** How the connection ended; one per connection, logged and counted. */
+  readonly kind: ConnectionOutcome;
   readonly packet: Uint8Array;
   /** Route label for the log line, when a route was chosen. */
   readonly route: string | null;

@@ -20,7 +20,6 @@ export { DisconnectTexts } from "./messages.ts";
 export type { MessageVars } from "./messages.ts";
 /** How long the server waits for a client to close after the reply. */
 export { CLOSE_WAIT_MS } from "./connection.ts";
-export type { OutcomeKind } from "./connection.ts";
 /** Bounded waits and a quiet QUIC close, shared with the CLI's client side. */
 export { closeQuietly, settleWithin, TIMED_OUT, withinMs } from "./timing.ts";
 /** Who may connect: `access` lists, handshake rate, per-prefix and total connection limits. */

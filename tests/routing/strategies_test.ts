@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import type { Backend, StrategyName } from "../../src/config/mod.ts";
+import { type Backend, STRATEGY_NAMES, type StrategyName } from "../../src/config/mod.ts";
 import {
   compileRouter,
   createStrategy,
   type PickContext,
   type Strategy,
-  STRATEGY_NAMES,
 } from "../../src/routing/mod.ts";
 import { backend, decideOk, pool, routing, seeded, sequence, single } from "./fixtures.ts";
 

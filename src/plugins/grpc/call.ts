@@ -3,7 +3,8 @@
  * retry of attempts the server provably never processed, and the mapping of every ending to the
  * transport contract — bytes, or a `PluginError` of the fitting kind.
  */
-import { PluginError, type PluginErrorKind } from "../transport.ts";
+import type { PluginErrorKind } from "../../observability/mod.ts";
+import { PluginError } from "../transport.ts";
 import type { Acquired, Channel } from "./channel.ts";
 import type { Watchdog } from "../watchdog.ts";
 import type { H2Connection, StreamHandle } from "./connection.ts";

@@ -5,11 +5,15 @@
  * benchmark's baseline. An instance that failed once is never used again.
  */
 
+import type { PluginErrorKind } from "../../observability/mod.ts";
 import { DEADLINE_EXPORT, START_EXPORT } from "./rewriter.ts";
 import { wallNow, Wasi, type WasiLogLevel } from "./wasi.ts";
 
-/** How a call or an initialisation failed, as seen inside the instance. */
-export type FailureKind = "timeout" | "trap" | "bad_response";
+/**
+ * How a call or an initialisation failed, as seen inside the instance: any plugin error kind
+ * but `unavailable`, which only the host decides (no instance, breaker open).
+ */
+export type FailureKind = Exclude<PluginErrorKind, "unavailable">;
 
 /** A failure of plugin code; the instance that raised it is dead. */
 export class InstanceFailure extends Error {

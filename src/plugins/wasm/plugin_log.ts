@@ -20,7 +20,23 @@ export const DEFAULT_DROP_WARNING_INTERVAL_MS = 1000;
 /** Longest text kept of one line, in UTF-16 units (the WASI layer cuts lines at this too). */
 export const MAX_LOG_TEXT = 4096;
 
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+/**
+ * The plugin log ABI's levels by number (0 debug … 3 error: `gatehouse.log`, and the log frames of
+ * a plugin's child process). The ABI's own table, not the logger's `LOG_LEVELS`: its numbers are
+ * fixed by docs/plugins.md, and the observability barrel's values would pull npm code into the
+ * permission-less child.
+ */
+const PLUGIN_LOG_LEVELS = [
+  "debug",
+  "info",
+  "warn",
+  "error",
+] as const satisfies readonly LogLevel[];
+
+/** A level's number in the plugin log ABI ({@link PLUGIN_LOG_LEVELS}). */
+export function pluginLogLevel(level: LogLevel): 0 | 1 | 2 | 3 {
+  return PLUGIN_LOG_LEVELS.indexOf(level) as 0 | 1 | 2 | 3;
+}
 
 /** A token bucket on an external clock (ms): `burst` tokens, refilled at `perSecond`. */
 export class TokenBucket {
@@ -97,7 +113,7 @@ export class PluginLog {
    * are skipped without spending budget.
    */
   write(level: 0 | 1 | 2 | 3, source: string, text: string): void {
-    const name = LEVELS[level] ?? "info";
+    const name = PLUGIN_LOG_LEVELS[level] ?? "info";
     if (!this.#log.enabled(name)) return;
     const now = this.#now();
     if (!this.#bucket.take(now)) {

@@ -12,16 +12,16 @@
 
 // The logger module itself: the observability barrel pulls in the metrics library (npm), which
 // the permission-less child, run without a config, could not resolve.
-import { Logger, type LogLevel } from "../../observability/logger.ts";
+import { Logger } from "../../observability/logger.ts";
 import { PluginError } from "../transport.ts";
 import { WasmHost } from "./host.ts";
+import { pluginLogLevel } from "./plugin_log.ts";
 import { checkModule } from "./prepare.ts";
 import { CHILD_EXIT, type Frame, FrameReader, FrameWriter } from "./process_frames.ts";
 
 // The init frame carries the module file, which may exceed a call's frame limit; the router is
 // trusted, so only the frame format's own bound applies.
 const INIT_FRAME_LIMIT = 0xffff_fff0;
-const LEVELS: Readonly<Record<LogLevel, 0 | 1 | 2 | 3>> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 /**
  * Serves one plugin until stdin closes; resolves with the exit code. `input`/`output` default to
@@ -156,11 +156,11 @@ function relayLogger(out: FrameWriter, host: () => WasmHost | null): Logger {
         const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`);
         out.send({
           t: "log",
-          level: LEVELS[level],
+          level: pluginLogLevel(level),
           source: typeof source === "string" ? source : "host",
           text: typeof source === "string" ? String(msg) : String(msg) + extra.join(""),
         });
-        if (LEVELS[level] >= 2 && (host()?.abandonedWorkers ?? 0) > 0) {
+        if (pluginLogLevel(level) >= 2 && (host()?.abandonedWorkers ?? 0) > 0) {
           out.send({ t: "abandoned" });
           void out.drain().finally(() => Deno.exit(CHILD_EXIT.abandoned));
         }

@@ -13,7 +13,7 @@
  * {@link FrameError}; the router treats that as the child failing.
  */
 
-import type { PluginErrorKind } from "../transport.ts";
+import type { PluginErrorKind } from "../../observability/mod.ts";
 import { MAX_MESSAGE_BYTES } from "./channel.ts";
 import type { PrepareOptions } from "./prepare.ts";
 

@@ -17,15 +17,6 @@ export interface StrategySettings {
   readonly sample: number;
 }
 
-/** Every strategy name, for conformance tests and tooling. */
-export const STRATEGY_NAMES: readonly StrategyName[] = [
-  "round_robin",
-  "random",
-  "weighted",
-  "least_loaded",
-  "p2c",
-];
-
 /** Builds the strategy, with its key accessor compiled once. */
 export function createStrategy(settings: StrategySettings): Strategy {
   switch (settings.strategy) {
