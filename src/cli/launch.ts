@@ -10,6 +10,12 @@ import type { CommandIO } from "./check.ts";
 import { loadConfigOrReport } from "./check.ts";
 import { computeGrants, permissionFlags, SandboxError } from "./sandbox.ts";
 
+/**
+ * V8 flags of the router: `gc` lets it collect the wrappers of ended QUIC connections, whose
+ * native state V8 cannot see (`server/churn_collector.ts`).
+ */
+const ROUTER_V8_FLAGS: readonly string[] = ["--v8-flags=--expose-gc"];
+
 /** Signals passed on to the router (SIGHUP: reload). */
 const FORWARDED: readonly Deno.Signal[] = ["SIGHUP", "SIGINT", "SIGTERM"];
 
@@ -72,7 +78,15 @@ export async function runLauncher(
     return 1;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...location.runFlags, ...flags, location.entry, "serve", ...serveArgs],
+    args: [
+      "run",
+      ...location.runFlags,
+      ...ROUTER_V8_FLAGS,
+      ...flags,
+      location.entry,
+      "serve",
+      ...serveArgs,
+    ],
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",

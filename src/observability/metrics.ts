@@ -41,6 +41,7 @@ export const CONNECTION_REFUSALS = [
   "per_ip_limit",
   "capacity",
   "access_denied",
+  "handshake_limit",
 ] as const;
 
 /** One of {@link CONNECTION_REFUSALS}. */
@@ -245,7 +246,7 @@ export class Metrics {
     const refused = new CounterFamily({
       name: "gatehouse_connections_refused_total",
       help: "Connections refused at admission, before any stream is read, by reason " +
-        "(rate_limit, per_ip_limit, capacity, access_denied).",
+        "(rate_limit, per_ip_limit, capacity, access_denied, handshake_limit).",
       labelNames: ["reason"],
       registers,
     });
@@ -254,6 +255,7 @@ export class Metrics {
       per_ip_limit: refused.cell({ reason: "per_ip_limit" }),
       capacity: refused.cell({ reason: "capacity" }),
       access_denied: refused.cell({ reason: "access_denied" }),
+      handshake_limit: refused.cell({ reason: "handshake_limit" }),
     };
     this.#outcomes = new CounterFamily({
       name: "gatehouse_connection_outcomes_total",

@@ -27,6 +27,7 @@ export {
   Admission,
   ADMISSION_CLOSE_CODE,
   DEFAULT_MAX_IDLE_PREFIXES,
+  DEFAULT_MAX_PENDING,
   REFUSAL_TEXTS,
 } from "./admission.ts";
 export type {
@@ -34,5 +35,7 @@ export type {
   AdmissionSettings,
   AdmitResult,
   Admitted,
+  ArriveResult,
+  Pending,
   Refused,
 } from "./admission.ts";

@@ -36,14 +36,22 @@ import { closeQuietly } from "./timing.ts";
 
 /**
  * Streams a client may open at once. The router reads one bidirectional stream (the Connect and
- * the reply) and nothing else; every other stream a client opens could only be filled up to its
- * 1.25 MB receive window and left there. quinn grants a new bidirectional stream only once the
- * first is closed both ways, i.e. after the reply.
+ * the reply); any other stream a client opens could be filled up to its 1.25 MB receive window
+ * and left there. quinn grants a new bidirectional stream only once the first is closed both
+ * ways, i.e. after the reply. One unidirectional stream at a time, because docs/protocol.md §1
+ * lets a client open them ("they carry nothing the router needs and must not break it") and a
+ * client over the limit fails at once (Deno: `RangeError`); {@link discardUniStreams} drains it.
  */
 export const TRANSPORT_LIMITS = {
   maxConcurrentBidirectionalStreams: 1,
-  maxConcurrentUnidirectionalStreams: 0,
+  maxConcurrentUnidirectionalStreams: 1,
 } as const satisfies Deno.QuicTransportOptions;
+
+/**
+ * Bytes read and dropped from a connection's unidirectional streams, all together; past it each
+ * stream is stopped (STOP_SENDING), so quinn drops what still arrives instead of buffering it.
+ */
+export const UNI_STREAM_BUDGET = 64 * 1024;
 
 /**
  * Accepts `incoming` at 0.5-RTT: the connection exists and its `remoteAddr` is readable as soon
@@ -87,5 +95,38 @@ export async function discardDatagrams(conn: Deno.QuicConn): Promise<void> {
     while (true) await conn.readDatagram();
   } catch {
     // The connection ended.
+  }
+}
+
+/**
+ * Reads and drops what the client sends on unidirectional streams, up to
+ * {@link UNI_STREAM_BUDGET} bytes per connection, and stops every stream after that; resolves
+ * once the connection is closed (await it after closing, as {@link discardDatagrams}). Reading
+ * frees the stream's receive window as data arrives, so nothing sits in quinn's buffers.
+ */
+export async function discardUniStreams(conn: Deno.QuicConn): Promise<void> {
+  const budget = { left: UNI_STREAM_BUDGET };
+  const drains: Promise<void>[] = [];
+  try {
+    for await (const stream of conn.incomingUnidirectionalStreams) {
+      drains.push(drain(stream, budget));
+    }
+  } catch {
+    // The connection ended.
+  }
+  await Promise.all(drains);
+}
+
+async function drain(stream: ReadableStream<Uint8Array>, budget: { left: number }): Promise<void> {
+  const reader = stream.getReader();
+  try {
+    while (budget.left > 0) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      budget.left -= value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // Reset by the client, or the connection ended.
   }
 }

@@ -7,7 +7,14 @@ import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { GenerationSlot } from "./generations.ts";
 import { Admission, ADMISSION_CLOSE_CODE, REFUSAL_TEXTS } from "./admission.ts";
-import { acceptEarly, discardDatagrams, handshakeDone, TRANSPORT_LIMITS } from "./quic_accept.ts";
+import { ChurnCollector, exposedGc } from "./churn_collector.ts";
+import {
+  acceptEarly,
+  discardDatagrams,
+  discardUniStreams,
+  handshakeDone,
+  TRANSPORT_LIMITS,
+} from "./quic_accept.ts";
 import { logReloadResult, Reloader, type ReloadResult } from "./reload.ts";
 import { buildSnapshot, closeSnapshot } from "./snapshot.ts";
 import { loadTlsMaterial, type TlsMaterial } from "./tls.ts";
@@ -59,6 +66,7 @@ export class GatehouseServer {
   readonly #slot: GenerationSlot;
   readonly #reloader: Reloader;
   readonly #admission: Admission;
+  readonly #churn: ChurnCollector;
   #acceptLoop: Promise<void> = Promise.resolve();
   #draining = false;
 
@@ -96,6 +104,7 @@ export class GatehouseServer {
       }
     });
     this.#admission = new Admission(slot.current.snapshot.config);
+    this.#churn = new ChurnCollector(exposedGc(), this.#now);
   }
 
   /** Compiles `config`, binds `config.listen` and starts accepting connections. */
@@ -219,8 +228,9 @@ export class GatehouseServer {
 
   /**
    * Where a client's address becomes known: the attempt is accepted at 0.5-RTT
-   * (`quic_accept.ts`), admission decides, and a refused connection is closed at once — before
-   * the client's Finished, so a refusal costs the server's half of the handshake and no more.
+   * (`quic_accept.ts`) and admission looks at it (`admission.ts`); one refused then is closed at
+   * once — before the client's Finished, so it costs the server's half of the handshake and no
+   * more. Once the handshake has proven the address, admission counts the connection.
    */
   async #handle(incoming: Deno.QuicIncoming): Promise<void> {
     let conn: Deno.QuicConn;
@@ -231,11 +241,20 @@ export class GatehouseServer {
       return;
     }
     const addr = conn.remoteAddr;
-    const admitted = this.#admission.admit(addr.hostname, this.#now());
-    if (!admitted.ok) {
-      this.#refuse(conn, admitted.reason, addr.hostname);
+    let evicted = false;
+    const arrived = this.#admission.arrive(addr.hostname, this.#now(), () => {
+      evicted = true;
+      closeQuietly(conn);
+    });
+    if (!arrived.ok) return this.#refuse(conn, arrived.reason, addr.hostname);
+    if (!await handshakeDone(conn, this.config.limits.connectTimeoutMs)) {
+      arrived.abandon();
+      if (evicted) this.#metrics.refused("handshake_limit");
+      else this.#logger.debug("handshake failed", {});
       return;
     }
+    const admitted = arrived.validate(this.#now());
+    if (!admitted.ok) return this.#refuse(conn, admitted.reason, addr.hostname);
     try {
       await this.#serve(conn, addr);
     } finally {
@@ -243,15 +262,10 @@ export class GatehouseServer {
     }
   }
 
-  /** Serves an admitted connection once its handshake has completed; never throws. */
+  /** Serves an admitted connection whose handshake has completed; never throws. */
   async #serve(conn: Deno.QuicConn, addr: Deno.NetAddr): Promise<void> {
-    const { connectTimeoutMs } = this.config.limits;
-    if (!await handshakeDone(conn, connectTimeoutMs)) {
-      this.#logger.debug("handshake failed", {});
-      return;
-    }
     this.#metrics.connectionAccepted();
-    const datagrams = discardDatagrams(conn);
+    const ignored = Promise.all([discardDatagrams(conn), discardUniStreams(conn)]);
     const generation = this.#slot.acquire();
     const snapshot = generation.snapshot;
     const logIp = snapshot.config.logging.logClientIp && this.#logger.enabled("warn");
@@ -264,13 +278,16 @@ export class GatehouseServer {
       this.#logger.error("connection failed", { error: String(err), stack: (err as Error)?.stack });
     } finally {
       generation.release();
-      // Closed already unless serveConnection threw; the datagram read ends with the connection.
+      // Closed already unless serveConnection threw; the reads of what is ignored end with it.
       closeQuietly(conn);
-      await datagrams;
+      await ignored;
     }
   }
 
-  /** Closes a connection admission refused, before any stream is read, and counts it. */
+  /**
+   * Closes a connection admission refused, before any stream is read, and counts it. (Before
+   * the handshake completed the client sees no close code, see {@link ADMISSION_CLOSE_CODE}.)
+   */
   #refuse(conn: Deno.QuicConn, reason: RefusalReason, hostname: string): void {
     conn.close({ closeCode: ADMISSION_CLOSE_CODE, reason: REFUSAL_TEXTS[reason] });
     this.#metrics.refused(reason);
@@ -279,9 +296,13 @@ export class GatehouseServer {
     this.#logger.debug("refused", { reason, ...(logIp ? { remote: hostname } : {}) });
   }
 
+  /** Keeps `task` (one accepted attempt) in flight until it ends. */
   #track(task: Promise<void>): void {
     this.#inFlight.add(task);
-    task.catch(() => {}).finally(() => this.#inFlight.delete(task));
+    task.catch(() => {}).finally(() => {
+      this.#inFlight.delete(task);
+      this.#churn.ended();
+    });
   }
 }
 

@@ -148,6 +148,7 @@ Deno.test("a client over max_connections_per_ip is refused and counted while 127
       per_ip_limit: run.attack.refused,
       capacity: 0,
       access_denied: 0,
+      handshake_limit: 0,
     });
     assertEquals(server.admission.openFor("127.0.0.1"), 2);
     // A live reload keeps the held connections counted, and applies new access lists.
@@ -192,6 +193,7 @@ Deno.test("a handshake flood from 127.0.0.1 is rate limited while 127.0.0.2 is s
       per_ip_limit: 0,
       capacity: 0,
       access_denied: 0,
+      handshake_limit: 0,
     });
   } finally {
     for (const conn of held) conn.close({ closeCode: 0, reason: "" });

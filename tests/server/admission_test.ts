@@ -8,6 +8,7 @@ import {
   type AdmissionSettings,
   type AdmitResult,
   type Admitted,
+  type Pending,
 } from "../../src/server/mod.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 
@@ -50,11 +51,13 @@ Deno.test("admission: the config's defaults are on (32 per prefix, 20/s burst 40
     maxConnections: 10_000,
   });
   const admission = new Admission(config);
-  // 40 at once (the burst) from one address; the 33rd is over the per-prefix limit.
-  const results = Array.from({ length: 41 }, () => reasonOf(admission.admit("192.0.2.1", 0)));
-  assertEquals(results.slice(0, 32).every((r) => r === "admitted"), true);
-  assertEquals(results.slice(32, 40), Array(8).fill("per_ip_limit"));
-  assertEquals(results[40], "rate_limit");
+  // From one address at once: 32 open, the 33rd is over the per-prefix limit (refused before
+  // its handshake, so it spends no token); 8 more handshakes, then the burst of 40 is used up.
+  const held = Array.from({ length: 32 }, () => admitted(admission.admit("192.0.2.1", 0)));
+  assertEquals(reasonOf(admission.admit("192.0.2.1", 0)), "per_ip_limit");
+  for (const ticket of held) ticket.release();
+  const results = Array.from({ length: 9 }, () => reasonOf(admission.admit("192.0.2.1", 0)));
+  assertEquals(results, [...Array(8).fill("admitted"), "rate_limit"]);
 });
 
 Deno.test("admission: handshake token bucket refills with the injected clock, up to the burst", () => {
@@ -140,11 +143,103 @@ Deno.test("admission: checks run in order: access, rate, per prefix, capacity", 
     { maxConnectionsPerIp: 1, maxConnections: 1, handshakeRate: { perSecond: 1, burst: 2 } },
     accessOf("access: { deny: [192.0.2.66] }"),
   ));
-  admitted(admission.admit("192.0.2.1", 0));
+  const first = admitted(admission.admit("192.0.2.1", 0));
   assertEquals(reasonOf(admission.admit("192.0.2.66", 0)), "access_denied");
   assertEquals(reasonOf(admission.admit("192.0.2.1", 0)), "per_ip_limit");
+  first.release();
+  admitted(admission.admit("192.0.2.1", 0), "a per-prefix refusal spent no token");
   assertEquals(reasonOf(admission.admit("192.0.2.1", 0)), "rate_limit", "the burst of 2 is used");
   assertEquals(reasonOf(admission.admit("192.0.2.2", 0)), "capacity");
+});
+
+/** Arrivals from `address` left in their handshake; counts the evictions of each. */
+function arriveMany(admission: Admission, address: string, count: number, now = 0) {
+  const evicted: number[] = [];
+  const pending: Pending[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = admission.arrive(address, now, () => evicted.push(i));
+    assert(result.ok, `arrival ${i} refused: ${!result.ok && result.reason}`);
+    pending.push(result);
+  }
+  return { evicted, pending };
+}
+
+Deno.test("admission: handshakes from a spoofed address spend no token and take no slot", () => {
+  const admission = new Admission(
+    settings({ maxConnectionsPerIp: 2, handshakeRate: { perSecond: 1, burst: 2 } }),
+  );
+  // A spoofer's Initials never complete a handshake: 1,000 of them for the victim's address.
+  const spoofed = arriveMany(admission, "192.0.2.1", 1_000);
+  assertEquals(admission.pending, 2, "at most max_connections_per_ip pending per prefix");
+  assertEquals(spoofed.evicted.length, 998, "the oldest are evicted, not the newest refused");
+  assertEquals(spoofed.evicted.slice(0, 3), [0, 1, 2]);
+  // The victim's own connections: a full bucket and free slots.
+  const victim = [admission.admit("192.0.2.1", 0), admission.admit("192.0.2.1", 0)];
+  assertEquals(victim.map(reasonOf), ["admitted", "admitted"]);
+  assertEquals(spoofed.evicted.length, 999, "the victim's first arrival made room");
+  assertEquals(admission.pending, 1);
+  for (const pending of spoofed.pending) pending.abandon();
+  assertEquals([admission.open, admission.openFor("192.0.2.1")], [2, 2]);
+});
+
+Deno.test("admission: pending handshakes are capped in all, oldest first; evicted ones are refused", () => {
+  const admission = new Admission(settings({ maxConnectionsPerIp: 8 }), { maxPending: 4 });
+  const evicted: string[] = [];
+  const arrivals = ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"].map((a) => {
+    const result = admission.arrive(a, 0, () => evicted.push(a));
+    assert(result.ok);
+    return result;
+  });
+  assertEquals(evicted, ["192.0.2.1"]);
+  assertEquals(admission.pending, 4);
+  assertEquals(reasonOf(arrivals[0]!.validate(0)), "handshake_limit");
+  assertEquals(reasonOf(arrivals[1]!.validate(0)), "admitted");
+  arrivals[2]!.abandon();
+  arrivals[2]!.abandon();
+  assertEquals(reasonOf(arrivals[2]!.validate(0)), "handshake_limit", "settled once");
+  assertEquals([admission.pending, admission.open], [2, 1]);
+  assertEquals(evicted, ["192.0.2.1"], "abandoning calls no eviction callback");
+});
+
+Deno.test("admission: the limits are checked again when the handshake completes", () => {
+  const admission = new Admission(
+    settings({ maxConnectionsPerIp: 1, handshakeRate: { perSecond: 1, burst: 1 } }),
+  );
+  const a = arriveMany(admission, "192.0.2.1", 1).pending[0]!;
+  const b = arriveMany(admission, "192.0.2.1", 1).pending[0]!;
+  assertEquals(admission.pending, 1, "the per-prefix pending cap (1) evicted a");
+  assertEquals(reasonOf(a.validate(0)), "handshake_limit");
+  const c = arriveMany(admission, "192.0.2.7", 1).pending[0]!;
+  const d = arriveMany(admission, "192.0.2.8", 1).pending[0]!;
+  assertEquals(reasonOf(b.validate(0)), "admitted");
+  assertEquals(reasonOf(c.validate(0)), "admitted");
+  // d's prefix was free at arrival; a reload since lowered max_connections to 2.
+  admission.update(settings({ maxConnectionsPerIp: 1, maxConnections: 2 }));
+  assertEquals(reasonOf(d.validate(0)), "capacity");
+  admission.update(settings({ maxConnectionsPerIp: 1, handshakeRate: { perSecond: 1, burst: 1 } }));
+  const e = arriveMany(admission, "192.0.2.9", 1, 10_000).pending[0]!;
+  const f = arriveMany(admission, "192.0.2.9", 1, 10_000).pending[0]!;
+  assertEquals(reasonOf(e.validate(10_000)), "handshake_limit", "f evicted e");
+  assertEquals(reasonOf(f.validate(10_000)), "admitted");
+  assertEquals(reasonOf(admission.admit("192.0.2.1", 10_000)), "per_ip_limit");
+  assertEquals([admission.open, admission.pending], [3, 0]);
+});
+
+Deno.test("admission: a reload that regroups prefixes keeps pending handshakes counted", () => {
+  const admission = new Admission(settings({ maxConnectionsPerIp: 2 }));
+  const a = arriveMany(admission, "2001:db8:0:1::1", 1).pending[0]!;
+  const b = arriveMany(admission, "2001:db8:0:2::1", 1).pending[0]!;
+  admission.update(settings({ maxConnectionsPerIp: 2, ipv6Prefix: 48 }));
+  // Both are pending in 2001:db8::/48 now: a third arrival there evicts the oldest (a).
+  const c = arriveMany(admission, "2001:db8:0:3::1", 1);
+  assertEquals(reasonOf(a.validate(0)), "handshake_limit");
+  assertEquals(c.evicted, []);
+  assertEquals([reasonOf(b.validate(0)), reasonOf(c.pending[0]!.validate(0))], [
+    "admitted",
+    "admitted",
+  ]);
+  assertEquals(admission.openFor("2001:db8::"), 2);
+  assertEquals(admission.pending, 0);
 });
 
 Deno.test("admission: deny wins over allow; with allow set only listed ranges get in", () => {

@@ -51,17 +51,52 @@ async function replyId(stream: Deno.QuicBidirectionalStream): Promise<number | u
   return splitFrames(got).frames[0]?.id;
 }
 
-Deno.test("a client may open one bidirectional stream and no unidirectional one", async () => {
+Deno.test("a client may open one bidirectional and one unidirectional stream at a time", async () => {
   const server = await GatehouseServer.start(CONFIG("{ connect_timeout: 5s }"), {
     logger: silentLogger(),
   });
   const conn = await dial(server.addr.port);
   try {
+    // docs/protocol.md §1: a client may open unidirectional streams; they must not break it.
+    const uni = (await conn.createUnidirectionalStream()).getWriter();
+    await uni.write(new Uint8Array(16 * 1024).fill(1));
     // Deno reports a stream over the peer's MAX_STREAMS as a RangeError at once.
     await assertRejects(() => conn.createUnidirectionalStream(), RangeError);
     const first = await conn.createBidirectionalStream();
     await assertRejects(() => conn.createBidirectionalStream(), RangeError);
     assertEquals(await replyId(first), 18, "a ClientReferral on the one stream");
+    await uni.close();
+  } finally {
+    conn.close({ closeCode: 0, reason: "" });
+    await server.close(1_000);
+  }
+});
+
+Deno.test("unidirectional streams are read and dropped up to 64 KiB, then stopped", async () => {
+  const server = await GatehouseServer.start(CONFIG("{ connect_timeout: 5s }"), {
+    logger: silentLogger(),
+  });
+  const conn = await dial(server.addr.port);
+  try {
+    // 4 MiB is over quinn's 1.25 MB stream window: without reads it would stall, and without
+    // the stop it would be read whole. The router stops the stream: the writes fail.
+    const uni = (await conn.createUnidirectionalStream()).getWriter();
+    const chunk = new Uint8Array(64 * 1024).fill(2);
+    let written = 0;
+    const outcome = await (async () => {
+      try {
+        while (written < 4 * 1024 * 1024) {
+          await uni.write(chunk);
+          written += chunk.length;
+        }
+        return "all written";
+      } catch {
+        return "stopped";
+      }
+    })();
+    assertEquals(outcome, "stopped", `${written} bytes written`);
+    assert(written >= 64 * 1024 && written < 2 * 1024 * 1024, `${written} bytes written`);
+    assertEquals(await replyId(await conn.createBidirectionalStream()), 18, "still served");
   } finally {
     conn.close({ closeCode: 0, reason: "" });
     await server.close(1_000);
