@@ -15,23 +15,14 @@ import { CHILD_COMMAND, runChildCommand } from "../plugins/mod.ts";
 import { runStart, type StartOptions } from "./start.ts";
 import { parseHostPort, USAGE, UsageError } from "./usage.ts";
 
-export { UsageError } from "./usage.ts";
+/** Where a command writes its output and its diagnostics (`run`'s `io`). */
 export type { CommandIO } from "./check.ts";
-/** Live reload: the debounced config file watch and the reload driver `start` uses. */
-export { concernsConfig, WATCH_DEBOUNCE_MS, watchConfigFile } from "./config_watch.ts";
-export type { FileWatch, WatchOptions } from "./config_watch.ts";
-export { LiveReload } from "./live_reload.ts";
-export type { LiveReloadOptions, Reloadable } from "./live_reload.ts";
-/** Signal handling of `start`: SIGHUP reloads, SIGINT/SIGTERM stop, a second one exits at once. */
-export { FORCED_EXIT_CODE, listenForSignals } from "./signals.ts";
-export type { SignalHandlers, SignalListeners, StopSignal } from "./signals.ts";
-export { SHUTDOWN_GRACE_MS } from "./start.ts";
 
 /** The config `start` uses when none is given. */
-export const DEFAULT_CONFIG = "dev/config.dev.yaml";
+const DEFAULT_CONFIG = "dev/config.dev.yaml";
 
 /** Writes command output to stdout and diagnostics to stderr. */
-export const consoleIO: CommandIO = {
+const consoleIO: CommandIO = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
 };

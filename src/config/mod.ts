@@ -11,11 +11,11 @@ import { parseDuration as duration } from "./duration.ts";
 
 /**
  * IP address text → 32-bit words without allocating (the router parses every client address
- * with it), the family's canonical text, and the IPv4-mapped test; `access` CIDRs use it too.
+ * with it), and the IPv4-mapped test; `access` CIDRs use them too.
  */
-export { formatIpAddress, type IpFamily, isV4Mapped, parseIpAddress } from "./ip_address.ts";
-/** One CIDR (`10.0.0.0/8`, a bare address) → a {@link CidrRange}, or why not (`access` lists). */
-export { maskWord, parseCidr, type ParsedCidr } from "./cidr.ts";
+export { type IpFamily, isV4Mapped, parseIpAddress } from "./ip_address.ts";
+/** Masks one 32-bit word of an address to a prefix length (`access` CIDR matching). */
+export { maskWord } from "./cidr.ts";
 
 /**
  * Host names as the Go router reads them: the canonical form of an SNI or hostname pattern,
@@ -84,7 +84,7 @@ export type {
  * like `config.yaml:12:7 routing.routes[2].pool.strategy: unknown strategy "round_robbin" (did
  * you mean "round_robin"?)`); {@link ConfigErrors} carries all problems of one file.
  */
-export { ConfigError, type ConfigErrorCode, ConfigErrors, type Position } from "./errors.ts";
+export { ConfigError, type ConfigErrorCode, ConfigErrors } from "./errors.ts";
 
 /**
  * Reads the config file at `path` and parses it with {@link parseConfig}. The extension

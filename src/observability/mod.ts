@@ -14,8 +14,6 @@ export {
   Logger,
   /** Untrusted text with control characters escaped, for output outside the logger. */
   printable,
-  /** The default sink: lines to stderr. */
-  stderrSink,
 } from "./logger.ts";
 export type { LogFields, LogFormat, LogLevel, LogSink } from "./logger.ts";
 export {
@@ -25,8 +23,6 @@ export {
   CONNECTION_REFUSALS,
   /** The router's metrics in a registry of their own, with small typed recording methods. */
   Metrics,
-  /** The `route` label of connections that ended before a route was chosen. */
-  NO_ROUTE_LABEL,
   /** Every plugin call failure kind, as the `kind` label spells it. */
   PLUGIN_ERROR_KINDS,
 } from "./metrics.ts";
@@ -43,8 +39,6 @@ export {
 } from "./readiness.ts";
 export type { CheckResult, CheckStatus, ReadinessCheck } from "./readiness.ts";
 export {
-  /** The admin address could not be bound (`code` `admin_listen`). */
-  AdminListenError,
   /** Binds the admin HTTP endpoint and serves `/metrics`, `/healthz` and `/readyz`. */
   startAdminServer,
 } from "./admin_server.ts";

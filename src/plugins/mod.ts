@@ -7,7 +7,7 @@
  */
 
 /** The ordered chain and its apply semantics; `loadChain` builds one from config. */
-export { applyResponse, loadChain, PluginChain } from "./chain.ts";
+export { loadChain, PluginChain } from "./chain.ts";
 export type {
   CallObserver,
   ChainLink,
@@ -15,10 +15,9 @@ export type {
   ReuseTransport,
   TransportFactory,
 } from "./chain.ts";
-/** The ConnectRequest/ConnectResponse JSON codec (the Go router's exact shapes). */
-export { decodeResponse, encodeRequest, MAX_RESPONSE_BYTES, MAX_RESPONSE_VALUES } from "./codec.ts";
-export type { ChainState, PluginResponse, ResponseBackend } from "./codec.ts";
-/** The transport contract every plugin implementation fulfils. */
+/** What the chain carries from plugin to plugin (docs/plugins.md §2 "Chain semantics"). */
+export type { ChainState } from "./codec.ts";
+/** The transport contract every plugin implementation fulfils, and how a call fails. */
 export { PluginError } from "./transport.ts";
 export type { PluginTransport } from "./transport.ts";
 /** Builds transports for configured plugins. */

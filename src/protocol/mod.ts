@@ -12,26 +12,13 @@ export { ProtocolError } from "./errors.ts";
 export type { ProtocolErrorCode } from "./errors.ts";
 
 /** Known packet ids (Connect 0, Disconnect 1, Ping 2, Pong 3, ConnectAccept 14, ClientReferral 18). */
-export { PacketId, packetName } from "./packet_ids.ts";
-/** One of the known packet ids. */
-export type { KnownPacketId } from "./packet_ids.ts";
+export { PacketId } from "./packet_ids.ts";
 
 /** What a Connect yields, and the HostAddress wire type. */
 export type { ConnectEvent, HostAddress } from "./types.ts";
 
-/** Field limits shared by encoders and decoders (e.g. `MAX_HOST_BYTES` for backend hosts). */
-export {
-  MAX_DISCONNECT_REASON_BYTES,
-  MAX_HOST_BYTES,
-  MAX_IDENTITY_TOKEN_BYTES,
-  MAX_LANGUAGE_BYTES_V1,
-  MAX_LANGUAGE_BYTES_V2,
-  MAX_REFERRAL_DATA_BYTES,
-  MAX_USERNAME_BYTES,
-} from "./limits.ts";
-
 /** Incremental frame decoding with a payload cap, frame encoding, and the Connect cap. */
-export { encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MAX_CONNECT_PAYLOAD } from "./framing.ts";
+export { encodeFrame, FrameDecoder, MAX_CONNECT_PAYLOAD } from "./framing.ts";
 /** A decoded frame: packet id and payload. */
 export type { Frame } from "./framing.ts";
 
@@ -53,13 +40,7 @@ export { decodeClientReferral, encodeClientReferral } from "./client_referral.ts
 export type { ClientReferralPacket } from "./client_referral.ts";
 
 /** Referral envelope v1: seal (HMAC-SHA256 when a secret is set) and open/verify. */
-export {
-  createEnvelopeSealer,
-  ENVELOPE_HEADER_BYTES,
-  ENVELOPE_MAC_BYTES,
-  MAX_ENVELOPE_BYTES,
-  openEnvelope,
-} from "./envelope.ts";
+export { createEnvelopeSealer, openEnvelope } from "./envelope.ts";
 /** The sealer created at load, and what `openEnvelope` returns. */
 export type { EnvelopeSealer, OpenedEnvelope } from "./envelope.ts";
 

@@ -6,7 +6,9 @@
  * @module
  */
 
+/** Compiles the `routing` section into a {@link Router}; `decide` never throws. */
 export { compileRouter } from "./router.ts";
+/** What a decision is made from and what it yields, and what `compileRouter` takes. */
 export type {
   Allocate,
   DecideResult,
@@ -15,6 +17,5 @@ export type {
   RouteRequest,
   RouterOptions,
 } from "./types.ts";
+/** Why no backend was chosen; `code` picks the player's Disconnect message. */
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";
-export type { PickContext, Strategy } from "./strategies/strategy.ts";
-export { createStrategy, type StrategySettings } from "./strategies/create.ts";

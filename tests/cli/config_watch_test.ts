@@ -1,6 +1,6 @@
 /** The config file watch over a real directory: editors' renames, ConfigMap symlink swaps, debounce. */
 import { assertEquals } from "../support/assert.ts";
-import { concernsConfig, watchConfigFile } from "../../src/cli/mod.ts";
+import { concernsConfig, watchConfigFile } from "../../src/cli/config_watch.ts";
 
 /** Counts `onChange` calls; `next()` resolves at the next one (bounded). */
 function changes() {

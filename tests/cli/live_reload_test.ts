@@ -1,6 +1,6 @@
 /** Live reload's file handling: validation as `check` does it, unchanged files, forced reloads. */
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
-import { LiveReload } from "../../src/cli/mod.ts";
+import { LiveReload } from "../../src/cli/live_reload.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import type { ReloadResult } from "../../src/server/mod.ts";

@@ -1,6 +1,8 @@
 /** The IP address parser shared by `access` CIDRs and the router's accept path. */
 import assert from "node:assert/strict";
-import { formatIpAddress, isV4Mapped, parseCidr, parseIpAddress } from "../../src/config/mod.ts";
+import { isV4Mapped, parseIpAddress } from "../../src/config/mod.ts";
+import { formatIpAddress } from "../../src/config/ip_address.ts";
+import { parseCidr } from "../../src/config/cidr.ts";
 
 function parse(text: string): string | null {
   const words = new Uint32Array(4);

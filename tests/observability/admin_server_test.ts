@@ -1,13 +1,13 @@
 /** The admin HTTP endpoint over real HTTP on 127.0.0.1, port 0. */
 import { assert, assertEquals, assertMatch, assertThrows } from "../support/assert.ts";
 import {
-  AdminListenError,
   type AdminServer,
   Logger,
   Metrics,
   Readiness,
   startAdminServer,
 } from "../../src/observability/mod.ts";
+import { AdminListenError } from "../../src/observability/admin_server.ts";
 import { parseSamples, sample } from "./prom_text.ts";
 
 interface Harness {

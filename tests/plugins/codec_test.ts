@@ -1,12 +1,12 @@
 import { assertEquals, assertThrows } from "../support/assert.ts";
 import assert from "node:assert/strict";
+import { PluginError } from "../../src/plugins/mod.ts";
 import {
   decodeResponse,
   encodeRequest,
   MAX_RESPONSE_BYTES,
   MAX_RESPONSE_VALUES,
-  PluginError,
-} from "../../src/plugins/mod.ts";
+} from "../../src/plugins/codec.ts";
 import { SAMPLE_EVENT } from "./fake_transport.ts";
 
 const event = SAMPLE_EVENT;

@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { type Backend, STRATEGY_NAMES, type StrategyName } from "../../src/config/mod.ts";
-import {
-  compileRouter,
-  createStrategy,
-  type PickContext,
-  type Strategy,
-} from "../../src/routing/mod.ts";
+import { compileRouter } from "../../src/routing/mod.ts";
+import { createStrategy } from "../../src/routing/strategies/create.ts";
+import type { PickContext, Strategy } from "../../src/routing/strategies/strategy.ts";
 import { backend, decideOk, pool, routing, seeded, sequence, single } from "./fixtures.ts";
 
 const KEY = "counter:load";

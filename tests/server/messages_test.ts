@@ -1,5 +1,5 @@
 import { assertEquals } from "../support/assert.ts";
-import { DisconnectTexts } from "../../src/server/mod.ts";
+import { DisconnectTexts } from "../../src/server/messages.ts";
 
 const base = {
   no_route: "No route for ${sni}.",

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { loadTlsMaterial, TlsError } from "../../src/server/mod.ts";
+import { loadTlsMaterial, TlsError } from "../../src/server/tls.ts";
 import { X509Certificate } from "node:crypto";
 
 Deno.test("without cert files a self-signed certificate valid now is generated", async () => {

@@ -10,18 +10,23 @@
 import type { Logger } from "../../observability/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type CallTarget, unaryCall } from "./call.ts";
-import { type BackoffOptions, Channel, type Connector, DEFAULT_BACKOFF } from "./channel.ts";
+import {
+  type BackoffOptions,
+  Channel,
+  type Connector,
+  connectTcp,
+  DEFAULT_BACKOFF,
+} from "./channel.ts";
 import { Watchdog } from "../watchdog.ts";
 import { RequestHeaders } from "./grpc_wire.ts";
 
 export type { BackoffOptions, Connector } from "./channel.ts";
 export type { ByteConn } from "./connection.ts";
-export { DEFAULT_BACKOFF } from "./channel.ts";
 
 /** The method every gRPC plugin serves. */
-export const ON_CONNECT_PATH = "/hyrouter.Plugin/OnConnect";
+const ON_CONNECT_PATH = "/hyrouter.Plugin/OnConnect";
 /** The content-type the Go router's JSON codec sends and its Go plugins require. */
-export const GRPC_JSON_CONTENT_TYPE = "application/grpc+json";
+const GRPC_JSON_CONTENT_TYPE = "application/grpc+json";
 
 /** Options of {@linkcode createGrpcPlugin}. */
 export interface GrpcPluginOptions {
@@ -39,7 +44,7 @@ export interface GrpcPluginOptions {
   readonly now?: () => number;
   /** Uniform random in [0, 1) for backoff jitter (default: `Math.random`). */
   readonly random?: () => number;
-  /** Reconnect backoff (default {@linkcode DEFAULT_BACKOFF}). */
+  /** Reconnect backoff (default: 100 ms, ×1.6 per failure, at most 5 s, ±20 %). */
   readonly backoff?: BackoffOptions;
 }
 
@@ -86,13 +91,6 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
     },
   };
 }
-
-/** The default connector: TCP with Nagle off (Nagle costs ~40 ms a call, docs/plugins.md §6.3). */
-export const connectTcp: Connector = async ({ hostname, port }, signal): Promise<Deno.TcpConn> => {
-  const conn = await Deno.connect({ hostname, port, signal });
-  conn.setNoDelay(true);
-  return conn;
-};
 
 function parseAddress(name: string, address: string): { hostname: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:/[\]]+)):(\d{1,5})$/.exec(address);

@@ -33,15 +33,9 @@ export type {
   /** A WebAssembly value type. */
   ValType,
 } from "./rewriter.ts";
-export {
-  /** The circuit breaker a plugin's calls go through. */
-  CircuitBreaker,
-} from "./breaker.ts";
 export type {
-  /** Thresholds and clock of the circuit breaker. */
+  /** Thresholds and clock of a plugin's circuit breaker (`WasmPluginOptions.breaker`). */
   BreakerOptions,
-  /** `closed`, `open` or `half_open`. */
-  BreakerState,
 } from "./breaker.ts";
 export {
   /**

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { PluginError, type PluginTransport } from "../../../src/plugins/transport.ts";
-import { type Connector, connectTcp, createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
+import { type Connector, createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
+import { connectTcp } from "../../../src/plugins/grpc/channel.ts";
 import { freePort, GO_PEER, type ServerProcess, startGoPeer } from "./peers.ts";
 import { silentLogger } from "../../support/logger.ts";
 import { within } from "../../support/deadline.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CircuitBreaker } from "../../../src/plugins/wasm/mod.ts";
+import { CircuitBreaker } from "../../../src/plugins/wasm/breaker.ts";
 import { PluginError } from "../../../src/plugins/transport.ts";
 import { fixture, load, req, text } from "./support.ts";
 
