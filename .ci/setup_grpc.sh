@@ -4,7 +4,7 @@
 # toolchain and grpc-go only when missing, rebuilds only when a binary is missing or older than its
 # source. The binaries go outside the repository and outside ../shared (which stays read-only):
 # $GRPCPEER_DIR, default ${XDG_CACHE_HOME:-$HOME/.cache}/gatehouse/grpcpeer — the same default
-# tests/plugins/grpc/peer.ts looks in.
+# tests/plugins/grpc/peers.ts looks in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,4 +1,7 @@
-/** Entry point of the `gatehouse` binary and of `deno task start|check|probe`. */
+/**
+ * Entry point of the `gatehouse` binary and of `deno task start|check|probe|plugin:test`; the
+ * commands are listed in `mod.ts`.
+ */
 import { run } from "./mod.ts";
 
 if (import.meta.main) {

@@ -1,5 +1,9 @@
 /**
- * The `gatehouse` command line: `start`, `check`, `probe`.
+ * The `gatehouse` command line (`usage.ts` has the help text): `start` (the sandboxed router: a
+ * launcher running `serve` with exact permissions), `serve` (the router in this process), `check`
+ * (validate a config), `probe` (act as a Hytale client), `plugin:test` (run one WASM plugin
+ * against a sample request) and `help`; plus the hidden command with which the bundle runs as a
+ * WASM plugin's child process.
  *
  * @module
  */

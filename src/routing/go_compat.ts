@@ -133,6 +133,14 @@ export function parseGoInt64(s: string): number | undefined {
  * of 20, then pairwise SymMerge of Kim & Kutzner), asking `less` the same questions in the same
  * order. Any stable sort gives the same result for a consistent `less`; this one also agrees
  * with Go when `less` is not a strict weak order, as with NaN metadata values.
+ *
+ * Why not `Array.prototype.sort` with `(a, b) => less(a, b) ? -1 : less(b, a) ? 1 : 0`: with a
+ * consistent `less` the two agree (2,000 random inputs of up to 80 items against a Go 1.19
+ * program: no difference), but with NaN among the values they disagreed on 1,778 of 2,000. The
+ * smallest: 5, 4, NaN, 0 — Go's linear insertion stops at NaN (nothing is less than it) and
+ * leaves 4, 5, NaN, 0, while V8's binary insertion compares 0 with 5 and 4 only and puts it
+ * first. The spec leaves the order of an inconsistent comparator to the engine anyway.
+ * `tests/routing/sort_limit_test.ts` pins Go's orders.
  */
 export function goStableSort<T>(items: T[], less: (a: T, b: T) => boolean): void {
   const n = items.length;

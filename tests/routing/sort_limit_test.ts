@@ -56,6 +56,20 @@ Deno.test("sort: several keys; ties keep config order (stable)", () => {
   assert.deepEqual(order(list, { sort }), ["eu-1", "eu-2", "eu-3", "us-1", "none"]);
 });
 
+// Expected orders from Go 1.19's sort.SliceStable with the router's `less` (a Go program sorting
+// the same values; NaN is less than nothing and nothing is less than NaN).
+Deno.test("sort: a NaN value leaves the order Go's sort.SliceStable leaves, not any stable sort's", () => {
+  const byCount = [key("counter:players.count", "asc", "number")];
+  // Go's strconv.ParseFloat reads "NaN" as NaN.
+  const named = (values: readonly number[]) => values.map((v, i) => players(`b${i}`, String(v)));
+  // Go's insertion sort stops at the NaN; a binary insertion (V8's sort) jumps it: 0 first.
+  assert.deepEqual(order(named([5, 4, NaN, 0]), { sort: byCount }), ["b1", "b0", "b2", "b3"]);
+  // Past 20 elements: insertion-sorted blocks of 20, then SymMerge.
+  const long = "3 1 NaN 4 1 5 NaN 2 0 3 5 NaN 1 4 2 0 NaN 3 5 1 2 NaN 4 0 2".split(" ").map(Number);
+  const goOrder = "1 0 2 4 20 3 5 6 8 21 23 7 9 10 11 15 12 14 13 16 19 24 17 22 18".split(" ");
+  assert.deepEqual(order(named(long), { sort: byCount }), goOrder.map((i) => `b${i}`));
+});
+
 Deno.test("sort: host, port and weight keys", () => {
   const list = [
     backend("b", { port: 9, weight: 2 }),
