@@ -24,6 +24,7 @@ const LIMIT_KEYS = [
   "ipv6_prefix",
   "handshake_rate",
   "max_connections",
+  "ipv6_subnet",
 ];
 /** Defaults of the admission limits (README, operating notes). */
 const DEFAULT_LIMITS = {
@@ -32,6 +33,7 @@ const DEFAULT_LIMITS = {
   ipv6Prefix: 64,
   handshakeRate: { perSecond: 20, burst: 40 },
   maxConnections: 10_000,
+  ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
 };
 
 /** Reads `listen`, `tls`, `quic`, `logging`, `referral`, `limits` and `admin`. */
@@ -173,11 +175,12 @@ function readLimits(r: Reader, obj: Obj | undefined): Settings["limits"] {
     "per_second",
     "burst",
   ]);
+  const ipv6Prefix = int("ipv6_prefix", 128) ?? DEFAULT_LIMITS.ipv6Prefix;
   return {
     connectTimeoutMs: timeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     maxConnectionsPerIp: int("max_connections_per_ip") ?? DEFAULT_LIMITS.maxConnectionsPerIp,
     ipv4Prefix: int("ipv4_prefix", 32) ?? DEFAULT_LIMITS.ipv4Prefix,
-    ipv6Prefix: int("ipv6_prefix", 128) ?? DEFAULT_LIMITS.ipv6Prefix,
+    ipv6Prefix,
     handshakeRate: {
       // 0 turns the bucket off; a burst below 1 would refuse every connection.
       perSecond: (rate && r.int(rate.get("per_second"), rate.at("per_second"))) ??
@@ -186,7 +189,37 @@ function readLimits(r: Reader, obj: Obj | undefined): Settings["limits"] {
         DEFAULT_LIMITS.handshakeRate.burst,
     },
     maxConnections: int("max_connections") ?? DEFAULT_LIMITS.maxConnections,
+    ipv6Subnet: readIpv6Subnet(r, obj, ipv6Prefix),
   };
+}
+
+/**
+ * `limits.ipv6_subnet: {prefix, max_connections}`: one IPv6 subscriber often holds a /56 or a
+ * /48 — 256 or 65,536 client prefixes of /64 — so without a wider limit one subscriber could fill
+ * `max_connections`. The subnet may not be narrower than the client prefix it groups.
+ */
+function readIpv6Subnet(r: Reader, limits: Obj | undefined, ipv6Prefix: number) {
+  const obj = r.object(limits?.get("ipv6_subnet"), "limits.ipv6_subnet", [
+    "prefix",
+    "max_connections",
+  ]);
+  const defaults = DEFAULT_LIMITS.ipv6Subnet;
+  const node = obj?.get("prefix");
+  let prefix = (obj && r.int(node, obj.at("prefix"), 0, 128)) ?? defaults.prefix;
+  if (prefix > ipv6Prefix) {
+    if (obj && node !== undefined) {
+      r.report(
+        "invalid",
+        obj.at("prefix"),
+        node.position,
+        `/${prefix} is narrower than limits.ipv6_prefix (/${ipv6Prefix}): a subnet must group ` +
+          `client prefixes`,
+      );
+    }
+    prefix = ipv6Prefix;
+  }
+  const max = obj && r.int(obj.get("max_connections"), obj.at("max_connections"), 0);
+  return { prefix, maxConnections: max ?? defaults.maxConnections };
 }
 
 function readAdmin(r: Reader, obj: Obj | undefined): Settings["admin"] {

@@ -359,6 +359,16 @@ export interface LimitsConfig {
   };
   /** `max_connections` (default 10,000): concurrent connections of all clients together. */
   readonly maxConnections: number;
+  /**
+   * `ipv6_subnet`: concurrent connections of all IPv6 clients in one wider subnet together (one
+   * subscriber's /56 or /48 holds many /64 client prefixes).
+   */
+  readonly ipv6Subnet: {
+    /** Leading bits of the subnet (default 48; at most `ipv6_prefix`). */
+    readonly prefix: number;
+    /** Concurrent connections per subnet (default 1,024; 0: off). */
+    readonly maxConnections: number;
+  };
 }
 
 /** One `access` range, host bits zero; an IPv4-mapped IPv6 range is stored as its IPv4 range. */

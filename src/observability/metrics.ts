@@ -42,6 +42,7 @@ export const CONNECTION_REFUSALS = [
   "capacity",
   "access_denied",
   "handshake_limit",
+  "subnet_limit",
 ] as const;
 
 /** One of {@link CONNECTION_REFUSALS}. */
@@ -246,7 +247,7 @@ export class Metrics {
     const refused = new CounterFamily({
       name: "gatehouse_connections_refused_total",
       help: "Connections refused at admission, before any stream is read, by reason " +
-        "(rate_limit, per_ip_limit, capacity, access_denied, handshake_limit).",
+        "(rate_limit, per_ip_limit, subnet_limit, capacity, access_denied, handshake_limit).",
       labelNames: ["reason"],
       registers,
     });
@@ -256,6 +257,7 @@ export class Metrics {
       capacity: refused.cell({ reason: "capacity" }),
       access_denied: refused.cell({ reason: "access_denied" }),
       handshake_limit: refused.cell({ reason: "handshake_limit" }),
+      subnet_limit: refused.cell({ reason: "subnet_limit" }),
     };
     this.#outcomes = new CounterFamily({
       name: "gatehouse_connection_outcomes_total",

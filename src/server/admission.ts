@@ -2,7 +2,9 @@
  * Admission: whether a new client connection may be served, decided from the config's `access`
  * lists and `limits` — `access_denied`, `rate_limit` (`limits.handshake_rate`, a token bucket per
  * client prefix), `per_ip_limit` (`limits.max_connections_per_ip`, concurrent connections per
- * prefix) and `capacity` (`limits.max_connections`, all clients together), checked in that order.
+ * prefix), `subnet_limit` (`limits.ipv6_subnet`, concurrent connections of the IPv6 clients in one
+ * wider subnet, by default a /48) and `capacity` (`limits.max_connections`, all clients
+ * together), checked in that order.
  *
  * A "client" is a prefix: `limits.ipv4_prefix` (default /32) or `limits.ipv6_prefix` (default
  * /64 — one IPv6 subscriber usually holds a whole /64, so counting per address would give it 2^64
@@ -51,6 +53,7 @@ export const REFUSAL_TEXTS: Readonly<Record<RefusalReason, string>> = {
   capacity: "server full",
   access_denied: "access denied",
   handshake_limit: "too many handshakes in progress",
+  subnet_limit: "too many connections",
 };
 
 /** Prefixes without open connections remembered at most (`prefix_table.ts`). */
@@ -123,6 +126,7 @@ const REFUSED: Readonly<Record<RefusalReason, Refused>> = {
   capacity: Object.freeze({ ok: false, reason: "capacity" }),
   access_denied: Object.freeze({ ok: false, reason: "access_denied" }),
   handshake_limit: Object.freeze({ ok: false, reason: "handshake_limit" }),
+  subnet_limit: Object.freeze({ ok: false, reason: "subnet_limit" }),
 };
 
 // The address of the connection being decided; arrive() is synchronous, so one array serves all.
@@ -137,6 +141,8 @@ export class Admission {
   readonly #pending = new Set<PendingTicket>();
   readonly #maxPending: number;
   #open = 0;
+  /** Open connections per IPv6 subnet (`limits.ipv6_subnet`), only subnets with some. */
+  readonly #subnets = new Map<string, number>();
 
   /** Compiles `settings.access`; no connection counted yet. */
   constructor(settings: AdmissionSettings, options: AdmissionOptions = {}) {
@@ -175,10 +181,11 @@ export class Admission {
       return REFUSED.access_denied;
     }
     const entry = this.#table.see(this.#keyOf(family), this.#limits.handshakeRate.burst, now);
-    const reason = this.#check(entry, now, false);
+    const subnet = family === 6 ? this.#subnetOf() : null;
+    const reason = this.#check(entry, subnet, now, false);
     if (reason !== null) return REFUSED[reason];
     this.#makeRoom(entry);
-    const pending = new PendingTicket(this, entry, evict);
+    const pending = new PendingTicket(this, entry, subnet, evict);
     (entry.pending ??= new Set()).add(pending);
     this.#pending.add(pending);
     this.#table.hold(entry);
@@ -215,16 +222,22 @@ export class Admission {
   }
 
   /** @internal {@link PendingTicket.validate}: the checks again, taking a token and a slot. */
-  settle(pending: PendingTicket, entry: PrefixEntry, now: number): AdmitResult {
+  settle(
+    pending: PendingTicket,
+    entry: PrefixEntry,
+    subnet: string | null,
+    now: number,
+  ): AdmitResult {
     this.#forget(pending, entry);
-    const reason = this.#check(entry, now, true);
+    const reason = this.#check(entry, subnet, now, true);
     if (reason !== null) {
       this.#table.unhold(entry);
       return REFUSED[reason];
     }
     entry.open++;
     this.#open++;
-    return new Ticket(this, entry);
+    if (subnet !== null) this.#subnets.set(subnet, (this.#subnets.get(subnet) ?? 0) + 1);
+    return new Ticket(this, entry, subnet);
   }
 
   /** @internal A pending connection failed its handshake, or was evicted. */
@@ -234,23 +247,34 @@ export class Admission {
   }
 
   /** @internal {@link Ticket.release}. */
-  release(entry: PrefixEntry): void {
+  release(entry: PrefixEntry, subnet: string | null): void {
     entry.open--;
     this.#open--;
     this.#table.unhold(entry);
+    if (subnet === null) return;
+    const left = this.#subnets.get(subnet)! - 1;
+    if (left > 0) this.#subnets.set(subnet, left);
+    else this.#subnets.delete(subnet);
   }
 
   /**
    * The limits in order — rate, per prefix, capacity — or `null` when all pass. `consume` takes
    * the token (only once the address is validated: a spoofed one must not drain the bucket).
    */
-  #check(entry: PrefixEntry, now: number, consume: boolean): RefusalReason | null {
+  #check(
+    entry: PrefixEntry,
+    subnet: string | null,
+    now: number,
+    consume: boolean,
+  ): RefusalReason | null {
     const limits = this.#limits;
     const { perSecond, burst } = limits.handshakeRate;
     if (perSecond > 0 && !hasToken(entry, now, perSecond, burst)) return "rate_limit";
     if (perSecond > 0 && consume) entry.tokens -= 1;
     const perIp = limits.maxConnectionsPerIp;
     if (perIp > 0 && entry.open >= perIp) return "per_ip_limit";
+    const perSubnet = limits.ipv6Subnet.maxConnections;
+    if (subnet !== null && (this.#subnets.get(subnet) ?? 0) >= perSubnet) return "subnet_limit";
     const max = limits.maxConnections;
     if (max > 0 && this.#open >= max) return "capacity";
     return null;
@@ -268,6 +292,16 @@ export class Admission {
     this.#pending.delete(pending);
   }
 
+  /**
+   * The IPv6 subnet key of the address in {@link WORDS}, or `null` when the subnet limit is off.
+   * A connection keeps the key it was admitted under until it ends (a reload that changes the
+   * subnet prefix applies to new connections).
+   */
+  #subnetOf(): string | null {
+    const { prefix, maxConnections } = this.#limits.ipv6Subnet;
+    return maxConnections > 0 ? prefixKey(6, WORDS, prefix) : null;
+  }
+
   #keyOf(family: 4 | 6 | null): string {
     if (family === null) return UNREADABLE_KEY;
     const { ipv4Prefix, ipv6Prefix } = this.#limits;
@@ -280,11 +314,18 @@ class PendingTicket implements Pending {
   readonly ok = true;
   #admission: Admission | null;
   readonly #entry: PrefixEntry;
+  readonly #subnet: string | null;
   readonly #onEvict: () => void;
 
-  constructor(admission: Admission, entry: PrefixEntry, onEvict: () => void) {
+  constructor(
+    admission: Admission,
+    entry: PrefixEntry,
+    subnet: string | null,
+    onEvict: () => void,
+  ) {
     this.#admission = admission;
     this.#entry = entry;
+    this.#subnet = subnet;
     this.#onEvict = onEvict;
   }
 
@@ -292,7 +333,7 @@ class PendingTicket implements Pending {
     const admission = this.#admission;
     if (admission === null) return REFUSED.handshake_limit;
     this.#admission = null;
-    return admission.settle(this, this.#entry.current, now);
+    return admission.settle(this, this.#entry.current, this.#subnet, now);
   }
 
   abandon(): void {
@@ -317,14 +358,16 @@ class Ticket implements Admitted {
   readonly ok = true;
   #admission: Admission | null;
   readonly #entry: PrefixEntry;
+  readonly #subnet: string | null;
 
-  constructor(admission: Admission, entry: PrefixEntry) {
+  constructor(admission: Admission, entry: PrefixEntry, subnet: string | null) {
     this.#admission = admission;
     this.#entry = entry;
+    this.#subnet = subnet;
   }
 
   release(): void {
-    this.#admission?.release(this.#entry.current);
+    this.#admission?.release(this.#entry.current, this.#subnet);
     this.#admission = null;
   }
 }

@@ -11,6 +11,7 @@ Deno.test("limits: admission keys read with their defaults; 0 turns a limit off"
     ipv6Prefix: 64,
     handshakeRate: { perSecond: 20, burst: 40 },
     maxConnections: 10_000,
+    ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
   });
   const config = parseConfig(
     lines(
@@ -20,6 +21,7 @@ Deno.test("limits: admission keys read with their defaults; 0 turns a limit off"
       "  ipv6_prefix: 56",
       "  handshake_rate: { per_second: 0 }",
       "  max_connections: 0",
+      "  ipv6_subnet: { prefix: 40, max_connections: 0 }",
     ),
     "c.yaml",
   );
@@ -30,6 +32,7 @@ Deno.test("limits: admission keys read with their defaults; 0 turns a limit off"
     ipv6Prefix: 56,
     handshakeRate: { perSecond: 0, burst: 40 },
     maxConnections: 0,
+    ipv6Subnet: { prefix: 40, maxConnections: 0 },
   });
   const json = parseConfig(
     '{"limits": {"handshake_rate": {"per_second": 5, "burst": 7}}}',
@@ -60,6 +63,18 @@ Deno.test("limits: out-of-range and mistyped admission keys are errors at their 
   assert.deepEqual(summaries(lines("limits:", "  handshake_rate: 20")), [
     "type limits.handshake_rate 2:19",
   ]);
+  assert.deepEqual(
+    summaries(lines(
+      "limits:",
+      "  ipv6_prefix: 48",
+      "  ipv6_subnet: { prefix: 56, max_connections: -2, max: 1 }",
+    )),
+    [
+      "invalid limits.ipv6_subnet.prefix 3:26",
+      "invalid limits.ipv6_subnet.max_connections 3:47",
+      "unknown_key limits.ipv6_subnet.max 3:51",
+    ],
+  );
 });
 
 Deno.test("access: allow and deny read as canonical ranges; unset means everyone", () => {

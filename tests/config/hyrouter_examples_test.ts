@@ -40,6 +40,7 @@ Deno.test("Hyrouter's config.yaml loads with its values and our defaults", () =>
     ipv6Prefix: 64,
     handshakeRate: { perSecond: 20, burst: 40 },
     maxConnections: 10_000,
+    ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
   });
   assert.deepEqual(config.access, { allow: null, deny: [] });
   assert.deepEqual(config.admin, { listen: { hostname: "127.0.0.1", port: 9090 } });

@@ -149,6 +149,7 @@ Deno.test("a client over max_connections_per_ip is refused and counted while 127
       capacity: 0,
       access_denied: 0,
       handshake_limit: 0,
+      subnet_limit: 0,
     });
     assertEquals(server.admission.openFor("127.0.0.1"), 2);
     // A live reload keeps the held connections counted, and applies new access lists.
@@ -194,6 +195,7 @@ Deno.test("a handshake flood from 127.0.0.1 is rate limited while 127.0.0.2 is s
       capacity: 0,
       access_denied: 0,
       handshake_limit: 0,
+      subnet_limit: 0,
     });
   } finally {
     for (const conn of held) conn.close({ closeCode: 0, reason: "" });

@@ -19,6 +19,7 @@ const OFF: LimitsConfig = {
   ipv6Prefix: 64,
   handshakeRate: { perSecond: 0, burst: 1 },
   maxConnections: 0,
+  ipv6Subnet: { prefix: 48, maxConnections: 0 },
 };
 
 /** Settings with every limit off except those in `limits`, and no access lists. */
@@ -49,6 +50,7 @@ Deno.test("admission: the config's defaults are on (32 per prefix, 20/s burst 40
     ipv6Prefix: 64,
     handshakeRate: { perSecond: 20, burst: 40 },
     maxConnections: 10_000,
+    ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
   });
   const admission = new Admission(config);
   // From one address at once: 32 open, the 33rd is over the per-prefix limit (refused before
@@ -93,6 +95,25 @@ Deno.test("admission: an IPv6 /64 is one client; different /64s are not", () => 
   assertEquals(admission.openFor("2001:db8:1:2::77"), 2);
   assertEquals(admission.openFor("2001:db8:1:3::"), 1);
   assertEquals(admission.trackedPrefixes, 2);
+});
+
+Deno.test("admission: one IPv6 subnet holds at most ipv6_subnet.max_connections over its /64s", () => {
+  const admission = new Admission(
+    settings({ maxConnectionsPerIp: 2, ipv6Subnet: { prefix: 48, maxConnections: 5 } }),
+  );
+  // A subscriber's /48: each /64 is a client of its own, all of them together get 5.
+  const held = ["1", "2", "3"].flatMap((net) => [
+    admission.admit(`2001:db8:7:${net}::1`, 0),
+    admission.admit(`2001:db8:7:${net}::2`, 0),
+  ]);
+  assertEquals(held.map(reasonOf), [...Array(5).fill("admitted"), "subnet_limit"]);
+  assertEquals(reasonOf(admission.admit("2001:db8:7:ffff::1", 0)), "subnet_limit");
+  admitted(admission.admit("2001:db8:8::1", 0), "another /48");
+  admitted(admission.admit("192.0.2.1", 0), "IPv4 is not counted");
+  admitted(admission.admit("::ffff:192.0.2.2", 0), "nor IPv4-mapped");
+  admitted(held[0]!).release();
+  admitted(admission.admit("2001:db8:7:ffff::1", 0), "a slot came back");
+  assertEquals(reasonOf(admission.admit("2001:db8:7:ffff::2", 0)), "subnet_limit");
 });
 
 Deno.test("admission: IPv4-mapped IPv6 counts as IPv4; ipv4_prefix groups IPv4 clients", () => {
