@@ -8,7 +8,7 @@
  * refused at 0.5-RTT) the router's RSS rose to ~0.85–1 GiB before V8's own collections kept
  * pace. A full collection of the router's small heap takes a few ms; running one after every
  * {@link CHURN_COLLECT_EVERY} ended connections, at most once per {@link CHURN_MIN_INTERVAL_MS},
- * held the same storm at ~0.3 GiB (`deno task bench:flood --scenario storm`; README
+ * held the same storm at ~0.17–0.23 GiB (`deno task bench:flood --scenario storm`; README
  * Benchmarks). Under ordinary load (a few hundred connections per second or fewer) it runs
  * every few seconds or less often.
  *

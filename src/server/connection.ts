@@ -105,7 +105,10 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   logOutcome(ctx, started, sni, event, reply);
 }
 
-/** Route → plugins → reply. Undecodable Connects are routed by SNI alone, without plugins. */
+/**
+ * Route → plugins → reply. An undecodable Connect is routed by SNI alone, and the plugins see the
+ * SNI alone (so a garbage payload cannot bypass a deny plugin).
+ */
 async function chooseReply(
   ctx: ConnectionContext,
   sni: string | null,
