@@ -72,9 +72,11 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   const run: string[] = [];
   for (const plugin of config.plugins) {
     if (plugin.type === "grpc") net.push(grpcGrant(plugin.grpc.address, plugin.name));
-    else {
+    else if (plugin.type === "wasm") {
       read.push(abs(plugin.wasm.path));
       if (plugin.wasm.isolation === "process") run.push(ctx.execPath ?? Deno.execPath());
+    } else {
+      throw new SandboxError(`plugin "${plugin.name}": process plugins cannot be granted yet`);
     }
   }
   // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
@@ -96,6 +98,8 @@ function providerAccess(
   abs: (path: string) => string,
   kube: KubeAccessDeps,
 ): { read: readonly string[]; net: string[]; env: readonly string[] } {
+  // Fed by a process plugin, whose own grants cover it.
+  if (p.type === "plugin") return { read: [], net: [], env: [] };
   const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
   const where = `discovery provider "${p.name}"`;
   try {

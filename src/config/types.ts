@@ -219,8 +219,59 @@ export interface WasmPluginConfig extends PluginBase {
   };
 }
 
+/** What a `process.module` plugin may use beyond its socket (`process.permissions`). */
+export interface ProcessPermissions {
+  /** `net`: `host:port` (or `host`) entries for `--allow-net`. */
+  readonly net: readonly string[];
+  /** `read`: absolute paths (relative ones resolved against the config file's folder). */
+  readonly read: readonly string[];
+  /** `env`: variable names for `--allow-env`. */
+  readonly env: readonly string[];
+}
+
+/**
+ * A supervised child process reached over stdin/stdout (lifecycle) and a Unix socket (hooks):
+ * docs/plugins.md §7, the prox plugin contract adapted to Gatehouse.
+ */
+export interface ProcessPluginConfig extends PluginBase {
+  /** Discriminant of {@link PluginConfig}. */
+  readonly type: "process";
+  /** The `process` section. */
+  readonly process: {
+    /**
+     * The program and its arguments (`command`); a relative program path is resolved against
+     * the config file's folder. Exactly one of `command` and `module` is set.
+     */
+    readonly command: readonly string[] | null;
+    /**
+     * A TypeScript/JavaScript module run by the router's own Deno runtime (`module`), absolute
+     * (resolved against the config file's folder), with no permissions but its socket and
+     * `permissions`.
+     */
+    readonly module: string | null;
+    /** `permissions` of a `module` plugin (empty lists for a `command` one). */
+    readonly permissions: ProcessPermissions;
+    /** `env`: the child's whole environment, plus `PATH`. */
+    readonly env: Readonly<Record<string, string>>;
+    /** `config`: passed verbatim in `configure.params.config`; `{}` when unset. */
+    readonly config: unknown;
+    /** `pool_size`: socket connections for calls (default 4, 1–64). */
+    readonly poolSize: number;
+    /** `ready_timeout`: start → `ready` (default 5 s). */
+    readonly readyTimeoutMs: number;
+    /**
+     * The folder private to this plugin, `<runtime dir>/<plugin name>`, and the exact socket path
+     * in it the plugin must listen on (`plugin.sock`). Named by the router (Deno grants Unix
+     * sockets per exact path), stable across restarts and reloads of the same config file.
+     */
+    readonly socketDir: string;
+    /** See {@link socketDir}. */
+    readonly socketPath: string;
+  };
+}
+
 /** One configured plugin. */
-export type PluginConfig = GrpcPluginConfig | WasmPluginConfig;
+export type PluginConfig = GrpcPluginConfig | WasmPluginConfig | ProcessPluginConfig;
 
 /** One requirement of a Kubernetes label selector (`=`/`==` are `in`, `!=` is `not_in`). */
 export type LabelRequirement =
@@ -325,6 +376,17 @@ export interface AgonesDiscoveryConfig {
   readonly port: DiscoveryPortConfig;
 }
 
+/**
+ * A provider fed by a process plugin's `set_targets` pushes (docs/plugins.md §7): the plugin
+ * `name` must be a configured `type: process` plugin.
+ */
+export interface PluginDiscoveryConfig {
+  /** `plugin.name`: the process plugin that pushes. */
+  readonly pluginName: string;
+  /** `plugin.route_id`: which target set (`set_targets` `route_id` or `action`); default the provider's name. */
+  readonly routeId: string;
+}
+
 /** One configured discovery provider. */
 export type DiscoveryProviderConfig =
   & {
@@ -338,6 +400,7 @@ export type DiscoveryProviderConfig =
   & (
     | { readonly type: "kubernetes"; readonly kubernetes: KubernetesDiscoveryConfig }
     | { readonly type: "agones"; readonly agones: AgonesDiscoveryConfig }
+    | { readonly type: "plugin"; readonly plugin: PluginDiscoveryConfig }
   );
 
 /** The `limits` section. Every count limit is off at 0. */

@@ -2,19 +2,23 @@ import type { Backend, DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import { kubeApiSources } from "./kube/api_sources.ts";
 import type { AllocationCounts, DiscoveryProvider, SourceOpener } from "./provider.ts";
-import { type ProviderHold, SharedProvider } from "./shared_provider.ts";
+import { type ApiProviderConfig, type ProviderHold, SharedProvider } from "./shared_provider.ts";
 
 /** An allocating provider lists nothing: routing asks it per connection instead. */
 const NOTHING_LISTED: readonly Backend[] = Object.freeze([]);
 
-/** Why discovery could not start (`provider` names the provider). */
-export type DiscoveryErrorCode = "connection";
+/**
+ * Why discovery could not start (`provider` names the provider): `connection`, no usable API
+ * access; `not_wired`, a `type: plugin` provider, whose process plugin transport is not wired
+ * into discovery yet.
+ */
+export type DiscoveryErrorCode = "connection" | "not_wired";
 
 /** A provider could not be started; the message names it. */
 export class DiscoveryError extends Error {
   /** Fixed, so logs and stack traces name the class. */
   override readonly name = "DiscoveryError";
-  /** `connection`: no usable API access. */
+  /** Why; see {@link DiscoveryErrorCode}. */
   readonly code: DiscoveryErrorCode;
   /** The provider's configured name. */
   readonly provider: string;
@@ -62,6 +66,7 @@ export class Discovery {
     const readFile = options.readFile ?? Deno.readTextFile;
     try {
       for (const p of providers) {
+        if (p.type === "plugin") throw pluginProviderNotWired(p.name);
         const fingerprint = await providerFingerprint(p, readFile);
         const { previous } = options;
         const running = previous === undefined ? null : previous.#sharedWith(p.name, fingerprint);
@@ -196,8 +201,20 @@ export interface DiscoveryStartOptions {
   readonly readFile?: (path: string) => Promise<string>;
 }
 
+/**
+ * A `type: plugin` provider (pushed by a process plugin's `set_targets`) cannot run yet: the
+ * process plugin transport that would feed it is not wired into discovery.
+ */
+function pluginProviderNotWired(name: string): DiscoveryError {
+  return new DiscoveryError(
+    "not_wired",
+    name,
+    "type: plugin providers are not wired into discovery yet",
+  );
+}
+
 async function openShared(
-  p: DiscoveryProviderConfig,
+  p: ApiProviderConfig,
   fingerprint: string,
   opener: SourceOpener,
   logger: Logger,
@@ -215,7 +232,7 @@ async function openShared(
  * fingerprint nothing matches, so the provider is started anew and reports the error itself.
  */
 async function providerFingerprint(
-  p: DiscoveryProviderConfig,
+  p: ApiProviderConfig,
   readFile: (path: string) => Promise<string>,
 ): Promise<string> {
   const kubeconfig = p.type === "kubernetes" ? p.kubernetes.kubeconfig : p.agones.kubeconfig;

@@ -10,6 +10,9 @@ import type {
   SourceOpener,
 } from "./provider.ts";
 
+/** A provider backed by a Kubernetes API (kubernetes, agones): what a {@link SharedProvider} runs. */
+export type ApiProviderConfig = Extract<DiscoveryProviderConfig, { type: "kubernetes" | "agones" }>;
+
 /** One holder's use of a {@link SharedProvider}. */
 export interface ProviderHold {
   readonly provider: DiscoveryProvider;
@@ -49,7 +52,7 @@ export class SharedProvider {
 
   /** Opens the API access of `config` through `opener` and starts the provider. */
   static async open(
-    config: DiscoveryProviderConfig,
+    config: ApiProviderConfig,
     fingerprint: string,
     opener: SourceOpener,
     logger: Logger,
@@ -92,7 +95,7 @@ export class SharedProvider {
 }
 
 function startProvider(
-  config: DiscoveryProviderConfig,
+  config: ApiProviderConfig,
   open: SourceFactory,
   createAllocation: CreateAllocation,
 ): DiscoveryProvider {

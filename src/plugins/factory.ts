@@ -46,5 +46,11 @@ export const defaultTransportFactory: TransportFactory = async (
         throw new PluginError(config.name, "load", String(err), { cause: err });
       }
     }
+    case "process":
+      throw new PluginError(
+        config.name,
+        "load",
+        "process plugins are not wired into the chain yet",
+      );
   }
 };

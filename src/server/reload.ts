@@ -203,6 +203,7 @@ export class Reloader {
 export async function pluginFingerprint(plugin: PluginConfig, read: ModuleReader): Promise<string> {
   const common = { type: plugin.type, name: plugin.name, timeoutMs: plugin.timeoutMs };
   if (plugin.type === "grpc") return JSON.stringify({ ...common, grpc: plugin.grpc });
+  if (plugin.type === "process") return JSON.stringify({ ...common, process: plugin.process });
   let file: string | null = null;
   try {
     const digest = await crypto.subtle.digest("SHA-256", await read(plugin.wasm.path));
@@ -247,6 +248,12 @@ export function fixedSettingChanges(running: Config, next: Config): string[] {
 export function ungrantedPlugins(next: Config): string[] {
   const missing: string[] = [];
   for (const plugin of next.plugins) {
+    if (plugin.type === "process") {
+      missing.push(
+        `${next.source}: plugin "${plugin.name}": process plugins cannot be added by a reload yet; restart to apply it`,
+      );
+      continue;
+    }
     const needs: [Deno.PermissionDescriptor, string][] = plugin.type === "grpc"
       ? [[{ name: "net", host: plugin.grpc.address }, `net access to ${plugin.grpc.address}`]]
       : [[{ name: "read", path: plugin.wasm.path }, `read access to ${plugin.wasm.path}`]];
