@@ -103,14 +103,17 @@ async function refusals(metrics: Metrics): Promise<Record<string, number>> {
  */
 async function attackWhileSecondClientConnects(port: number, connects: number) {
   const attack = { refused: 0, admitted: 0, stop: false };
+  const underWay = Promise.withResolvers<void>();
   const loop = (async () => {
     for (let i = 0; i < 2_000 && !attack.stop; i++) {
       if (await dialOutcome(port, 1_000) === "refused") attack.refused++;
       else attack.admitted++;
+      if (attack.refused === 1) underWay.resolve();
     }
+    underWay.resolve();
   })();
-  // Wait for the attack to be under way (bounded) before the good client starts.
-  for (let i = 0; i < 500 && attack.refused === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  // The good client starts once the attack is under way (its first refusal).
+  await underWay.promise;
   const before = attack.refused;
   const child = await new Deno.Command(Deno.execPath(), {
     args: [
