@@ -59,11 +59,14 @@ export class ConfigError extends Error {
   readonly column: number | null;
   /** A suggestion such as `did you mean "strategy"?`, or `null`. */
   readonly hint: string | null;
+  /** What is wrong, without location (the message's main part). */
+  readonly detail: string;
 
   /** Builds the message as `file:line:col path: detail (hint)`, leaving out empty parts. */
   constructor(init: ConfigErrorInit) {
     super(formatMessage(init));
     this.code = init.code;
+    this.detail = init.detail;
     this.source = init.source ?? "";
     this.path = init.path ?? "";
     this.line = init.position?.line ?? null;

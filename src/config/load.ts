@@ -8,6 +8,7 @@ import { readMessages } from "./messages.ts";
 import type { ProviderRef } from "./pool.ts";
 import { readPlugins } from "./plugins.ts";
 import { readRouting } from "./routing.ts";
+import { scrubSecrets, secretTexts } from "./secrets.ts";
 import { readSettings } from "./settings.ts";
 import { formatOf, readSource } from "./source.ts";
 import { didYouMean } from "./suggest.ts";
@@ -48,7 +49,10 @@ export function parseConfig(text: string, source: string, sha256: string | null 
     access: readAccess(r, root?.get("access")),
   };
   checkProviders(r, refs, new Set(config.discovery.providers.map((p) => p.name)));
-  if (r.errors.length > 0) throw new ConfigErrors(r.errors);
+  if (r.errors.length > 0) {
+    const secrets = secretTexts(doc.root);
+    throw new ConfigErrors(r.errors.map((e) => scrubSecrets(e, secrets)));
+  }
   return deepFreeze(config);
 }
 

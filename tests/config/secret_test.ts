@@ -111,3 +111,24 @@ Deno.test("no config error message contains a secret, whatever is wrong around i
     assert.ok(!message.includes(S), message);
   }
 });
+
+Deno.test("a YAML alias repeating a secret elsewhere does not carry it into an error", () => {
+  const text = [
+    "referral:",
+    '  hmac_secret: &s "alias-me-if-you-can"',
+    "listen: *s",
+    "plugins:",
+    "  - { name: p, type: grpc, grpc: { address: *s } }",
+    "",
+  ].join("\n");
+  let messages = "";
+  try {
+    parseConfig(text, "c.yaml");
+  } catch (err) {
+    assert.ok(err instanceof ConfigErrors);
+    messages = err.errors.map((e) => `${e.message} ${e.detail}`).join("\n");
+  }
+  assert.match(messages, /listen: invalid address "<redacted>"/);
+  assert.match(messages, /plugins\[0\]\.grpc\.address/);
+  assert.doesNotMatch(messages, /alias-me-if-you-can/);
+});
