@@ -2,7 +2,13 @@ import type { Backend, FailurePolicy, PluginConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import { type ChainState, decodeResponse, encodeRequest, type PluginResponse } from "./codec.ts";
-import { PluginError, type PluginTransport } from "./transport.ts";
+import {
+  type ConnectCall,
+  type ConnectContext,
+  type ConnectionEnd,
+  PluginError,
+  type PluginTransport,
+} from "./transport.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** One plugin in the chain: its transport and how to treat its failures. */
@@ -52,12 +58,20 @@ export class PluginChain {
     return this.#links.length === 0;
   }
 
-  /** Runs every plugin in order over `state`. Never throws. */
-  async apply(sni: string, event: ConnectEvent, initial: ChainState): Promise<ChainOutcome> {
+  /**
+   * Runs every plugin in order over `state`. `context` reaches only transports that take
+   * structured calls (the JSON ConnectRequest has no room for it). Never throws.
+   */
+  async apply(
+    sni: string,
+    event: ConnectEvent,
+    initial: ChainState,
+    context: ConnectContext = NO_CONTEXT,
+  ): Promise<ChainOutcome> {
     let state = initial;
     for (let i = 0; i < this.#links.length; i++) {
       const link = this.#links[i]!;
-      const response = await this.#call(link, sni, event, state);
+      const response = await this.#call(link, { ...context, sni, event, state });
       if (response instanceof PluginError) {
         if (link.failurePolicy === "deny") {
           return { kind: "deny", plugin: link.transport.name, reason: null };
@@ -72,24 +86,36 @@ export class PluginChain {
     return { kind: "continue", state };
   }
 
+  /**
+   * Tells every plugin that listens how a connection ended (once the player has their reply).
+   * Returns at once; a listener that throws is logged, never propagated.
+   */
+  connectionEnded(end: ConnectionEnd): void {
+    for (const { transport } of this.#links) {
+      if (!transport.connectionEnded) continue;
+      try {
+        transport.connectionEnded(end);
+      } catch (err) {
+        this.#logger.warn("plugin connection-end hook failed", {
+          plugin: transport.name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+
   /** Closes every plugin. */
   async close(): Promise<void> {
     this.#watchdog.close();
     await Promise.allSettled(this.#links.map((l) => l.transport.close()));
   }
 
-  async #call(
-    link: ChainLink,
-    sni: string,
-    event: ConnectEvent,
-    state: ChainState,
-  ): Promise<PluginResponse | PluginError> {
-    const { name } = link.transport;
+  async #call(link: ChainLink, call: ConnectCall): Promise<PluginResponse | PluginError> {
+    const { transport, timeoutMs } = link;
+    const { name } = transport;
     const started = performance.now();
     try {
-      const call = link.transport.call(encodeRequest(sni, event, state), link.timeoutMs);
-      const bytes = await guard(call, this.#watchdog, link.timeoutMs + GUARD_MARGIN_MS, name);
-      const response = decodeResponse(bytes, name);
+      const response = await this.#send(transport, call, timeoutMs);
       this.#observe(name, performance.now() - started, null);
       return response;
     } catch (err) {
@@ -106,6 +132,15 @@ export class PluginChain {
       return error;
     }
   }
+
+  // Structured transports decode their own answer; the others carry the JSON documents.
+  async #send(t: PluginTransport, call: ConnectCall, timeoutMs: number): Promise<PluginResponse> {
+    const guardMs = timeoutMs + GUARD_MARGIN_MS;
+    if (t.connect) return await guard(t.connect(call, timeoutMs), this.#watchdog, guardMs, t.name);
+    const request = encodeRequest(call.sni, call.event, call.state);
+    const bytes = await guard(t.call(request, timeoutMs), this.#watchdog, guardMs, t.name);
+    return decodeResponse(bytes, t.name);
+  }
 }
 
 /**
@@ -116,26 +151,29 @@ const GUARD_MARGIN_MS = 250;
 
 // Races `call` against an alarm of the chain's watchdog (one timer for every call, not one per
 // call: a setTimeout/clearTimeout pair per call was ~3 µs of the router's CPU).
-function guard(
-  call: Promise<Uint8Array>,
+function guard<T>(
+  call: Promise<T>,
   watchdog: Watchdog,
   ms: number,
   plugin: string,
-): Promise<Uint8Array> {
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const alarm = watchdog.arm(
       ms,
       () => reject(new PluginError(plugin, "timeout", `no answer within ${ms} ms (chain guard)`)),
     );
-    call.then((bytes) => {
+    call.then((value) => {
       alarm.clear();
-      resolve(bytes);
+      resolve(value);
     }, (err) => {
       alarm.clear();
       reject(err);
     });
   });
 }
+
+/** No client address or route: callers that have none (tests, tools). */
+const NO_CONTEXT: ConnectContext = { client: "", route: null };
 
 /** Steps 3–7 of docs/plugins.md §2 "Chain semantics" for one successful, non-deny response. */
 export function applyResponse(state: ChainState, r: PluginResponse): ChainState {

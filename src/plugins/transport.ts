@@ -1,11 +1,16 @@
 /**
  * The contract between the plugin chain and a plugin transport (in-process WASM, out-of-process
- * gRPC). A transport moves one ConnectRequest JSON document to the plugin and its
- * ConnectResponse JSON document back; the chain owns encoding, decoding and semantics
- * (docs/plugins.md §1, §2), so every transport is held to the same behaviour.
+ * gRPC, supervised process). A WASM or gRPC transport moves one ConnectRequest JSON document to
+ * the plugin and its ConnectResponse JSON document back; the chain owns encoding, decoding and
+ * semantics (docs/plugins.md §1, §2), so every transport is held to the same behaviour. A process
+ * plugin speaks msgpack with keys the JSON document has no room for (the client's address, the
+ * matched route), so its transport takes the call structured ({@link PluginTransport.connect})
+ * and answers with the same decoded {@link PluginResponse} the chain applies for the others.
  */
 
 import type { PluginErrorKind } from "../observability/mod.ts";
+import type { ConnectEvent } from "../protocol/mod.ts";
+import type { ChainState, PluginResponse } from "./codec.ts";
 
 /** A plugin failed to load or a call failed. Names the plugin; never shown to a player. */
 export class PluginError extends Error {
@@ -29,6 +34,47 @@ export class PluginError extends Error {
   }
 }
 
+/** What the router knows of one connection beyond the Connect and the chain's state. */
+export interface ConnectContext {
+  /** The client's address, `ip:port` (`[ip]:port` for IPv6); `""` when unknown. */
+  readonly client: string;
+  /**
+   * The matched route's `match.hostname` and whether it is a glob; `null` for the default pool
+   * or when routing found no route.
+   */
+  readonly route: { readonly hostname: string; readonly glob: boolean } | null;
+}
+
+/** One call as a structured transport receives it: what the JSON ConnectRequest holds, and more. */
+export interface ConnectCall extends ConnectContext {
+  /** The SNI, `""` when the client sent none. */
+  readonly sni: string;
+  /** The decoded Connect (the SNI-only event when undecodable). */
+  readonly event: ConnectEvent;
+  /** The chain's state before this plugin. */
+  readonly state: ChainState;
+}
+
+/** How one connection ended, for transports that hear it (process plugins' `on_disconnect`). */
+export interface ConnectionEnd {
+  /** The client's address, `ip:port`; `""` when unknown. */
+  readonly client: string;
+  /** The backend `host:port` the player was referred to; `""` when they were not. */
+  readonly target: string;
+  /** The connection outcome label (`referral`, `disconnect`, `timeout`, …). */
+  readonly outcome: string;
+  /** Bytes read from the client's stream. */
+  readonly rxBytes: number;
+  /** Bytes written to the client's stream. */
+  readonly txBytes: number;
+  /** The connection's lifetime in the router, milliseconds. */
+  readonly durationMs: number;
+  /** From the Connect; `""` when unknown. */
+  readonly username: string;
+  /** From the Connect; `""` when unknown. */
+  readonly uuid: string;
+}
+
 /** One loaded plugin, whatever carries its calls. */
 export interface PluginTransport {
   /** The configured plugin name (used in every log line and error about it). */
@@ -40,6 +86,17 @@ export interface PluginTransport {
    * blocks the caller's thread while the plugin runs.
    */
   call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  /**
+   * The structured form of a call, for transports with an encoding of their own: when present
+   * the chain calls this instead of {@link call}, with the same deadline and failure contract,
+   * and applies the decoded response exactly as it applies a JSON one.
+   */
+  connect?(call: ConnectCall, timeoutMs: number): Promise<PluginResponse>;
+  /**
+   * Hears how a connection ended, once the player has their reply. Must return at once (queue
+   * or drop, never block) and never throw.
+   */
+  connectionEnded?(end: ConnectionEnd): void;
   /**
    * Whether a circuit breaker is skipping this plugin's calls right now (open or half-open);
    * absent when the transport has no breaker. Read at every metrics scrape.

@@ -1,5 +1,12 @@
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
-import { type ChainState, loadChain, PluginError } from "../../src/plugins/mod.ts";
+import {
+  type ChainState,
+  type ConnectCall,
+  type ConnectionEnd,
+  loadChain,
+  PluginError,
+  type PluginTransport,
+} from "../../src/plugins/mod.ts";
 import type { PluginConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import { type FakeBehaviour, FakeTransport, SAMPLE_EVENT } from "./fake_transport.ts";
@@ -156,4 +163,60 @@ Deno.test("a transport that never settles is cut off by the chain's own guard", 
   assertEquals(out, { kind: "continue", state: start });
   // timeout 50 ms + the guard's margin; far below "forever".
   assert(performance.now() - started < 2_000);
+});
+
+Deno.test("a structured transport gets the call with its context; JSON ones are unchanged", async () => {
+  const calls: ConnectCall[] = [];
+  const ends: ConnectionEnd[] = [];
+  const structured: PluginTransport = {
+    name: "proc",
+    call: () => Promise.reject(new Error("the chain must use connect")),
+    connect(call) {
+      calls.push(call);
+      return Promise.resolve({
+        deny: false,
+        denyReason: "",
+        candidates: null,
+        selectedIndex: null,
+        backend: { host: "c", port: 3, weight: 0, meta: null },
+        referralContent: new Uint8Array([9]),
+      });
+    },
+    connectionEnded: (end) => ends.push(end),
+    close: () => Promise.resolve(),
+  };
+  const json = new FakeTransport("json", () => ({}));
+  const chain = await loadChain(
+    [config("proc"), config("json")],
+    (c) => Promise.resolve(c.name === "proc" ? structured : json),
+    silentLogger(),
+  );
+  const route = { hostname: "*.example.com", glob: true };
+  const outcome = await chain.apply("play.example.com", event, start, {
+    client: "203.0.113.7:41000",
+    route,
+  });
+  assertEquals(calls.length, 1);
+  assertEquals(calls[0]!.client, "203.0.113.7:41000");
+  assertEquals(calls[0]!.route, route);
+  assertEquals(calls[0]!.sni, "play.example.com");
+  assertEquals(calls[0]!.state, start);
+  // The JSON plugin after it saw the structured plugin's steer, as JSON.
+  assertEquals((json.requests[0]!.backend as { host: string }).host, "c");
+  assert(outcome.kind === "continue");
+  assertEquals(outcome.state.backend?.host, "c");
+  assertEquals(outcome.state.referralContent, new Uint8Array([9]));
+
+  const end: ConnectionEnd = {
+    client: "203.0.113.7:41000",
+    target: "c:3",
+    outcome: "referral",
+    rxBytes: 10,
+    txBytes: 20,
+    durationMs: 5,
+    username: "Krymo",
+    uuid: "",
+  };
+  chain.connectionEnded(end);
+  assertEquals(ends, [end]);
 });

@@ -1,0 +1,88 @@
+/**
+ * The hook channel's framing (docs/plugins.md §7): every frame is a 4-byte big-endian length and
+ * that many bytes of msgpack, at most {@link MAX_FRAME_BYTES}. A request frame is prox's
+ * envelope `{t: hook type, d: bin}` where `d` is the msgpack encoding of the hook's data.
+ */
+
+import { encode } from "@msgpack/msgpack";
+import { PluginError } from "../transport.ts";
+
+/** Largest frame payload either side may send (1 MiB). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Hook types of the envelope's `t` (prox's numbering; 1 and 2 are HTTP hooks, never sent). */
+export const HOOK_TYPES = {
+  on_request: 1,
+  on_response: 2,
+  on_connect: 3,
+  on_disconnect: 4,
+} as const;
+
+/** A hook name of {@link HOOK_TYPES}. */
+export type HookName = keyof typeof HOOK_TYPES;
+
+/** What frames are read from (a `Deno.Conn`, or a test's stand-in). */
+export interface ByteReader {
+  /** As `Deno.Conn.read`: bytes read into `p`, or `null` at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** What frames are written to. */
+export interface ByteWriter {
+  /** As `Deno.Conn.write`: may write fewer bytes than given. */
+  write(p: Uint8Array): Promise<number>;
+}
+
+/**
+ * One request frame: the length prefix, then the envelope `{t, d}` with `data` (already msgpack)
+ * as `d`. A frame over the limit throws a `RangeError`: the caller turns it into a failed call.
+ */
+export function envelopeFrame(type: number, data: Uint8Array): Uint8Array {
+  const body = encode({ t: type, d: data });
+  if (body.length > MAX_FRAME_BYTES) {
+    throw new RangeError(`frame of ${body.length} bytes is over ${MAX_FRAME_BYTES}`);
+  }
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/** Writes all of `bytes` (a socket write may take only part of it). */
+export async function writeAll(w: ByteWriter, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await w.write(bytes.subarray(done));
+}
+
+/**
+ * Reads one frame's payload. It reads the 4-byte length, refuses a length over
+ * {@link MAX_FRAME_BYTES} before reading any of it, then reads exactly that many bytes: nothing
+ * of a next frame is ever read, so at most one frame is held. Rejects with a `PluginError`
+ * naming `plugin`: `bad_response` for an oversized frame, `unavailable` when the stream ends.
+ */
+export async function readFrame(r: ByteReader, plugin: string): Promise<Uint8Array> {
+  const header = new Uint8Array(4);
+  await readExactly(r, header, plugin);
+  const length = new DataView(header.buffer).getUint32(0);
+  if (length > MAX_FRAME_BYTES) {
+    throw new PluginError(
+      plugin,
+      "bad_response",
+      `response frame of ${length} bytes is over the ${MAX_FRAME_BYTES}-byte limit`,
+    );
+  }
+  const payload = new Uint8Array(length);
+  await readExactly(r, payload, plugin);
+  return payload;
+}
+
+async function readExactly(r: ByteReader, into: Uint8Array, plugin: string): Promise<void> {
+  let filled = 0;
+  while (filled < into.length) {
+    const n = await r.read(into.subarray(filled));
+    if (n === null) {
+      throw new PluginError(plugin, "unavailable", "the plugin closed the hook connection");
+    }
+    filled += n;
+  }
+}
