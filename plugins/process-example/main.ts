@@ -10,7 +10,7 @@
  *     type: process
  *     stage: deny
  *     timeout: 250ms
- *     failure_policy: continue        # a broken ban list check lets players in; `deny` keeps them out
+ *     failure_policy: continue        # a broken plugin lets players in; `deny` keeps them out
  *     process:
  *       module: ./plugins/process-example/main.ts
  *       permissions: { read: ["./bans.txt"] }

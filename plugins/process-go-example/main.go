@@ -1,7 +1,7 @@
 // Example Gatehouse process plugin in Go, the same plugin as ../process-example/main.ts without the
 // kit: it denies players whose username or uuid is in a ban list file, pushes the backends of a
 // lobby pool, and logs what happened to every player. The contract is
-// ../shared/spec/PROCESS_PLUGINS.md: JSON lines on stdin/stdout for the lifecycle, 4-byte
+// docs/plugins.md §7: JSON lines on stdin/stdout for the lifecycle, 4-byte
 // big-endian length-prefixed msgpack frames on a Unix socket for the hooks.
 //
 // Build: sh plugins/process-go-example/build.sh (writes plugins/process-go-example/bin/guard).
@@ -136,7 +136,8 @@ func main() {
 		}
 		s, err := load(request.Params.Config)
 		if err != nil {
-			send(map[string]string{"error": err.Error()}) // at start: a load error; on reload: old config stays
+			// At start the router fails the load; on reload it keeps the old config (so do we).
+			send(map[string]string{"error": err.Error()})
 			continue
 		}
 		current.Store(s)

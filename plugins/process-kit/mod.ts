@@ -1,12 +1,14 @@
 /**
- * The TypeScript kit for Gatehouse process plugins (../shared/spec/PROCESS_PLUGINS.md). A plugin is
- * a set of handlers:
+ * The TypeScript kit for Gatehouse process plugins (docs/plugins.md §7). A plugin is a set of
+ * handlers:
  *
  * ```ts
  * import { runPlugin } from "../process-kit/mod.ts";
  * const plugin = await runPlugin({
  *   configure(config) { ... },                     // start and every reload; throw to refuse
- *   onConnect(info) { return info.username === "griefer" ? { ok: false, reason: "banned" } : { ok: true }; },
+ *   onConnect(info) {                              // each player, before the router answers
+ *     return info.username === "griefer" ? { ok: false, reason: "banned" } : { ok: true };
+ *   },
  *   onDisconnect(info) { ... },                    // what happened to the player
  * });
  * plugin.log("info", "up");

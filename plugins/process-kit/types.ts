@@ -1,6 +1,6 @@
 /**
  * What a process plugin's handlers see and return: the readable names for the msgpack keys of
- * ../shared/spec/PROCESS_PLUGINS.md ("Hooks"). `wire.ts` maps them to and from the short keys.
+ * docs/plugins.md §7 (the hooks). `wire.ts` maps them to and from the short keys.
  */
 
 /** A backend as the router sees it (`{h, p, w, m}` on the wire). */

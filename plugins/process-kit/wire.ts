@@ -1,5 +1,5 @@
 /**
- * The socket side of ../shared/spec/PROCESS_PLUGINS.md ("Hooks"): frames are a 4-byte big-endian
+ * The socket side of docs/plugins.md §7 (the hooks): frames are a 4-byte big-endian
  * length and that many bytes of msgpack (at most 1 MiB); a request is `{t: hook type, d: bin}`
  * with `d` the msgpack of the hook's data, keyed by prox's short names. This file maps those keys
  * to the readable ones of `types.ts` and back, so handlers never see `u` or `rc`.

@@ -1,10 +1,10 @@
 /**
- * The router's side of ../shared/spec/PROCESS_PLUGINS.md, written independently of both the router
- * (`src/plugins/process/`) and the authoring kit (`plugins/process-kit/`), so that tests of either
- * do not check the code against itself: starts a plugin with a clean environment, sends
- * `configure` with a socket path in a fresh temporary folder, waits for the answer and `ready`,
- * and speaks the hooks' length-prefixed msgpack frames on that socket. Keys are the wire's short
- * ones (`u`, `rs`, …): a test spells the contract out.
+ * The router's side of the process plugin contract (docs/plugins.md §7), written independently of
+ * both the router (`src/plugins/process/`) and the authoring kit (`plugins/process-kit/`), so that
+ * tests of either do not check the code against itself: starts a plugin with a clean environment,
+ * sends `configure` with a socket path in a fresh temporary folder, waits for the answer and
+ * `ready`, and speaks the hooks' length-prefixed msgpack frames on that socket. Keys are the
+ * wire's short ones (`u`, `rs`, …): a test spells the contract out.
  */
 import { decode, encode } from "@msgpack/msgpack";
 import { ChildLines, Lines } from "./child_lines.ts";
@@ -216,6 +216,11 @@ export class HookConnection {
     const bytes = new Uint8Array(4 + body.length);
     new DataView(bytes.buffer).setUint32(0, body.length);
     bytes.set(body, 4);
+    await this.sendRawBytes(bytes);
+  }
+
+  /** Sends `bytes` as they are: for a broken length prefix. */
+  async sendRawBytes(bytes: Uint8Array): Promise<void> {
     await this.#in.write(bytes);
   }
 

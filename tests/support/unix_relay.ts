@@ -17,3 +17,5 @@ try {
   // Closed by the pipe already.
 }
 await toStdout;
+// A read of stdin may still be pending, and would keep the process alive.
+Deno.exit(0);

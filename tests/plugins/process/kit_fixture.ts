@@ -1,0 +1,45 @@
+/**
+ * A plugin on plugins/process-kit that shows the test what the kit did: on_connect echoes the
+ * ConnectInfo it was handed (as JSON in the referral content), fixed usernames pick a verdict,
+ * `throw` throws, `slow` answers after 300 ms; on_disconnect logs the DisconnectInfo it was handed,
+ * or throws for outcome `throw`; a configure with `refuse` throws that text.
+ */
+import { runPlugin } from "../../../plugins/process-kit/mod.ts";
+import type { ConnectResult } from "../../../plugins/process-kit/mod.ts";
+
+const verdicts: Record<string, ConnectResult> = {
+  deny: { ok: false, reason: "no entry" },
+  "deny-silent": { ok: false },
+  steer: {
+    ok: true,
+    candidates: [{ host: "x.internal", port: 1, meta: { group: "g" } }, {
+      host: "y.internal",
+      port: 2,
+      weight: 5,
+    }],
+    selectedIndex: 1,
+    backend: { host: "y.internal", port: 2 },
+    referralContent: new Uint8Array([0, 1, 255]),
+  },
+};
+
+const plugin = await runPlugin({
+  configure(config) {
+    if (typeof config.refuse === "string") throw new Error(config.refuse);
+  },
+  async onConnect(info) {
+    if (info.username === "throw") throw new Error("handler exploded");
+    if (info.username === "slow") await new Promise((resolve) => setTimeout(resolve, 300));
+    const verdict = verdicts[info.username ?? ""];
+    if (verdict) return verdict;
+    const seen = { ...info, referralContent: info.referralContent && [...info.referralContent] };
+    return { ok: true, referralContent: new TextEncoder().encode(JSON.stringify(seen)) };
+  },
+  onDisconnect(info) {
+    if (info.outcome === "throw") throw new Error("disconnect exploded");
+    plugin.log("info", "disconnect", info);
+  },
+});
+console.log("console.log goes to stderr");
+plugin.log("debug", "fixture up", { big: 2n ** 64n, error: new Error("as text") });
+plugin.setTargets("pool-a", ["a.internal:1"], { blue: ["b.internal:2"] });
