@@ -90,7 +90,8 @@ export class PluginChild {
     this.exited = Promise.all([this.#process.status, stdout, stderr]).then(([status]) => {
       live.delete(this.#process);
       this.#fail(`exited (${describe(status)}) before it was ready`);
-      for (const answer of this.#answers.splice(0)) answer("the plugin process exited");
+      // No answer came; a reconfigure's config then goes to the next start instead.
+      for (const answer of this.#answers.splice(0)) answer(null);
       return status;
     });
   }
