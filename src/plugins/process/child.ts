@@ -23,6 +23,8 @@ const ROUTER_HOOKS = ["on_connect", "on_disconnect"];
 const STDERR_TAIL = 10;
 /** Longest stderr line logged, bytes (the rest of the line is skipped). */
 const MAX_STDERR_LINE = 4096;
+/** How long after its exit a process's remaining output is waited for, ms. */
+const OUTPUT_GRACE_MS = 500;
 
 /** What a {@link PluginChild} needs; shared by every run of one plugin. */
 export interface ChildOptions {
@@ -87,8 +89,11 @@ export class PluginChild {
     this.#ready.catch(() => {});
     const stdout = this.#readStdout();
     const stderr = readLines(this.#process.stderr, MAX_STDERR_LINE, (l) => this.#stderr(l), true);
-    this.exited = Promise.all([this.#process.status, stdout, stderr]).then(([status]) => {
+    this.exited = this.#process.status.then(async (status) => {
       live.delete(this.#process);
+      // What it wrote last is read before its exit counts (it may explain the exit), but a
+      // process it left behind holding the pipes open cannot hold up its restart.
+      await settledWithin(Promise.all([stdout, stderr]), OUTPUT_GRACE_MS, options.watchdog);
       this.#fail(`exited (${describe(status)}) before it was ready`);
       // No answer came; a reconfigure's config then goes to the next start instead.
       for (const answer of this.#answers.splice(0)) answer(null);
@@ -216,6 +221,17 @@ export class PluginChild {
     if (this.#tail.length > STDERR_TAIL) this.#tail.shift();
     this.#o.log.write(1, "stderr", line);
   }
+}
+
+function settledWithin(p: Promise<unknown>, ms: number, watchdog: Watchdog): Promise<void> {
+  return new Promise((resolve) => {
+    const alarm = watchdog.arm(ms, resolve);
+    const done = () => {
+      alarm.clear();
+      resolve();
+    };
+    p.then(done, done);
+  });
 }
 
 function describe(status: Deno.CommandStatus): string {
