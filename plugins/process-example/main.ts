@@ -30,9 +30,10 @@
  *       pool: { strategy: round_robin, discovery: { provider: lobbies } }
  * ```
  *
- * Relative paths in `config` are the plugin's business: `ban_list` is opened as given, from the
- * plugin's working directory. Every reload re-reads the file and pushes `lobbies` again; a reload
- * whose file cannot be read is refused and the old list stays.
+ * `ban_list` is opened as given, from the plugin's working directory (the router's): unlike
+ * `permissions`, `config` is passed verbatim, so an absolute path is the safe choice. Every reload
+ * re-reads the file and pushes `lobbies` again; a reload whose file cannot be read is refused and
+ * the old list stays.
  */
 import { runPlugin } from "../process-kit/mod.ts";
 import type { PluginConfig } from "../process-kit/mod.ts";

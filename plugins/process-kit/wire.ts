@@ -4,7 +4,10 @@
  * with `d` the msgpack of the hook's data, keyed by prox's short names. This file maps those keys
  * to the readable ones of `types.ts` and back, so handlers never see `u` or `rc`.
  */
-import { decode, encode } from "@msgpack/msgpack";
+// A full specifier, not deno.json's `@msgpack/msgpack`: the router runs a `module` plugin with
+// `--no-config`, so the kit must resolve without an import map (the version is deno.json's pin;
+// tests/plugins/process/kit_test.ts checks that they agree).
+import { decode, encode } from "npm:@msgpack/msgpack@3.1.3";
 import type { Backend, ConnectInfo, ConnectResult, DisconnectInfo } from "./types.ts";
 
 /** Largest frame either side sends or accepts. */

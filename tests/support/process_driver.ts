@@ -30,6 +30,15 @@ export interface PluginStart {
 const encoder = new TextEncoder();
 const RELAY = new URL("./unix_relay.ts", import.meta.url).pathname;
 
+/**
+ * The environment the router adds for a `module` plugin: `DENO_DIR` when it has one, so that the
+ * plugin's Deno finds the same module cache.
+ */
+export function moduleEnv(): Record<string, string> {
+  const denoDir = Deno.env.get("DENO_DIR");
+  return denoDir === undefined ? {} : { DENO_DIR: denoDir };
+}
+
 /** A running plugin process. */
 export class PluginProcess {
   /** The socket path given in `configure`. */

@@ -7,7 +7,12 @@
  * reconfigure keeping the old one, and exit when stdin closes.
  */
 import assert from "node:assert/strict";
-import { ON_CONNECT, ON_DISCONNECT, PluginProcess } from "../../support/process_driver.ts";
+import {
+  moduleEnv,
+  ON_CONNECT,
+  ON_DISCONNECT,
+  PluginProcess,
+} from "../../support/process_driver.ts";
 import type { Message } from "../../support/process_driver.ts";
 import { testRequiring } from "../../support/requires.ts";
 
@@ -22,22 +27,29 @@ const BANNED_UUID = "0f6a4b52-3c1d-4e8f-9a2b-7c5d6e4f3a21";
 const REASON = "You are banned (test).";
 
 /**
- * How each example is started: the TS one by Deno with no permission but its socket and the ban
- * list (as the router's `module` sandbox does), the Go one as a plain `command`.
+ * How each example is started: the TS one as the router runs a `module` (its Deno, no config
+ * file, no permission but its socket and the ban list), the Go one as a plain `command`.
  */
-type CommandFor = (bans: string) => (socket: string) => string[];
+interface Example {
+  readonly command: (bans: string) => (socket: string) => string[];
+  readonly env: Record<string, string>;
+}
 
-const tsExample: CommandFor = (bans) => (socket) => [
-  Deno.execPath(),
-  "run",
-  "--no-prompt",
-  `--allow-read=${socket},${bans}`,
-  `--allow-write=${socket}`,
-  `--allow-net=unix:${socket}`,
-  TS_EXAMPLE,
-];
+const tsExample: Example = {
+  env: moduleEnv(),
+  command: (bans) => (socket) => [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "--no-config",
+    `--allow-read=${socket},${bans}`,
+    `--allow-write=${socket}`,
+    `--allow-net=unix:${socket}`,
+    TS_EXAMPLE,
+  ],
+};
 
-const goExample: CommandFor = () => () => [GO_EXAMPLE];
+const goExample: Example = { env: {}, command: () => () => [GO_EXAMPLE] };
 
 Deno.test("process-example (TypeScript): bans, lobbies, reconfigure, stop", async (t) => {
   await exampleCases(t, tsExample);
@@ -49,7 +61,7 @@ testRequiring(
   async (t) => await exampleCases(t, goExample),
 );
 
-async function exampleCases(t: Deno.TestContext, commandFor: CommandFor): Promise<void> {
+async function exampleCases(t: Deno.TestContext, example: Example): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "gh-bans-" });
   const bans = `${dir}/bans.txt`;
   await Deno.writeTextFile(bans, `# griefers\n  Griefer  \n${BANNED_UUID.toUpperCase()} # alt\n\n`);
@@ -60,7 +72,8 @@ async function exampleCases(t: Deno.TestContext, commandFor: CommandFor): Promis
     lobbies,
   });
   const plugin = await PluginProcess.start({
-    command: commandFor(bans),
+    command: example.command(bans),
+    env: example.env,
     config: config(["10.0.0.1:5520", "10.0.0.2:5520"]),
   });
   const conn = plugin.connect();

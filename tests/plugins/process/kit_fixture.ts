@@ -1,7 +1,7 @@
 /**
  * A plugin on plugins/process-kit that shows the test what the kit did: on_connect echoes the
  * ConnectInfo it was handed (as JSON in the referral content), fixed usernames pick a verdict,
- * `throw` throws, `slow` answers after 300 ms; on_disconnect logs the DisconnectInfo it was handed,
+ * `throw` throws, `meet` waits up to 5 s for a second `meet` call (ok when they met); on_disconnect logs the DisconnectInfo it was handed,
  * or throws for outcome `throw`; a configure with `refuse` throws that text.
  */
 import { runPlugin } from "../../../plugins/process-kit/mod.ts";
@@ -23,13 +23,37 @@ const verdicts: Record<string, ConnectResult> = {
   },
 };
 
+let waiting: (() => void) | null = null;
+
+/** Resolves true once two calls are inside it at the same time; false after 5 s alone. */
+function meet(): Promise<boolean> {
+  const other = waiting;
+  if (other) {
+    waiting = null;
+    other();
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      waiting = null;
+      resolve(false);
+    }, 5_000);
+    waiting = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+  });
+}
+
 const plugin = await runPlugin({
   configure(config) {
     if (typeof config.refuse === "string") throw new Error(config.refuse);
   },
   async onConnect(info) {
     if (info.username === "throw") throw new Error("handler exploded");
-    if (info.username === "slow") await new Promise((resolve) => setTimeout(resolve, 300));
+    if (info.username === "meet") {
+      return await meet() ? { ok: true } : { ok: false, reason: "alone" };
+    }
     const verdict = verdicts[info.username ?? ""];
     if (verdict) return verdict;
     const seen = { ...info, referralContent: info.referralContent && [...info.referralContent] };

@@ -6,7 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { ON_CONNECT, ON_DISCONNECT, PluginProcess } from "../../support/process_driver.ts";
+import {
+  moduleEnv,
+  ON_CONNECT,
+  ON_DISCONNECT,
+  PluginProcess,
+} from "../../support/process_driver.ts";
 import type { Message } from "../../support/process_driver.ts";
 
 const FIXTURE = new URL("./kit_fixture.ts", import.meta.url).pathname;
@@ -15,6 +20,7 @@ const command = (socket: string) => [
   Deno.execPath(),
   "run",
   "--no-prompt",
+  "--no-config",
   `--allow-read=${socket}`,
   `--allow-write=${socket}`,
   `--allow-net=unix:${socket}`,
@@ -48,7 +54,7 @@ const FULL_INFO = {
 };
 
 Deno.test("process kit: names, results, errors and pushes as the contract says", async (t) => {
-  const plugin = await PluginProcess.start({ command, config: {} });
+  const plugin = await PluginProcess.start({ command, env: moduleEnv(), config: {} });
   const conn = plugin.connect();
   try {
     await t.step("ready: the given socket and the two hooks the fixture implements", () => {
@@ -180,13 +186,15 @@ Deno.test("process kit: names, results, errors and pushes as the contract says",
       assert.deepEqual(await plugin.configure({}), { result: "ok" });
     });
 
-    await t.step("a second connection is served while the first waits on a slow call", async () => {
+    await t.step("connections are served side by side, each one call at a time", async () => {
+      // Each `meet` call waits (up to 5 s) for another: only calls in flight together both pass.
       const other = plugin.connect();
       try {
-        const slow = conn.call(ON_CONNECT, { ...FULL_INFO, u: "slow" }).then(() => "slow");
-        const fast = other.call(ON_CONNECT, { ...FULL_INFO, u: "deny" }).then(() => "fast");
-        assert.equal(await Promise.race([slow, fast]), "fast");
-        assert.equal(await slow, "slow");
+        const [a, b] = await Promise.all([
+          conn.call(ON_CONNECT, { ...FULL_INFO, u: "meet" }),
+          other.call(ON_CONNECT, { ...FULL_INFO, u: "meet" }),
+        ]);
+        assert.deepEqual([a, b], [{ ok: true }, { ok: true }]);
       } finally {
         await other.close();
       }
@@ -230,9 +238,20 @@ Deno.test("process kit: names, results, errors and pushes as the contract says",
   }
 });
 
+Deno.test("process kit: its msgpack import is the version deno.json pins", async () => {
+  // The kit names the package in full (module plugins run with --no-config); the two must agree.
+  const pinned = JSON.parse(await Deno.readTextFile(new URL("../../../deno.json", import.meta.url)))
+    .imports["@msgpack/msgpack"];
+  const wire = await Deno.readTextFile(
+    new URL("../../../plugins/process-kit/wire.ts", import.meta.url),
+  );
+  assert.match(pinned, /^npm:@msgpack\/msgpack@\d/);
+  assert.ok(wire.includes(`from "${pinned}";`), `wire.ts should import from "${pinned}"`);
+});
+
 Deno.test("process kit: a configure that throws at start answers it, never ready", async () => {
   await assert.rejects(
-    PluginProcess.start({ command, config: { refuse: "no ban list" } }),
+    PluginProcess.start({ command, env: moduleEnv(), config: { refuse: "no ban list" } }),
     /configure answered \{"error":"no ban list"\}/,
   );
 });
