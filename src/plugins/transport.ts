@@ -8,6 +8,7 @@
  * and answers with the same decoded {@link PluginResponse} the chain applies for the others.
  */
 
+import type { Backend } from "../config/mod.ts";
 import type { PluginErrorKind } from "../observability/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import type { ChainState, PluginResponse } from "./codec.ts";
@@ -75,6 +76,20 @@ export interface ConnectionEnd {
   readonly uuid: string;
 }
 
+/**
+ * Backend lists a plugin pushes (a process plugin's `set_targets`), by target set id (`route_id`
+ * or `action`): what a discovery provider of `type: plugin` reads. The same shape as the
+ * discovery folder's `TargetFeed`, declared here so that plugins need not import discovery.
+ */
+export interface PushedTargets {
+  /** The last list pushed for `setId`, or `null` before the first push. Returns at once. */
+  targets(setId: string): readonly Backend[] | null;
+  /** Pushes for `setId` so far and when the last arrived (`Date.now()` ms), for `/metrics`. */
+  pushes(setId: string): { readonly count: number; readonly lastAtMs: number | null };
+  /** Calls `listener` after every push (any target set); returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
 /** One loaded plugin, whatever carries its calls. */
 export interface PluginTransport {
   /** The configured plugin name (used in every log line and error about it). */
@@ -97,6 +112,8 @@ export interface PluginTransport {
    * or drop, never block) and never throw.
    */
   connectionEnded?(end: ConnectionEnd): void;
+  /** The backend lists this plugin pushes; absent for transports that cannot push. */
+  readonly targetFeed?: PushedTargets;
   /**
    * Whether a circuit breaker is skipping this plugin's calls right now (open or half-open);
    * absent when the transport has no breaker. Read at every metrics scrape.

@@ -16,6 +16,7 @@ import {
   type ConnectionEnd,
   PluginError,
   type PluginTransport,
+  type PushedTargets,
 } from "../transport.ts";
 import { Watchdog } from "../watchdog.ts";
 import { PluginLog } from "../wasm/plugin_log.ts";
@@ -60,10 +61,8 @@ export interface ProcessTransport extends PluginTransport {
   connectionEnded(end: ConnectionEnd): void;
   /** Sends a changed `config` to the same process (see `Supervisor.reconfigure`). */
   reconfigure(config: unknown): Promise<void>;
-  /** The last `set_targets` list of target set `setId`; `null` before its first push. */
-  targets(setId: string): readonly Backend[] | null;
-  /** Calls `listener` with the set's id after each push; returns the unsubscribe function. */
-  onTargets(listener: (setId: string) => void): () => void;
+  /** Always present: the `set_targets` lists, by target set id. */
+  readonly targetFeed: PushedTargets;
   /** `on_disconnect` notifications dropped (queue full, or the send failed). */
   readonly disconnectsDropped: number;
   /** Processes started after the first. */
@@ -144,23 +143,30 @@ function readEnv(variable: string): string | undefined {
   return Deno.env.get(variable);
 }
 
-/** The latest pushed list of each target set, and who listens for pushes. */
-class Targets {
-  readonly #sets = new Map<string, readonly Backend[]>();
-  readonly #listeners = new Set<(setId: string) => void>();
+/** The latest pushed list of each target set, push counts, and who listens for pushes. */
+class Targets implements PushedTargets {
+  readonly #sets = new Map<string, { list: readonly Backend[]; count: number; atMs: number }>();
+  readonly #listeners = new Set<() => void>();
 
-  get(setId: string): readonly Backend[] | null {
-    return this.#sets.get(setId) ?? null;
+  targets(setId: string): readonly Backend[] | null {
+    return this.#sets.get(setId)?.list ?? null;
   }
 
-  set(setId: string, backends: readonly Backend[]): void {
-    this.#sets.set(setId, backends);
-    for (const listener of this.#listeners) listener(setId);
+  pushes(setId: string): { readonly count: number; readonly lastAtMs: number | null } {
+    const set = this.#sets.get(setId);
+    return { count: set?.count ?? 0, lastAtMs: set?.atMs ?? null };
   }
 
-  listen(listener: (setId: string) => void): () => void {
+  subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Replaces the list of `setId` and tells every listener. */
+  set(setId: string, list: readonly Backend[]): void {
+    const count = (this.#sets.get(setId)?.count ?? 0) + 1;
+    this.#sets.set(setId, { list, count, atMs: Date.now() });
+    for (const listener of this.#listeners) listener();
   }
 }
 
@@ -176,9 +182,9 @@ const PASS: PluginResponse = {
 
 class ProcessPlugin implements ProcessTransport {
   readonly name: string;
+  readonly targetFeed: PushedTargets;
   readonly #timeoutMs: number;
   readonly #supervisor: Supervisor;
-  readonly #targets: Targets;
   readonly #watchdog: Watchdog;
   readonly #logger: Logger;
   readonly #queue: Uint8Array[] = [];
@@ -197,7 +203,7 @@ class ProcessPlugin implements ProcessTransport {
     this.name = name;
     this.#timeoutMs = timeoutMs;
     this.#supervisor = supervisor;
-    this.#targets = targets;
+    this.targetFeed = targets;
     this.#watchdog = watchdog;
     this.#logger = logger;
   }
@@ -243,14 +249,6 @@ class ProcessPlugin implements ProcessTransport {
 
   reconfigure(config: unknown): Promise<void> {
     return this.#supervisor.reconfigure(config);
-  }
-
-  targets(setId: string): readonly Backend[] | null {
-    return this.#targets.get(setId);
-  }
-
-  onTargets(listener: (setId: string) => void): () => void {
-    return this.#targets.listen(listener);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,6 @@ import {
   loadChain,
   PluginError,
 } from "../../../src/plugins/mod.ts";
-import type { ProcessTransport } from "../../../src/plugins/process/mod.ts";
 import type { ConnectCall } from "../../../src/plugins/transport.ts";
 import { SAMPLE_EVENT } from "../fake_transport.ts";
 import { silentLogger } from "../../support/logger.ts";
@@ -202,25 +201,31 @@ Deno.test("process plugin: on_disconnect beyond the queue of 1024 is dropped and
   }, { poolSize: 1, reportAt: [1025] });
 });
 
-Deno.test("process plugin: set_targets pushes reach listeners; bad entries dropped, logged", async () => {
+Deno.test("process plugin: set_targets pushes reach the feed; bad entries dropped, logged", async () => {
   const targets = { route_id: "lobbies", targets: ["10.0.0.5:5520", "no-port", "h:99999"] };
-  let plugin: ProcessTransport | null = null;
-  await withFake(async (fake) => {
-    plugin = fake.plugin;
-    // The push may come before or after load resolves; the listener and the getter agree.
-    const pushed = fake.plugin.targets("lobbies") ?? await new Promise<unknown>((resolve) => {
-      const off = fake.plugin.onTargets((id) => {
-        off();
-        resolve(fake.plugin.targets(id));
+  await withFake(async ({ plugin, log }) => {
+    const feed = plugin.targetFeed;
+    // The push may come before or after load resolves; the subscription and the getter agree.
+    if (feed.targets("lobbies") === null) {
+      await new Promise<void>((resolve) => {
+        const off = feed.subscribe(() => {
+          off();
+          resolve();
+        });
       });
-    });
-    assert.deepEqual(pushed, [{ host: "10.0.0.5", port: 5520, weight: 1, meta: null }]);
-    assert.equal(fake.plugin.targets("other"), null, "a set never pushed is not synced");
-    const warn = JSON.parse((await fake.log.next(/set_targets entries dropped/)).input);
+    }
+    assert.deepEqual(feed.targets("lobbies"), [
+      { host: "10.0.0.5", port: 5520, weight: 1, meta: null },
+    ]);
+    const { count, lastAtMs } = feed.pushes("lobbies");
+    assert.equal(count, 1);
+    assert.ok(lastAtMs !== null && Math.abs(Date.now() - lastAtMs) < 60_000);
+    assert.equal(feed.targets("other"), null, "a set never pushed is not synced");
+    assert.deepEqual(feed.pushes("other"), { count: 0, lastAtMs: null });
+    const warn = JSON.parse((await log.next(/set_targets entries dropped/)).input);
     assert.equal(warn.plugin, "guard");
     assert.equal(warn.dropped, 2);
   }, { targets });
-  assert.ok(plugin);
 });
 
 Deno.test("process plugin: a command plugin gets only its configured env and PATH", async () => {
