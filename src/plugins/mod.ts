@@ -19,7 +19,13 @@ export type {
 export type { ChainState } from "./codec.ts";
 /** The transport contract every plugin implementation fulfils, and how a call fails. */
 export { PluginError } from "./transport.ts";
-export type { ConnectCall, ConnectContext, ConnectionEnd, PluginTransport } from "./transport.ts";
+export type {
+  ConnectCall,
+  ConnectContext,
+  ConnectionEnd,
+  PluginTransport,
+  PushedTargets,
+} from "./transport.ts";
 /** Builds transports for configured plugins. */
 export { defaultTransportFactory } from "./factory.ts";
 /**
