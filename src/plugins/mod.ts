@@ -17,6 +17,8 @@ export type {
 } from "./chain.ts";
 /** What the chain carries from plugin to plugin (docs/plugins.md §2 "Chain semantics"). */
 export type { ChainState } from "./codec.ts";
+/** A decoded plugin answer, as the chain applies it (what structured transports return). */
+export type { PluginResponse, ResponseBackend } from "./codec.ts";
 /** The transport contract every plugin implementation fulfils, and how a call fails. */
 export { PluginError } from "./transport.ts";
 export type {

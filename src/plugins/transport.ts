@@ -112,6 +112,12 @@ export interface PluginTransport {
    * or drop, never block) and never throw.
    */
   connectionEnded?(end: ConnectionEnd): void;
+  /**
+   * Applies a changed plugin-specific config to the running plugin (a process plugin's
+   * `configure`, same process); rejects with a `load` error, the old config kept, when the
+   * plugin refuses it. Absent when a config change means loading the plugin again.
+   */
+  reconfigure?(config: unknown): Promise<void>;
   /** The backend lists this plugin pushes; absent for transports that cannot push. */
   readonly targetFeed?: PushedTargets;
   /**

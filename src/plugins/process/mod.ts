@@ -28,6 +28,7 @@ import { type BackoffOptions, Supervisor } from "./supervisor.ts";
 
 export type { BackoffOptions } from "./supervisor.ts";
 export type { HookConn, HookConnector } from "./pool.ts";
+export type { ByteReader, ByteWriter } from "./frames.ts";
 
 /** `on_disconnect` data waiting to be sent, per plugin; more are dropped and counted. */
 export const DISCONNECT_QUEUE = 1024;
@@ -59,7 +60,7 @@ export interface ProcessTransport extends PluginTransport {
   connect(call: ConnectCall, timeoutMs: number): Promise<PluginResponse>;
   /** Always present: queues `on_disconnect` when the plugin serves it. */
   connectionEnded(end: ConnectionEnd): void;
-  /** Sends a changed `config` to the same process (see `Supervisor.reconfigure`). */
+  /** Always present: sends a changed `config` to the same process. */
   reconfigure(config: unknown): Promise<void>;
   /** Always present: the `set_targets` lists, by target set id. */
   readonly targetFeed: PushedTargets;
