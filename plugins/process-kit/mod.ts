@@ -192,7 +192,7 @@ class ServingPlugin implements Plugin {
     try {
       for await (const body of readFrames(conn)) {
         const { type, data } = decodeEnvelope(body);
-        if (type === HOOK_ON_CONNECT) await writeAll(conn, frame(await this.#onConnect(data)));
+        if (type === HOOK_ON_CONNECT) await this.#answer(conn, await this.#onConnect(data));
         else if (type === HOOK_ON_DISCONNECT) this.#onDisconnect(data);
         // Unknown type: whether the router waits for an answer is unknown too, so drop the line.
         else throw new Error(`hook type ${type}, which Gatehouse never sends`);
@@ -206,6 +206,17 @@ class ServingPlugin implements Plugin {
       } catch {
         // Already closed.
       }
+    }
+  }
+
+  /** Writes an answer; a closed connection means the router gave up on the call (its timeout). */
+  async #answer(conn: Deno.Conn, body: Uint8Array): Promise<void> {
+    try {
+      await writeAll(conn, frame(body));
+    } catch (error) {
+      throw new Error(
+        `answer not delivered, the router closed the call (timeout?): ${errorText(error)}`,
+      );
     }
   }
 

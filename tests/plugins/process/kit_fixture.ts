@@ -1,7 +1,8 @@
 /**
  * A plugin on plugins/process-kit that shows the test what the kit did: on_connect echoes the
  * ConnectInfo it was handed (as JSON in the referral content), fixed usernames pick a verdict,
- * `throw` throws, `meet` waits up to 5 s for a second `meet` call (ok when they met); on_disconnect logs the DisconnectInfo it was handed,
+ * `throw` throws, `meet` waits up to 5 s for a second `meet` call (ok when they met), `late`
+ * answers after 200 ms; on_disconnect logs the DisconnectInfo it was handed,
  * or throws for outcome `throw`; a configure with `refuse` throws that text.
  */
 import { runPlugin } from "../../../plugins/process-kit/mod.ts";
@@ -51,6 +52,7 @@ const plugin = await runPlugin({
   },
   async onConnect(info) {
     if (info.username === "throw") throw new Error("handler exploded");
+    if (info.username === "late") await new Promise((resolve) => setTimeout(resolve, 200));
     if (info.username === "meet") {
       return await meet() ? { ok: true } : { ok: false, reason: "alone" };
     }

@@ -200,6 +200,14 @@ Deno.test("process kit: names, results, errors and pushes as the contract says",
       }
     });
 
+    await t.step("an answer to a call the router closed is logged, not thrown", async () => {
+      const gone = plugin.connect();
+      await gone.send(ON_CONNECT, { ...FULL_INFO, u: "late" });
+      await gone.close(); // as the router does at a call's timeout
+      await nextLog(plugin, /answer not delivered, the router closed the call/);
+      assert.equal((await conn.call(ON_CONNECT, { ...FULL_INFO, u: "deny" })).ok, false);
+    });
+
     for (
       const [what, body] of [
         ["a frame that is not an envelope", encode([1, 2, 3])],
