@@ -183,8 +183,9 @@ function connInfo(username: string, uuid: string): Message {
 }
 
 function goInstall(): string {
-  return "apt-get install -y golang-go golang-github-vmihailenco-msgpack.v5-dev && " +
-    "sh plugins/process-go-example/build.sh (or bash .ci/setup_process.sh, which does both)";
+  return "bash .ci/setup_process.sh (installs golang-go and " +
+    "golang-github-vmihailenco-msgpack.v5-dev from Debian, then builds " +
+    "plugins/process-go-example/bin/guard, which is missing or older than main.go)";
 }
 
 /** Whether `path` exists and is newer than `source` (a stale build would test old code). */
