@@ -46,26 +46,18 @@ import type { Handlers, LogLevel, Plugin, PluginConfig } from "./types.ts";
 
 export type * from "./types.ts";
 
-/** Where the kit talks to the router; the defaults are the process's stdin and stdout. */
-export interface PluginIo {
-  readonly input: ReadableStream<Uint8Array>;
-  readonly output: WritableStream<Uint8Array>;
-  /** Called when stdin ends (the router stops the plugin); default: exit the process. */
-  readonly onStdinEnd: () => void;
-}
-
 const encoder = new TextEncoder();
 
 /**
- * Runs a plugin: resolves once the first `configure` succeeded, the socket listens and `ready` is
- * sent. Rejects only if stdin ends before that.
+ * Runs a plugin on this process's stdin and stdout: resolves once the first `configure` succeeded,
+ * the socket listens and `ready` is sent (so pushes made then reach a router that has the plugin).
+ * Rejects only if stdin ends before that. The process exits when stdin ends.
  */
-export function runPlugin(handlers: Handlers, io: Partial<PluginIo> = {}): Promise<Plugin> {
-  if (io.output === undefined) sendConsoleToStderr();
-  const lifecycle = new Lifecycle(handlers, io.output ?? Deno.stdout.writable);
-  const ready = lifecycle.run(io.input ?? Deno.stdin.readable);
-  ready.ended.then(io.onStdinEnd ?? (() => Deno.exit(0)));
-  return ready.plugin;
+export function runPlugin(handlers: Handlers): Promise<Plugin> {
+  sendConsoleToStderr();
+  const { plugin, ended } = new Lifecycle(handlers, Deno.stdout.writable).run(Deno.stdin.readable);
+  ended.then(() => Deno.exit(0));
+  return plugin;
 }
 
 class Lifecycle {
@@ -194,7 +186,7 @@ class ServingPlugin implements Plugin {
         const { type, data } = decodeEnvelope(body);
         if (type === HOOK_ON_CONNECT) await this.#answer(conn, await this.#onConnect(data));
         else if (type === HOOK_ON_DISCONNECT) this.#onDisconnect(data);
-        // Unknown type: whether the router waits for an answer is unknown too, so drop the line.
+        // Unknown type: whether the router waits for an answer is unknown too: drop the connection.
         else throw new Error(`hook type ${type}, which Gatehouse never sends`);
       }
     } catch (error) {
