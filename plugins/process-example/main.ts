@@ -65,21 +65,20 @@ async function load(config: PluginConfig): Promise<Settings> {
   };
 }
 
-let settings: Settings | null = null;
-let started = false;
+let settings: Settings;
 
 const plugin = await runPlugin({
-  async configure(config) {
+  async configure(config, plugin) {
     settings = await load(config);
-    // On a reload the plugin is already up: push the new list now. At start, `ready` comes first
-    // (below), since the router only listens for pushes from a plugin it has.
-    if (started) plugin.setTargets(settings.routeId, settings.lobbies);
+    plugin.setTargets(settings.routeId, settings.lobbies); // at start the kit sends it after ready
+    plugin.log("info", `${settings.banned.size} banned, ${settings.lobbies.length} lobbies`);
   },
 
   onConnect(info) {
-    const banned = settings!.banned;
-    const hit = [info.username, info.uuid].some((id) => id && banned.has(id.toLowerCase()));
-    return hit ? { ok: false, reason: settings!.reason } : { ok: true };
+    const hit = [info.username, info.uuid].some((id) =>
+      id && settings.banned.has(id.toLowerCase())
+    );
+    return hit ? { ok: false, reason: settings.reason } : { ok: true };
   },
 
   onDisconnect(info) {
@@ -90,9 +89,3 @@ const plugin = await runPlugin({
     });
   },
 });
-started = true;
-plugin.setTargets(settings!.routeId, settings!.lobbies);
-plugin.log(
-  "info",
-  `guard up: ${settings!.banned.size} banned, ${settings!.lobbies.length} lobbies`,
-);

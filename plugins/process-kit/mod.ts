@@ -5,14 +5,16 @@
  * ```ts
  * import { runPlugin } from "../process-kit/mod.ts";
  * const plugin = await runPlugin({
- *   configure(config) { ... },                     // start and every reload; throw to refuse
+ *   configure(config, plugin) {                    // start and every reload; throw to refuse
+ *     plugin.setTargets("lobbies", config.lobbies as string[]);   // held until `ready` at start
+ *   },
  *   onConnect(info) {                              // each player, before the router answers
  *     return info.username === "griefer" ? { ok: false, reason: "banned" } : { ok: true };
  *   },
- *   onDisconnect(info) { ... },                    // what happened to the player
+ *   onDisconnect(info) {                           // what happened to the player
+ *     plugin.log("info", `${info.username} ${info.outcome}`);
+ *   },
  * });
- * plugin.log("info", "up");
- * plugin.setTargets("lobbies", ["10.0.0.1:5520"]);
  * ```
  *
  * The kit speaks both channels for you: the JSON lines on stdin/stdout (it answers `configure`,
@@ -50,8 +52,8 @@ const encoder = new TextEncoder();
 
 /**
  * Runs a plugin on this process's stdin and stdout: resolves once the first `configure` succeeded,
- * the socket listens and `ready` is sent (so pushes made then reach a router that has the plugin).
- * Rejects only if stdin ends before that. The process exits when stdin ends.
+ * the socket listens and `ready` is sent. Rejects only if stdin ends before that. The process
+ * exits when stdin ends.
  */
 export function runPlugin(handlers: Handlers): Promise<Plugin> {
   sendConsoleToStderr();
@@ -60,14 +62,15 @@ export function runPlugin(handlers: Handlers): Promise<Plugin> {
   return plugin;
 }
 
+/** The stdin/stdout side: answers `configure`, starts the hook server once, sends `ready`. */
 class Lifecycle {
   readonly #handlers: Handlers;
-  readonly #out: WritableStreamDefaultWriter<Uint8Array>;
-  #plugin: ServingPlugin | null = null;
+  readonly #channel: Channel;
+  #server: HookServer | null = null;
 
   constructor(handlers: Handlers, output: WritableStream<Uint8Array>) {
     this.#handlers = handlers;
-    this.#out = output.getWriter();
+    this.#channel = new Channel(output.getWriter());
   }
 
   run(input: ReadableStream<Uint8Array>): { plugin: Promise<Plugin>; ended: Promise<void> } {
@@ -79,11 +82,10 @@ class Lifecycle {
     });
     const ended = (async () => {
       for await (const line of readLines(input)) {
-        const started = this.#plugin === null;
         await this.#request(line);
-        if (started && this.#plugin !== null) resolve(this.#plugin);
+        if (this.#server) resolve(this.#channel);
       }
-      this.#plugin?.close();
+      this.#server?.close();
       reject(new Error("stdin ended before the plugin was configured"));
     })();
     return { plugin, ended };
@@ -91,69 +93,55 @@ class Lifecycle {
 
   /** One router → plugin line: `{method: "configure", params: {socket, config, …}}`. */
   async #request(line: string): Promise<void> {
+    const channel = this.#channel;
     let request: { method?: unknown; params?: Record<string, unknown> };
     try {
       request = JSON.parse(line);
     } catch {
-      return this.#send({ error: "request is not JSON" });
+      return channel.send({ error: "request is not JSON" });
     }
     if (request?.method !== "configure") {
-      return this.#send({ error: `unknown method ${JSON.stringify(request?.method)}` });
+      return channel.send({ error: `unknown method ${JSON.stringify(request?.method)}` });
     }
     const socket = request.params?.socket;
     const config = request.params?.config ?? {};
     if (typeof socket !== "string" || typeof config !== "object" || config === null) {
-      return this.#send({ error: "configure needs params.socket (string) and params.config" });
+      return channel.send({ error: "configure needs params.socket (string) and params.config" });
+    }
+    if (this.#server && socket !== channel.socket) {
+      channel.log("warn", `configure names socket ${socket}; still on ${channel.socket}`);
     }
     try {
-      await this.#handlers.configure?.(config as PluginConfig);
-      if (this.#plugin === null) {
-        this.#plugin = new ServingPlugin(this.#handlers, socket, (m) => this.#send(m));
-      } else if (socket !== this.#plugin.socket) {
-        this.#plugin.log(
-          "warn",
-          `configure names socket ${socket}; still on ${this.#plugin.socket}`,
-        );
-      }
+      if (!this.#server) channel.socket = socket;
+      await this.#handlers.configure?.(config as PluginConfig, channel);
+      this.#server ??= new HookServer(this.#handlers, socket, channel);
     } catch (error) {
-      return this.#send({ error: errorText(error) });
+      return channel.send({ error: errorText(error) });
     }
-    this.#send({ result: "ok" });
-    if (this.#plugin.ready) return;
-    this.#plugin.ready = true;
+    channel.send({ result: "ok" });
     const hooks = [];
     if (this.#handlers.onConnect) hooks.push("on_connect");
     if (this.#handlers.onDisconnect) hooks.push("on_disconnect");
-    this.#send({ method: "ready", params: { socket, hooks } });
-  }
-
-  /** One line to the router. Writes queue in order; a router gone (stdout closed) ends us. */
-  #send(message: unknown): void {
-    this.#out.write(encoder.encode(JSON.stringify(message, jsonSafe) + "\n")).catch(() =>
-      Deno.exit(0)
-    );
+    channel.ready(hooks);
   }
 }
 
-/** The socket side and the pushes; what `runPlugin` resolves with. */
-class ServingPlugin implements Plugin {
-  readonly socket: string;
-  ready = false;
-  readonly #handlers: Handlers;
-  readonly #send: (message: unknown) => void;
-  readonly #listener: Deno.Listener;
+/**
+ * The `Plugin` an author holds: pushes to the router. `set_targets` made before `ready` (in the
+ * first `configure`) are held and sent right after it, so a plugin can push from `configure`
+ * every time; logs go at once.
+ */
+class Channel implements Plugin {
+  socket = "";
+  readonly #out: WritableStreamDefaultWriter<Uint8Array>;
+  #held: unknown[] | null = [];
 
-  /** Listens on `socket` at once (throws if it cannot: that fails the `configure`). */
-  constructor(handlers: Handlers, socket: string, send: (message: unknown) => void) {
-    this.socket = socket;
-    this.#handlers = handlers;
-    this.#send = send;
-    this.#listener = Deno.listen({ transport: "unix", path: socket });
-    this.#accept();
+  constructor(out: WritableStreamDefaultWriter<Uint8Array>) {
+    this.#out = out;
   }
 
   log(level: LogLevel, message: string, ...args: unknown[]): void {
-    this.#send({ method: "log", params: { level, message, args } });
+    this.send({ method: "log", params: { level, message, args } });
   }
 
   setTargets(
@@ -161,10 +149,43 @@ class ServingPlugin implements Plugin {
     targets: readonly string[],
     groups?: Readonly<Record<string, readonly string[]>>,
   ): void {
-    this.#send({
+    const push = {
       method: "set_targets",
       params: { route_id: routeId, targets, ...(groups ? { groups } : {}) },
-    });
+    };
+    if (this.#held) this.#held.push(push);
+    else this.send(push);
+  }
+
+  /** Sends `ready` (once) and what was held for it. */
+  ready(hooks: readonly string[]): void {
+    const held = this.#held;
+    if (!held) return;
+    this.#held = null;
+    this.send({ method: "ready", params: { socket: this.socket, hooks } });
+    for (const push of held) this.send(push);
+  }
+
+  /** One line to the router. Writes queue in order; a router gone (stdout closed) ends us. */
+  send(message: unknown): void {
+    this.#out.write(encoder.encode(JSON.stringify(message, jsonSafe) + "\n")).catch(() =>
+      Deno.exit(0)
+    );
+  }
+}
+
+/** The socket side: the router's pooled connections, each one call at a time. */
+class HookServer {
+  readonly #handlers: Handlers;
+  readonly #plugin: Plugin;
+  readonly #listener: Deno.Listener;
+
+  /** Listens on `socket` at once (throws if it cannot: that fails the `configure`). */
+  constructor(handlers: Handlers, socket: string, plugin: Plugin) {
+    this.#handlers = handlers;
+    this.#plugin = plugin;
+    this.#listener = Deno.listen({ transport: "unix", path: socket });
+    this.#accept();
   }
 
   close(): void {
@@ -179,7 +200,7 @@ class ServingPlugin implements Plugin {
     }
   }
 
-  /** One pooled connection of the router: one call at a time, so frames are handled in turn. */
+  /** One connection: frames are handled in turn, as the router sends one call at a time. */
   async #serve(conn: Deno.Conn): Promise<void> {
     try {
       for await (const body of readFrames(conn)) {
@@ -191,7 +212,7 @@ class ServingPlugin implements Plugin {
       }
     } catch (error) {
       // A frame we cannot read, or the router closed a call it had given up on (timeout).
-      this.log("warn", `socket connection dropped: ${errorText(error)}`);
+      this.#plugin.log("warn", `socket connection dropped: ${errorText(error)}`);
     } finally {
       try {
         conn.close();
@@ -217,7 +238,7 @@ class ServingPlugin implements Plugin {
       if (!this.#handlers.onConnect) throw new Error("on_connect is not implemented");
       return encodeConnectResult(await this.#handlers.onConnect(decodeConnectInfo(data)));
     } catch (error) {
-      this.log("error", `onConnect failed: ${errorText(error)}`);
+      this.#plugin.log("error", `onConnect failed: ${errorText(error)}`);
       return PLUGIN_ERROR_ANSWER;
     }
   }
@@ -226,7 +247,7 @@ class ServingPlugin implements Plugin {
   #onDisconnect(data: Uint8Array): void {
     (async () => {
       await this.#handlers.onDisconnect?.(decodeDisconnectInfo(data));
-    })().catch((error) => this.log("error", `onDisconnect failed: ${errorText(error)}`));
+    })().catch((error) => this.#plugin.log("error", `onDisconnect failed: ${errorText(error)}`));
   }
 }
 

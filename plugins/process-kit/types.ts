@@ -88,8 +88,9 @@ export interface Handlers {
    * Called with `config` on start and on every reload that keeps the plugin. Throwing answers the
    * router with the error: at start the plugin fails to load, on reload the old config stays (and
    * so should whatever your handler set up from it: validate before you replace state).
+   * `plugin.setTargets` may be called here every time: at start the kit holds it until `ready`.
    */
-  configure?(config: PluginConfig): void | Promise<void>;
+  configure?(config: PluginConfig, plugin: Plugin): void | Promise<void>;
   onConnect?(info: ConnectInfo): ConnectResult | Promise<ConnectResult>;
   /** Fire-and-forget: the router does not wait, so neither does the next call on the socket. */
   onDisconnect?(info: DisconnectInfo): void | Promise<void>;

@@ -111,6 +111,11 @@ export class PluginProcess {
     return (JSON.parse(m[1]!) as Message).params as Message;
   }
 
+  /** Every stdout line so far, in order. */
+  get stdoutLines(): readonly string[] {
+    return this.#stdout.seen;
+  }
+
   /**
    * A new connection to the plugin's socket (the router pools several), through a relay child with
    * the exact grant for it (tests/support/unix_relay.ts): the test run's own `--allow-net` cannot

@@ -3,7 +3,8 @@
  * ConnectInfo it was handed (as JSON in the referral content), fixed usernames pick a verdict,
  * `throw` throws, `meet` waits up to 5 s for a second `meet` call (ok when they met), `late`
  * answers after 200 ms; on_disconnect logs the DisconnectInfo it was handed,
- * or throws for outcome `throw`; a configure with `refuse` throws that text.
+ * or throws for outcome `throw`; a configure with `refuse` throws that text, one with `targets`
+ * pushes them as set `from-configure`.
  */
 import { runPlugin } from "../../../plugins/process-kit/mod.ts";
 import type { ConnectResult } from "../../../plugins/process-kit/mod.ts";
@@ -47,8 +48,9 @@ function meet(): Promise<boolean> {
 }
 
 const plugin = await runPlugin({
-  configure(config) {
+  configure(config, plugin) {
     if (typeof config.refuse === "string") throw new Error(config.refuse);
+    if (Array.isArray(config.targets)) plugin.setTargets("from-configure", config.targets);
   },
   async onConnect(info) {
     if (info.username === "throw") throw new Error("handler exploded");

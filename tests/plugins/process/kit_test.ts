@@ -54,7 +54,11 @@ const FULL_INFO = {
 };
 
 Deno.test("process kit: names, results, errors and pushes as the contract says", async (t) => {
-  const plugin = await PluginProcess.start({ command, env: moduleEnv(), config: {} });
+  const plugin = await PluginProcess.start({
+    command,
+    env: moduleEnv(),
+    config: { targets: ["c.internal:3"] },
+  });
   const conn = plugin.connect();
   try {
     await t.step("ready: the given socket and the two hooks the fixture implements", () => {
@@ -62,6 +66,15 @@ Deno.test("process kit: names, results, errors and pushes as the contract says",
         socket: plugin.socket,
         hooks: ["on_connect", "on_disconnect"],
       });
+    });
+
+    await t.step("set_targets from the first configure is held until after ready", async () => {
+      assert.deepEqual(await plugin.nextPush("set_targets"), {
+        route_id: "from-configure",
+        targets: ["c.internal:3"],
+      });
+      const order = plugin.stdoutLines.map((line) => JSON.parse(line).method ?? "answer");
+      assert.deepEqual(order.slice(0, 3), ["answer", "ready", "set_targets"]);
     });
 
     await t.step(
@@ -183,7 +196,8 @@ Deno.test("process kit: names, results, errors and pushes as the contract says",
       assert.deepEqual(await plugin.configure({ refuse: "bad ban list" }), {
         error: "bad ban list",
       });
-      assert.deepEqual(await plugin.configure({}), { result: "ok" });
+      assert.deepEqual(await plugin.configure({ targets: ["d.internal:4"] }), { result: "ok" });
+      assert.deepEqual((await plugin.nextPush("set_targets")).targets, ["d.internal:4"]);
     });
 
     await t.step("connections are served side by side, each one call at a time", async () => {
