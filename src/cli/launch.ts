@@ -4,6 +4,10 @@
  * child, forwarding SIGHUP/SIGTERM/SIGINT and returning the child's exit code. The launcher
  * itself needs read (the config) and run (Deno's own executable); the router never gets more
  * than the config asks for.
+ *
+ * The router runs in a process group of its own, which the launcher kills (SIGKILL) once the
+ * router has exited: whatever the router started and left behind — a plugin process, when the
+ * router was killed with SIGKILL and could not stop it — dies with it.
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { CommandIO } from "./check.ts";
@@ -90,15 +94,20 @@ export async function runLauncher(
     stdin: "null",
     stdout: "inherit",
     stderr: "inherit",
-    // Its own process group: a terminal's Ctrl-C reaches the launcher only, which passes it on
-    // once (a second SIGINT would end the router before its graceful shutdown).
+    // Its own process group (Deno: setsid, so the group id is its pid): a terminal's Ctrl-C
+    // reaches the launcher only, which passes it on once (a second SIGINT would end the router
+    // before its graceful shutdown); and the launcher can kill the whole group once the router
+    // is gone (superviseChild).
     detached: true,
   }).spawn();
   return await superviseChild(child);
 }
 
-/** Forwards signals to `child` until it exits; returns its exit code (128 + n for signal n). */
-async function superviseChild(child: Deno.ChildProcess): Promise<number> {
+/**
+ * Forwards signals to `child` until it exits, then kills what is left of its process group;
+ * returns its exit code (128 + n for signal n). `child` must lead its own group (`detached`).
+ */
+export async function superviseChild(child: Deno.ChildProcess): Promise<number> {
   const handlers = FORWARDED.map((signal) => {
     const handler = () => {
       try {
@@ -112,8 +121,22 @@ async function superviseChild(child: Deno.ChildProcess): Promise<number> {
   });
   try {
     const status = await child.status;
+    killGroup(child.pid);
     return status.code;
   } finally {
     for (const remove of handlers) remove();
+  }
+}
+
+/**
+ * SIGKILLs every process left in group `pgid`. Processes a router started stay in its group
+ * (unless they leave it themselves), so none outlives it. An empty group (the usual case, after
+ * a clean shutdown) is no error.
+ */
+function killGroup(pgid: number): void {
+  try {
+    Deno.kill(-pgid, "SIGKILL");
+  } catch {
+    // ESRCH: nothing left.
   }
 }

@@ -6,7 +6,7 @@
  * process with them (see `launch.ts`).
  */
 import { dirname, resolve } from "node:path";
-import type { Config, ListenAddress } from "../config/mod.ts";
+import type { Config, ListenAddress, ProcessPluginConfig } from "../config/mod.ts";
 import { kubeAccess, type KubeAccessDeps, KubeConfigError } from "../discovery/mod.ts";
 
 /** Environment variables the router's libraries read: `yaml` and `hpack.js`' stream package. */
@@ -15,12 +15,20 @@ export const ROUTER_ENV = ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"] as con
 /** Unstable APIs the router uses: QUIC, and permission-less plugin workers. */
 export const UNSTABLE_FLAGS = ["--unstable-net", "--unstable-worker-options"] as const;
 
-/** What the router may touch. Paths are absolute; net entries are `host[:port]`. */
+/**
+ * What the router may touch. Paths are absolute; net entries are `host[:port]`, or
+ * `unix:PATH` for a process plugin's socket.
+ */
 export interface Grants {
   readonly read: readonly string[];
+  /** Process plugins' socket folders (the router creates them and removes stale sockets). */
+  readonly write: readonly string[];
   readonly net: readonly string[];
   readonly env: readonly string[];
-  /** Executables the router may start: Deno itself, for `wasm.isolation: process` plugins. */
+  /**
+   * Executables the router may start: Deno itself, for `wasm.isolation: process` and
+   * `process.module` plugins; each `process.command` program (absolute, or a bare name).
+   */
   readonly run: readonly string[];
 }
 
@@ -38,7 +46,10 @@ export interface SandboxContext {
    * files); default: Deno's.
    */
   readonly kube?: KubeAccessDeps;
-  /** The Deno executable the router runs process-isolated plugins with (default: this one's). */
+  /**
+   * The Deno executable the router runs process-isolated WASM plugins and `process.module`
+   * plugins with (default: this one's).
+   */
   readonly execPath?: string;
 }
 
@@ -54,8 +65,10 @@ export interface SandboxContext {
  *   worker's own source directory when running from source (always: a reload may add the
  *   first WASM plugin);
  * - net: the listen address (UDP), the admin address (TCP) and every gRPC plugin address;
+ * - process plugins: see {@link processPluginGrants};
  * - discovery providers: net to the API server, read on the kubeconfig and the files it names
- *   (or the service-account mount), env `KUBERNETES_SERVICE_HOST`/`_PORT` when in-cluster;
+ *   (or the service-account mount), env `KUBERNETES_SERVICE_HOST`/`_PORT` when in-cluster
+ *   (`type: plugin` providers need nothing of their own: their process plugin has it);
  * - env: {@link ROUTER_ENV}.
  *
  * Every net entry is checked by {@link netGrant} first: a host that is not a host name or an IP
@@ -70,18 +83,25 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   const net = [listenGrant(config.listen, "listen")];
   if (config.admin.listen) net.push(listenGrant(config.admin.listen, "admin.listen"));
   const run: string[] = [];
+  const write: string[] = [];
+  const env: string[] = [...ROUTER_ENV];
+  const deno = ctx.execPath ?? Deno.execPath();
   for (const plugin of config.plugins) {
     if (plugin.type === "grpc") net.push(grpcGrant(plugin.grpc.address, plugin.name));
     else if (plugin.type === "wasm") {
       read.push(abs(plugin.wasm.path));
-      if (plugin.wasm.isolation === "process") run.push(ctx.execPath ?? Deno.execPath());
+      if (plugin.wasm.isolation === "process") run.push(deno);
     } else {
-      throw new SandboxError(`plugin "${plugin.name}": process plugins cannot be granted yet`);
+      const grants = processPluginGrants(plugin, deno);
+      run.push(grants.run);
+      read.push(grants.socketDir);
+      write.push(grants.socketDir);
+      net.push(grants.socket);
+      env.push(...grants.env);
     }
   }
   // Granted even without WASM plugins: a reload may add one, and its worker loads from here.
   if (ctx.workerSourceDir) read.push(ctx.workerSourceDir);
-  const env: string[] = [...ROUTER_ENV];
   const kube = ctx.kube ?? { readTextFile: Deno.readTextFileSync, env: launcherEnv };
   for (const p of config.discovery.providers) {
     const access = providerAccess(p, abs, kube);
@@ -89,7 +109,44 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
     net.push(...access.net);
     env.push(...access.env);
   }
-  return { read: unique(read), net: unique(net), env: unique(env), run: unique(run) };
+  return {
+    read: unique(read),
+    write: unique(write),
+    net: unique(net),
+    env: unique(env),
+    run: unique(run),
+  };
+}
+
+/**
+ * What the router needs to run one process plugin (docs/plugins.md §7):
+ * - run: exactly its program. For `command`, the program as configured: an absolute path, or a
+ *   bare name, which Deno (2.9.6) resolves on the router's own `PATH` when the router starts —
+ *   the very file a spawn of that name runs, so the launcher, which may not read `PATH`, need
+ *   not look it up. For `module`, Deno's executable: as for `wasm.isolation: process`, run on
+ *   Deno lets the router start Deno with any flags, so such a router is only as contained as
+ *   its own code. A command itself runs outside Deno's sandbox, with every OS right of the
+ *   router's user: `--allow-run` is the whole of what the launcher can limit about it;
+ * - read and write on its socket folder: the router creates it, removes a stale socket file
+ *   and connects (Deno 2.9.6 checks a Unix socket connect against read *and* write on the
+ *   socket's path — the folder covers it — and against net `unix:PATH`, which only the exact
+ *   path matches: a folder or no entry at all is refused);
+ * - net `unix:<socket path>`, for that connect;
+ * - env `PATH`: the router passes its `PATH` to every plugin child (the child's environment is
+ *   `process.env` plus `PATH`); and `DENO_DIR` for a `module`, whose Deno is to use the router's
+ *   module cache (the Deno image sets it, for one).
+ */
+export function processPluginGrants(
+  plugin: ProcessPluginConfig,
+  deno: string,
+): { run: string; socketDir: string; socket: string; env: readonly string[] } {
+  const { command, socketDir, socketPath } = plugin.process;
+  return {
+    run: command?.[0] ?? deno,
+    socketDir,
+    socket: `unix:${socketPath}`,
+    env: command === null ? ["PATH", "DENO_DIR"] : ["PATH"],
+  };
 }
 
 /** One provider's access, its API server checked into a net grant. */
@@ -116,7 +173,8 @@ function providerAccess(
 export function permissionFlags(grants: Grants): string[] {
   const flags = [...UNSTABLE_FLAGS, "--no-prompt"];
   // Deno's list flags are comma-separated; a path containing a comma cannot be granted exactly.
-  for (const [what, paths] of [["read", grants.read], ["run", grants.run]] as const) {
+  const lists = [["read", grants.read], ["write", grants.write], ["run", grants.run]] as const;
+  for (const [what, paths] of lists) {
     for (const path of paths) {
       if (path.includes(",")) {
         throw new SandboxError(`cannot grant ${what} on ${path}: it has a comma`);
@@ -130,6 +188,7 @@ export function permissionFlags(grants: Grants): string[] {
     }
   }
   if (grants.read.length > 0) flags.push(`--allow-read=${grants.read.join(",")}`);
+  if (grants.write.length > 0) flags.push(`--allow-write=${grants.write.join(",")}`);
   if (grants.net.length > 0) flags.push(`--allow-net=${grants.net.join(",")}`);
   if (grants.env.length > 0) flags.push(`--allow-env=${grants.env.join(",")}`);
   if (grants.run.length > 0) flags.push(`--allow-run=${grants.run.join(",")}`);

@@ -7,17 +7,21 @@ import {
   type SelectorResult,
 } from "./label_selector.ts";
 import type { Node } from "./nodes.ts";
-import type {
-  AgonesDiscoveryConfig,
-  DiscoveryMetadataConfig,
-  DiscoveryPortConfig,
-  DiscoveryProviderConfig,
-  KubernetesDiscoveryConfig,
-  KubernetesResourceConfig,
-  ObjectSelector,
+import { didYouMean } from "./suggest.ts";
+import {
+  type AgonesDiscoveryConfig,
+  DISCOVERY_PROVIDER_TYPES,
+  type DiscoveryMetadataConfig,
+  type DiscoveryPortConfig,
+  type DiscoveryProviderConfig,
+  type KubernetesDiscoveryConfig,
+  type KubernetesResourceConfig,
+  type ObjectSelector,
+  type PluginConfig,
+  type PluginDiscoveryConfig,
 } from "./types.ts";
 
-const PROVIDER_KEYS = ["name", "type", "insecure_http", "kubernetes", "agones"];
+const PROVIDER_KEYS = ["name", "type", "insecure_http", "kubernetes", "agones", "plugin"];
 const KUBERNETES_KEYS = ["kubeconfig", "namespaces", "resources", "filters", "metadata"];
 const RESOURCE_KEYS = ["kind", "service", "selector", "port"];
 const FILTER_KEYS = ["require_pod_ready", "require_pod_phase", "require_endpoint_ready"];
@@ -32,7 +36,6 @@ const AGONES_KEYS = [
   "address",
   "port",
 ];
-const TYPES = ["kubernetes", "agones"] as const;
 // Hyrouter accepts the singular spellings too.
 const KINDS: Readonly<Record<string, KubernetesResourceConfig["kind"]>> = {
   pods: "pods",
@@ -49,12 +52,26 @@ export interface DiscoverySection {
   readonly providers: readonly DiscoveryProviderConfig[];
 }
 
+/** Where a `type: plugin` provider names its plugin, checked once the plugins are read. */
+export interface PluginProviderRef {
+  /** `plugin.name` as written. */
+  readonly plugin: string;
+  readonly path: string;
+  readonly position: Position;
+}
+
 /**
- * Reads `discovery.providers` (docs/discovery.md): unique names, `type` kubernetes or agones with
- * the matching settings block, `insecure_http` (a boolean, default false), label selectors parsed
- * (a syntax error points at the offending character), durations in milliseconds.
+ * Reads `discovery.providers` (docs/discovery.md): unique names, `type` kubernetes, agones or
+ * plugin with the matching settings block, `insecure_http` (a boolean, default false; not for
+ * plugin providers), label selectors parsed (a syntax error points at the offending
+ * character), durations in milliseconds. Each plugin provider's `plugin.name` is added to
+ * `pluginRefs` for {@link checkPluginProviders}.
  */
-export function readDiscovery(r: Reader, node: Node | undefined): DiscoverySection {
+export function readDiscovery(
+  r: Reader,
+  node: Node | undefined,
+  pluginRefs: PluginProviderRef[],
+): DiscoverySection {
   const obj = r.object(node, "discovery", ["providers"]);
   const items = obj ? r.list(obj.get("providers"), obj.at("providers")) ?? [] : [];
   const providers: DiscoveryProviderConfig[] = [];
@@ -62,7 +79,7 @@ export function readDiscovery(r: Reader, node: Node | undefined): DiscoverySecti
   items.forEach((item, i) => {
     const path = indexPath("discovery.providers", i);
     const p = r.item(item, path, PROVIDER_KEYS);
-    const provider = p && readProvider(r, p);
+    const provider = p && readProvider(r, p, pluginRefs);
     if (!p || !provider) return;
     if (seen.has(provider.name)) {
       const detail = `provider name "${provider.name}" is used twice`;
@@ -75,18 +92,38 @@ export function readDiscovery(r: Reader, node: Node | undefined): DiscoverySecti
   return { providers };
 }
 
-function readProvider(r: Reader, p: Obj): DiscoveryProviderConfig | undefined {
+function readProvider(
+  r: Reader,
+  p: Obj,
+  pluginRefs: PluginProviderRef[],
+): DiscoveryProviderConfig | undefined {
   const name = r.text(p, "name");
-  const type = r.choice(r.required(p, "type"), p.at("type"), "provider type", TYPES);
-  const other = type === "kubernetes" ? "agones" : type === "agones" ? "kubernetes" : null;
-  const stray = other ? p.get(other) : undefined;
-  if (other && stray !== undefined && stray.kind !== "null") {
-    r.report("invalid", p.at(other), p.keyPosition(other), `only used by ${other} providers`);
+  const type = r.choice(
+    r.required(p, "type"),
+    p.at("type"),
+    "provider type",
+    DISCOVERY_PROVIDER_TYPES,
+  );
+  for (const other of DISCOVERY_PROVIDER_TYPES) {
+    const stray = type === undefined || other === type ? undefined : p.get(other);
+    if (stray !== undefined && stray.kind !== "null") {
+      r.report("invalid", p.at(other), p.keyPosition(other), `only used by ${other} providers`);
+    }
   }
   // Credentials over plain HTTP are refused unless the provider says so (see KubeClient).
   const insecureHttp = r.bool(p.get("insecure_http"), p.at("insecure_http"));
   if (type === undefined) return undefined;
   const settings = r.required(p, type);
+  if (type === "plugin") {
+    if (insecureHttp !== undefined) {
+      const detail = "only used by kubernetes and agones providers (a plugin provider has no API)";
+      r.report("invalid", p.at("insecure_http"), p.keyPosition("insecure_http"), detail);
+    }
+    const plugin = name === undefined
+      ? undefined
+      : readPluginProvider(r, settings, p.at(type), name, pluginRefs);
+    return name !== undefined && plugin ? { name, insecureHttp: false, type, plugin } : undefined;
+  }
   if (type === "kubernetes") {
     const k = readKubernetes(r, settings, p.at(type));
     return name !== undefined && k
@@ -97,6 +134,55 @@ function readProvider(r: Reader, p: Obj): DiscoveryProviderConfig | undefined {
   return name !== undefined && a
     ? { name, insecureHttp: insecureHttp ?? false, type, agones: a }
     : undefined;
+}
+
+/** `plugin: { name, route_id }`; `route_id` defaults to the provider's own name. */
+function readPluginProvider(
+  r: Reader,
+  node: Node | undefined,
+  path: string,
+  providerName: string,
+  pluginRefs: PluginProviderRef[],
+): PluginDiscoveryConfig | undefined {
+  const obj = r.object(node, path, ["name", "route_id"]);
+  const pluginName = obj && r.text(obj, "name");
+  if (obj === undefined || pluginName === undefined) return undefined;
+  const position = obj.get("name")?.position ?? obj.node.position;
+  pluginRefs.push({ plugin: pluginName, path: obj.at("name"), position });
+  const routeId = r.string(obj.get("route_id"), obj.at("route_id"))?.trim() ?? "";
+  return { pluginName, routeId: routeId === "" ? providerName : routeId };
+}
+
+/**
+ * Every `type: plugin` provider must name a configured `type: process` plugin: only those push
+ * backends (`set_targets`).
+ */
+export function checkPluginProviders(
+  r: Reader,
+  refs: readonly PluginProviderRef[],
+  plugins: readonly PluginConfig[],
+): void {
+  const processes = plugins.filter((p) => p.type === "process").map((p) => p.name);
+  for (const ref of refs) {
+    if (processes.includes(ref.plugin)) continue;
+    const other = plugins.find((p) => p.name === ref.plugin);
+    if (other !== undefined) {
+      const detail = `plugin "${ref.plugin}" is a ${other.type} plugin; only process plugins ` +
+        "push backends";
+      r.report("reference", ref.path, ref.position, detail);
+      continue;
+    }
+    const hint = processes.length === 0
+      ? "no process plugins are configured"
+      : didYouMean(ref.plugin, processes);
+    r.report(
+      "reference",
+      ref.path,
+      ref.position,
+      `no process plugin is named "${ref.plugin}"`,
+      hint,
+    );
+  }
 }
 
 function readKubernetes(

@@ -1,5 +1,6 @@
+import { dirname, resolve } from "node:path";
 import { readAccess } from "./access.ts";
-import { readDiscovery } from "./discovery.ts";
+import { checkPluginProviders, type PluginProviderRef, readDiscovery } from "./discovery.ts";
 import { ConfigError, ConfigErrors } from "./errors.ts";
 import { Reader } from "./fields.ts";
 import { configFingerprint } from "./fingerprint.ts";
@@ -7,6 +8,7 @@ import { deepFreeze } from "./freeze.ts";
 import { readMessages } from "./messages.ts";
 import type { ProviderRef } from "./pool.ts";
 import { readPlugins } from "./plugins.ts";
+import { runtimeDirOf } from "./process_plugin.ts";
 import { readRouting } from "./routing.ts";
 import { scrubSecrets, secretTexts } from "./secrets.ts";
 import { readSettings } from "./settings.ts";
@@ -31,24 +33,28 @@ const TOP_LEVEL_KEYS = [
 
 /**
  * Parses and validates a config text; see `mod.ts`. `sha256` is the config's fingerprint when
- * known (`fingerprint.ts`; `loadConfig` computes it).
+ * known (`fingerprint.ts`; `loadConfig` computes it). `source`, resolved against the working
+ * directory, is where process plugins' relative paths and socket names derive from.
  */
 export function parseConfig(text: string, source: string, sha256: string | null = null): Config {
   const doc = readSource(text, source);
   const r = new Reader(source, doc.format);
   const root = doc.root === null ? undefined : r.object(doc.root, "", TOP_LEVEL_KEYS);
   const refs: ProviderRef[] = [];
+  const pluginRefs: PluginProviderRef[] = [];
+  const processCtx = { configDir: dirname(resolve(source)), runtimeDir: runtimeDirOf(source) };
   const config: Config = {
     source,
     sha256,
     ...readSettings(r, root),
     routing: readRouting(r, root?.get("routing"), "routing", refs),
     messages: readMessages(r, root?.get("messages"), "messages"),
-    plugins: readPlugins(r, root?.get("plugins")),
-    discovery: readDiscovery(r, root?.get("discovery")),
+    plugins: readPlugins(r, root?.get("plugins"), processCtx),
+    discovery: readDiscovery(r, root?.get("discovery"), pluginRefs),
     access: readAccess(r, root?.get("access")),
   };
   checkProviders(r, refs, new Set(config.discovery.providers.map((p) => p.name)));
+  checkPluginProviders(r, pluginRefs, config.plugins);
   if (r.errors.length > 0) {
     const secrets = secretTexts(doc.root);
     throw new ConfigErrors(r.errors.map((e) => scrubSecrets(e, secrets)));

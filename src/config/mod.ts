@@ -35,8 +35,10 @@ import type { Config } from "./types.ts";
  */
 export {
   COMPARE_OPS,
+  DISCOVERY_PROVIDER_TYPES,
   FAILURE_POLICIES,
   PLUGIN_STAGES,
+  PLUGIN_TYPES,
   STRATEGY_NAMES,
   WASM_ISOLATIONS,
 } from "./types.ts";
@@ -68,9 +70,13 @@ export type {
   ObjectSelector,
   PluginBase,
   PluginConfig,
+  PluginDiscoveryConfig,
   PluginStage,
+  PluginType,
   PoolConfig,
   PoolDiscoveryConfig,
+  ProcessPermissions,
+  ProcessPluginConfig,
   RouteConfig,
   RoutingConfig,
   SortKeyConfig,

@@ -1,10 +1,17 @@
 import { parseListenAddress } from "./address.ts";
-import { MAX_TIMER_MS, parseDuration } from "./duration.ts";
-import { ConfigError } from "./errors.ts";
 import { indexPath, type Obj, type Reader } from "./fields.ts";
 import type { Node } from "./nodes.ts";
+import { type ProcessPluginContext, readProcess } from "./process_plugin.ts";
+import { readPositiveDuration } from "./positive_duration.ts";
 import { closest } from "./suggest.ts";
-import { FAILURE_POLICIES, PLUGIN_STAGES, type PluginConfig, WASM_ISOLATIONS } from "./types.ts";
+import {
+  FAILURE_POLICIES,
+  PLUGIN_STAGES,
+  PLUGIN_TYPES,
+  type PluginConfig,
+  type PluginType,
+  WASM_ISOLATIONS,
+} from "./types.ts";
 import { nodeValue } from "./value.ts";
 
 const PLUGIN_KEYS = [
@@ -15,6 +22,7 @@ const PLUGIN_KEYS = [
   "after",
   "grpc",
   "wasm",
+  "process",
   "timeout",
   "failure_policy",
 ];
@@ -49,15 +57,20 @@ interface Located {
 /**
  * Reads `plugins`: validates each entry, checks names are unique and `before`/`after` name
  * real plugins, and returns them in execution order (docs/plugins.md §2 "Chain semantics"). A
- * cycle is reported naming the stage and the plugins in it.
+ * cycle is reported naming the stage and the plugins in it. `ctx` locates the config file, for
+ * process plugins' paths and sockets (`process_plugin.ts`).
  */
-export function readPlugins(r: Reader, node: Node | undefined): readonly PluginConfig[] {
+export function readPlugins(
+  r: Reader,
+  node: Node | undefined,
+  ctx: ProcessPluginContext,
+): readonly PluginConfig[] {
   const items = r.list(node, "plugins") ?? [];
   const located: Located[] = [];
   items.forEach((item, i) => {
     const path = indexPath("plugins", i);
     const obj = r.item(item, path, PLUGIN_KEYS);
-    const plugin = obj && readPlugin(r, obj);
+    const plugin = obj && readPlugin(r, obj, ctx);
     if (obj && plugin) located.push({ plugin, path, obj });
   });
   checkNames(r, located);
@@ -68,9 +81,9 @@ export function readPlugins(r: Reader, node: Node | undefined): readonly PluginC
   return orderPlugins(r, unique);
 }
 
-function readPlugin(r: Reader, obj: Obj): PluginConfig | undefined {
+function readPlugin(r: Reader, obj: Obj, ctx: ProcessPluginContext): PluginConfig | undefined {
   const name = r.text(obj, "name");
-  const type = r.choice(r.required(obj, "type"), obj.at("type"), "plugin type", ["grpc", "wasm"]);
+  const type = r.choice(r.required(obj, "type"), obj.at("type"), "plugin type", PLUGIN_TYPES);
   const stage = r.choice(obj.get("stage"), obj.at("stage"), "stage", PLUGIN_STAGES, "route") ??
     "route";
   const policy = r.choice(
@@ -85,7 +98,7 @@ function readPlugin(r: Reader, obj: Obj): PluginConfig | undefined {
     stage,
     before: r.strings(obj.get("before"), obj.at("before")) ?? [],
     after: r.strings(obj.get("after"), obj.at("after")) ?? [],
-    timeoutMs: readTimeout(r, obj) ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: readPositiveDuration(r, obj, "timeout") ?? DEFAULT_TIMEOUT_MS,
     failurePolicy: policy ?? "continue",
   };
   checkTransportKeys(r, obj, type);
@@ -99,32 +112,23 @@ function readPlugin(r: Reader, obj: Obj): PluginConfig | undefined {
     const wasm = readWasm(r, obj);
     return name !== undefined && wasm !== undefined ? { ...base, type, wasm } : undefined;
   }
+  if (type === "process") {
+    const process = readProcess(r, obj, name, ctx);
+    return name !== undefined && process !== undefined ? { ...base, type, process } : undefined;
+  }
   return undefined;
 }
 
-/** `grpc:` on a wasm plugin (or the reverse) is a mistake Hyrouter silently ignored. */
-function checkTransportKeys(r: Reader, obj: Obj, type: string | undefined): void {
-  const other = type === "grpc" ? "wasm" : type === "wasm" ? "grpc" : null;
-  const node = other ? obj.get(other) : undefined;
-  if (other && node !== undefined && node.kind !== "null") {
+/**
+ * Another transport's section (`grpc:` on a wasm plugin, `wasm:` on a process plugin, …) is a
+ * mistake Hyrouter silently ignored.
+ */
+function checkTransportKeys(r: Reader, obj: Obj, type: PluginType | undefined): void {
+  if (type === undefined) return;
+  for (const other of PLUGIN_TYPES) {
+    const node = other === type ? undefined : obj.get(other);
+    if (node === undefined || node.kind === "null") continue;
     r.report("invalid", obj.at(other), obj.keyPosition(other), `only used by ${other} plugins`);
-  }
-}
-
-function readTimeout(r: Reader, obj: Obj): number | undefined {
-  const node = obj.get("timeout");
-  const text = r.string(node, obj.at("timeout"));
-  if (text === undefined || node === undefined || text.trim() === "") return undefined;
-  try {
-    const ms = parseDuration(text.trim());
-    if (ms > 0 && ms <= MAX_TIMER_MS) return ms;
-    const detail = ms > 0
-      ? `must be at most ${MAX_TIMER_MS} ms (~24.8 days)`
-      : "must be greater than 0";
-    return r.report("invalid", obj.at("timeout"), node.position, detail);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return r.report("invalid", obj.at("timeout"), node.position, e.message);
   }
 }
 

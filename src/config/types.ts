@@ -162,6 +162,12 @@ export const FAILURE_POLICIES = ["continue", "deny"] as const;
 /** One of {@link FAILURE_POLICIES}. */
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
+/** Plugin transports (`type`): each names its settings section (`grpc:`, `wasm:`, `process:`). */
+export const PLUGIN_TYPES = ["grpc", "wasm", "process"] as const;
+
+/** One of {@link PLUGIN_TYPES}. */
+export type PluginType = (typeof PLUGIN_TYPES)[number];
+
 /** Settings every plugin has, whatever its transport. */
 export interface PluginBase {
   /** Unique among plugins; names it in every log line and metric. */
@@ -221,11 +227,11 @@ export interface WasmPluginConfig extends PluginBase {
 
 /** What a `process.module` plugin may use beyond its socket (`process.permissions`). */
 export interface ProcessPermissions {
-  /** `net`: `host:port` (or `host`) entries for `--allow-net`. */
+  /** `net`: `host:port` (or `host`) entries for the child's `--allow-net`. */
   readonly net: readonly string[];
   /** `read`: absolute paths (relative ones resolved against the config file's folder). */
   readonly read: readonly string[];
-  /** `env`: variable names for `--allow-env`. */
+  /** `env`: variable names for the child's `--allow-env`. */
   readonly env: readonly string[];
 }
 
@@ -239,14 +245,17 @@ export interface ProcessPluginConfig extends PluginBase {
   /** The `process` section. */
   readonly process: {
     /**
-     * The program and its arguments (`command`); a relative program path is resolved against
-     * the config file's folder. Exactly one of `command` and `module` is set.
+     * The program and its arguments (`command`), or `null` for a `module` plugin. The program is
+     * absolute, or a bare name (no `/`, such as `go`) that is looked up on the router's `PATH`
+     * when it starts it; a relative path (`./guard`, `bin/guard`) was resolved against the
+     * config file's folder. The program runs outside Deno's sandbox, with the OS rights of the
+     * router's user. Exactly one of `command` and `module` is set.
      */
     readonly command: readonly string[] | null;
     /**
      * A TypeScript/JavaScript module run by the router's own Deno runtime (`module`), absolute
      * (resolved against the config file's folder), with no permissions but its socket and
-     * `permissions`.
+     * `permissions`; `null` for a `command` plugin.
      */
     readonly module: string | null;
     /** `permissions` of a `module` plugin (empty lists for a `command` one). */
@@ -262,7 +271,8 @@ export interface ProcessPluginConfig extends PluginBase {
     /**
      * The folder private to this plugin, `<runtime dir>/<plugin name>`, and the exact socket path
      * in it the plugin must listen on (`plugin.sock`). Named by the router (Deno grants Unix
-     * sockets per exact path), stable across restarts and reloads of the same config file.
+     * sockets per exact path), stable across restarts and reloads of the same config file; see
+     * `config/process_plugin.ts` for the naming.
      */
     readonly socketDir: string;
     /** See {@link socketDir}. */
@@ -387,13 +397,17 @@ export interface PluginDiscoveryConfig {
   readonly routeId: string;
 }
 
+/** Discovery provider types (`type`): each names its settings section. */
+export const DISCOVERY_PROVIDER_TYPES = ["kubernetes", "agones", "plugin"] as const;
+
 /** One configured discovery provider. */
 export type DiscoveryProviderConfig =
   & {
     readonly name: string;
     /**
      * `insecure_http` (default false): allow a plain `http://` API server to receive the
-     * credentials (token, token file, client certificate); logged at warn when used.
+     * credentials (token, token file, client certificate); logged at warn when used. Always
+     * false for a `plugin` provider, which has no API server.
      */
     readonly insecureHttp: boolean;
   }

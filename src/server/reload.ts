@@ -203,6 +203,8 @@ export class Reloader {
 export async function pluginFingerprint(plugin: PluginConfig, read: ModuleReader): Promise<string> {
   const common = { type: plugin.type, name: plugin.name, timeoutMs: plugin.timeoutMs };
   if (plugin.type === "grpc") return JSON.stringify({ ...common, grpc: plugin.grpc });
+  // The program's file is not read: the router holds no grant on it. A rebuilt program runs
+  // from the plugin's next restart.
   if (plugin.type === "process") return JSON.stringify({ ...common, process: plugin.process });
   let file: string | null = null;
   try {
@@ -242,26 +244,17 @@ export function fixedSettingChanges(running: Config, next: Config): string[] {
  * without read permission (`start` grants exactly what the first config needed, so a reload
  * that adds such a plugin would load it only to fail every call — and deny every player under
  * `failure_policy: deny`), a WASM plugin with `isolation: process` without run permission on
- * Deno (granted only when the first config has one, see `cli/sandbox.ts`). Each needs a
+ * Deno (granted only when the first config has one, see `cli/sandbox.ts`), a process plugin
+ * without run permission on its program, read and write on its socket folder, net on its
+ * socket or env `PATH` (and `DENO_DIR` for a module; `processPluginGrants` in
+ * `cli/sandbox.ts`: a new plugin, a new
+ * program, or a config file moved elsewhere, which renames every socket). Each needs a
  * restart, which grants it.
  */
 export function ungrantedPlugins(next: Config): string[] {
   const missing: string[] = [];
   for (const plugin of next.plugins) {
-    if (plugin.type === "process") {
-      missing.push(
-        `${next.source}: plugin "${plugin.name}": process plugins cannot be added by a reload yet; restart to apply it`,
-      );
-      continue;
-    }
-    const needs: [Deno.PermissionDescriptor, string][] = plugin.type === "grpc"
-      ? [[{ name: "net", host: plugin.grpc.address }, `net access to ${plugin.grpc.address}`]]
-      : [[{ name: "read", path: plugin.wasm.path }, `read access to ${plugin.wasm.path}`]];
-    if (plugin.type === "wasm" && plugin.wasm.isolation === "process") {
-      const deno = Deno.execPath();
-      needs.push([{ name: "run", command: deno }, `run access to ${deno} (isolation: process)`]);
-    }
-    for (const [descriptor, what] of needs) {
+    for (const [descriptor, what] of pluginNeeds(plugin)) {
       if (Deno.permissions.querySync(descriptor).state === "granted") continue;
       missing.push(
         `${next.source}: plugin "${plugin.name}" needs ${what}, which this process was not started with; restart to apply it`,
@@ -269,6 +262,40 @@ export function ungrantedPlugins(next: Config): string[] {
     }
   }
   return missing;
+}
+
+/** The permissions `plugin` needs, each with how a message names it. */
+function pluginNeeds(plugin: PluginConfig): [Deno.PermissionDescriptor, string][] {
+  switch (plugin.type) {
+    case "grpc":
+      return [[{ name: "net", host: plugin.grpc.address }, `net access to ${plugin.grpc.address}`]];
+    case "wasm": {
+      const { path, isolation } = plugin.wasm;
+      const needs: [Deno.PermissionDescriptor, string][] = [
+        [{ name: "read", path }, `read access to ${path}`],
+      ];
+      if (isolation === "process") {
+        const deno = Deno.execPath();
+        needs.push([{ name: "run", command: deno }, `run access to ${deno} (isolation: process)`]);
+      }
+      return needs;
+    }
+    case "process": {
+      const { command, socketDir, socketPath } = plugin.process;
+      const program = command?.[0] ?? Deno.execPath();
+      const env = command === null ? ["PATH", "DENO_DIR"] : ["PATH"];
+      return [
+        [{ name: "run", command: program }, `run access to ${program}`],
+        [{ name: "read", path: socketDir }, `read access to ${socketDir}`],
+        [{ name: "write", path: socketDir }, `write access to ${socketDir}`],
+        [{ name: "net", host: `unix:${socketPath}` }, `net access to unix:${socketPath}`],
+        ...env.map((variable): [Deno.PermissionDescriptor, string] => [
+          { name: "env", variable },
+          `env access to ${variable}`,
+        ]),
+      ];
+    }
+  }
 }
 
 function addr(a: ListenAddress): string {

@@ -209,7 +209,7 @@ Deno.test("netGrant: host names and IP literals only; the port 1–65535 or none
     );
   }
   // Grants assembled elsewhere are checked once more before they become a flag.
-  const grants = { read: [], net: ["a.example,b.example:443"], env: [], run: [] };
+  const grants = { read: [], write: [], net: ["a.example,b.example:443"], env: [], run: [] };
   assertThrowsSandbox(
     () => permissionFlags(grants),
     /cannot grant net access to "a.example,b.example:443"/,
