@@ -112,14 +112,15 @@ async function stopGracefully(
   logger.info("stopped");
 }
 
-// gRPC plugins keep connecting (and reconnecting) to their servers, and discovery providers keep
-// watching the Kubernetes API, so net stays granted while any is configured. Read stays granted: live reload re-reads the config file and loads new
-// WASM modules (and the WASM host starts replacement workers from their module file). Under
-// `start`, both grants are already narrowed to exactly those files and addresses (launch.ts
-// computes the router's flags); this revoke matters for `serve` run with broad flags.
+// gRPC plugins keep connecting (and reconnecting) to their servers, process plugins to their
+// Unix sockets (net `unix:PATH`), and discovery providers keep watching the Kubernetes API, so
+// net stays granted while any is configured. Read stays granted: live reload re-reads the config
+// file and loads new WASM modules (and the WASM host starts replacement workers from their module
+// file). Under `start`, both grants are already narrowed to exactly those files and addresses
+// (launch.ts computes the router's flags); this revoke matters for `serve` run with broad flags.
 async function dropPermissions(config: Config): Promise<void> {
-  const grpc = config.plugins.some((p) => p.type === "grpc");
-  if (!grpc && config.discovery.providers.length === 0) {
+  const connects = config.plugins.some((p) => p.type === "grpc" || p.type === "process");
+  if (!connects && config.discovery.providers.length === 0) {
     await Deno.permissions.revoke({ name: "net" });
   }
 }

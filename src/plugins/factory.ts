@@ -5,8 +5,8 @@ import { PluginError, type PluginTransport } from "./transport.ts";
 
 /**
  * The transport for each configured plugin: WASM modules in the sandboxed worker host, gRPC
- * servers through the gRPC client. A plugin that cannot load rejects with a `PluginError`
- * naming it, and the router does not start.
+ * servers through the gRPC client, process plugins as supervised children. A plugin that
+ * cannot load rejects with a `PluginError` naming it, and the router does not start.
  *
  * Each transport's code is imported only when a plugin of its type is configured: the gRPC
  * client's HPACK dependency, for one, reads an environment variable as it loads, which a router
@@ -46,11 +46,14 @@ export const defaultTransportFactory: TransportFactory = async (
         throw new PluginError(config.name, "load", String(err), { cause: err });
       }
     }
-    case "process":
-      throw new PluginError(
-        config.name,
-        "load",
-        "process plugins are not wired into the chain yet",
-      );
+    case "process": {
+      const { loadProcessPlugin } = await import("./process/mod.ts");
+      return await loadProcessPlugin({
+        name: config.name,
+        process: config.process,
+        timeoutMs: config.timeoutMs,
+        logger,
+      });
+    }
   }
 };
