@@ -1,18 +1,15 @@
 import type { Backend, DiscoveryProviderConfig } from "../config/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import { kubeApiSources } from "./kube/api_sources.ts";
-import type { AllocationCounts, DiscoveryProvider, SourceOpener } from "./provider.ts";
+import { PushedProvider } from "./plugin/provider.ts";
+import type { AllocationCounts, DiscoveryProvider, SourceOpener, TargetFeed } from "./provider.ts";
 import { type ApiProviderConfig, type ProviderHold, SharedProvider } from "./shared_provider.ts";
 
 /** An allocating provider lists nothing: routing asks it per connection instead. */
 const NOTHING_LISTED: readonly Backend[] = Object.freeze([]);
 
-/**
- * Why discovery could not start (`provider` names the provider): `connection`, no usable API
- * access; `not_wired`, a `type: plugin` provider, whose process plugin transport is not wired
- * into discovery yet.
- */
-export type DiscoveryErrorCode = "connection" | "not_wired";
+/** Why discovery could not start (`provider` names the provider): `connection`, no usable API access. */
+export type DiscoveryErrorCode = "connection";
 
 /** A provider could not be started; the message names it. */
 export class DiscoveryError extends Error {
@@ -39,8 +36,10 @@ export class DiscoveryError extends Error {
 export class Discovery {
   readonly #held = new Map<
     string,
-    { readonly shared: SharedProvider; readonly hold: ProviderHold }
+    { readonly shared: SharedProvider | null; readonly hold: ProviderHold }
   >();
+  /** The `type: plugin` providers, fed once the plugin chain is loaded ({@link bindFeeds}). */
+  readonly #pushed = new Map<string, PushedProvider>();
   readonly #reused: string[] = [];
   readonly #waiters = new Set<() => void>();
   readonly #wake = () => {
@@ -66,7 +65,10 @@ export class Discovery {
     const readFile = options.readFile ?? Deno.readTextFile;
     try {
       for (const p of providers) {
-        if (p.type === "plugin") throw pluginProviderNotWired(p.name);
+        if (p.type === "plugin") {
+          discovery.#addPushed(p.name, p.plugin.pluginName, p.plugin.routeId);
+          continue;
+        }
         const fingerprint = await providerFingerprint(p, readFile);
         const { previous } = options;
         const running = previous === undefined ? null : previous.#sharedWith(p.name, fingerprint);
@@ -86,6 +88,29 @@ export class Discovery {
       throw err;
     }
     return discovery;
+  }
+
+  /**
+   * Connects each `type: plugin` provider to its process plugin's pushes: `feedOf(plugin)` is
+   * that plugin's transport (null when it has none: the provider stays unsynced). Called once
+   * the plugin chain of the same config has loaded.
+   */
+  bindFeeds(feedOf: (plugin: string) => TargetFeed | null): void {
+    for (const provider of this.#pushed.values()) {
+      const feed = feedOf(provider.plugin);
+      if (feed !== null) provider.bind(feed);
+    }
+  }
+
+  /** Pushes of `type: plugin` provider `name` so far and the last one's time, else `null`. */
+  pushes(name: string): { readonly count: number; readonly lastAtMs: number | null } | null {
+    return this.#pushed.get(name)?.pushes() ?? null;
+  }
+
+  #addPushed(name: string, plugin: string, routeId: string): void {
+    const provider = new PushedProvider(name, plugin, routeId, this.#wake);
+    this.#pushed.set(name, provider);
+    this.#held.set(name, { shared: null, hold: { provider, drop: () => provider.close() } });
   }
 
   /** The configured provider names, in config order. */
@@ -140,12 +165,18 @@ export class Discovery {
     return provider.kind === "snapshot" ? provider.watchRestarts() : 0;
   }
 
-  /** Whether every provider is ready (trivially when there are none). */
+  /**
+   * Whether every provider that lists from an API is ready (trivially when there are none).
+   * `type: plugin` providers are left out: they sync when their plugin pushes, which it can only
+   * do once the plugin chain, loaded after discovery starts, is up; `ready(name)` reports them.
+   */
   allReady(): boolean {
-    return [...this.#held.values()].every(({ hold }) => isReady(hold.provider));
+    return [...this.#held.entries()].every(([name, { hold }]) =>
+      this.#pushed.has(name) || isReady(hold.provider)
+    );
   }
 
-  /** Resolves `true` once every provider is ready, or `false` after `ms` (or on close). */
+  /** Resolves `true` once {@link allReady}, or `false` after `ms` (or on close). */
   waitReady(ms: number): Promise<boolean> {
     if (this.allReady()) return Promise.resolve(true);
     const { promise, resolve } = Promise.withResolvers<boolean>();
@@ -177,9 +208,7 @@ export class Discovery {
   /** The running provider `name` if it runs with `fingerprint` and is still held. */
   #sharedWith(name: string, fingerprint: string): SharedProvider | null {
     const shared = this.#held.get(name)?.shared;
-    return shared !== undefined && shared.held && shared.fingerprint === fingerprint
-      ? shared
-      : null;
+    return shared != null && shared.held && shared.fingerprint === fingerprint ? shared : null;
   }
 
   #provider(name: string): DiscoveryProvider {
@@ -199,18 +228,6 @@ export interface DiscoveryStartOptions {
   readonly previous?: Discovery;
   /** Reads a kubeconfig file for the reuse check; default `Deno.readTextFile`. */
   readonly readFile?: (path: string) => Promise<string>;
-}
-
-/**
- * A `type: plugin` provider (pushed by a process plugin's `set_targets`) cannot run yet: the
- * process plugin transport that would feed it is not wired into discovery.
- */
-function pluginProviderNotWired(name: string): DiscoveryError {
-  return new DiscoveryError(
-    "not_wired",
-    name,
-    "type: plugin providers are not wired into discovery yet",
-  );
 }
 
 async function openShared(

@@ -27,6 +27,8 @@ export type {
 export type {
   /** Allocations an allocating provider has made, by result (for `/metrics`). */
   AllocationCounts,
+  /** Backend lists a process plugin pushes, by target set: what a `type: plugin` provider reads. */
+  TargetFeed,
   /** Creates a GameServerAllocation; part of {@link OpenedSources}. */
   CreateAllocation,
   /** The watched collections and allocation API one provider's access opens. */

@@ -45,6 +45,19 @@ export interface AllocatingProvider {
   close(): void;
 }
 
+/**
+ * Backend lists a process plugin pushes (`set_targets`), by target set id (`route_id` or
+ * `action`): what a `type: plugin` provider reads. The plugin's transport implements it.
+ */
+export interface TargetFeed {
+  /** The last list pushed for `routeId`, or `null` before the first push. Returns at once. */
+  targets(routeId: string): readonly Backend[] | null;
+  /** Pushes for `routeId` so far and when the last arrived (`Date.now()` ms), for `/metrics`. */
+  pushes(routeId: string): { readonly count: number; readonly lastAtMs: number | null };
+  /** Calls `listener` after every push (any target set); returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
+}
+
 /** A running provider of either kind. */
 export type DiscoveryProvider = SnapshotProvider | AllocatingProvider;
 

@@ -131,6 +131,8 @@ interface PluginFamilies {
   readonly discoverySynced: Gauge<"provider">;
   readonly discoveryRestarts: Gauge<"provider">;
   readonly discoveryAllocations: Gauge<"provider" | "result">;
+  readonly discoveryPushes: Gauge<"provider">;
+  readonly discoveryPushAge: Gauge<"provider">;
 }
 
 function pluginFamilies(registers: Registry[]): PluginFamilies {
@@ -192,6 +194,18 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
       labelNames: ["provider", "result"],
       registers,
     }),
+    discoveryPushes: new Gauge({
+      name: "gatehouse_discovery_pushes",
+      help: "Target lists a process plugin pushed (set_targets) to a type: plugin provider.",
+      labelNames: ["provider"],
+      registers,
+    }),
+    discoveryPushAge: new Gauge({
+      name: "gatehouse_discovery_last_push_age_seconds",
+      help: "Seconds since a type: plugin provider's last push (absent before the first).",
+      labelNames: ["provider"],
+      registers,
+    }),
   };
 }
 
@@ -205,6 +219,11 @@ export interface DiscoveryState {
   readonly restarts: number;
   /** Allocations by result (agones allocate providers), else `null`. */
   readonly allocations: { readonly ok: number; readonly failed: number } | null;
+  /**
+   * Pushes so far and the last one's age in seconds (`type: plugin` providers; age `null`
+   * before the first push), else absent.
+   */
+  readonly pushes?: { readonly count: number; readonly ageSeconds: number | null };
 }
 
 /** What {@link Metrics} needs from outside; all optional. */
@@ -369,6 +388,11 @@ export class Metrics {
     this.#plugins.discoveryBackends.labels(provider).set(state.backends);
     this.#plugins.discoverySynced.labels(provider).set(state.synced ? 1 : 0);
     this.#plugins.discoveryRestarts.labels(provider).set(state.restarts);
+    if (state.pushes !== undefined) {
+      this.#plugins.discoveryPushes.labels(provider).set(state.pushes.count);
+      const age = state.pushes.ageSeconds;
+      if (age !== null) this.#plugins.discoveryPushAge.labels(provider).set(age);
+    }
     if (state.allocations === null) return;
     const allocations = this.#plugins.discoveryAllocations;
     allocations.labels(provider, "ok").set(state.allocations.ok);

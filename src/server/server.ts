@@ -95,11 +95,13 @@ export class GatehouseServer {
       }
       for (const name of discovery.names) {
         const backends = discovery.discovered(name).length;
+        const pushes = discovery.pushes(name);
         this.#metrics.discoveryState(name, {
           backends,
           synced: discovery.ready(name),
           restarts: discovery.watchRestarts(name),
           allocations: discovery.allocations(name),
+          ...(pushes && { pushes: { count: pushes.count, ageSeconds: ageOf(pushes.lastAtMs) } }),
         });
       }
     });
@@ -304,6 +306,11 @@ export class GatehouseServer {
       this.#churn.ended();
     });
   }
+}
+
+/** Seconds since `atMs` (wall clock), or `null` when it never happened. */
+function ageOf(atMs: number | null): number | null {
+  return atMs === null ? null : Math.max(0, (Date.now() - atMs) / 1000);
 }
 
 /** Refuses a connection attempt (CONNECTION_REFUSED); one the client gave up on is fine. */

@@ -117,6 +117,11 @@ async function buildWith(
     deps.reuse,
   );
   const messages = new DisconnectTexts(config.messages);
+  // `type: plugin` providers read their process plugin's pushes (transports that push expose
+  // `targetFeed`).
+  discovery.bindFeeds((plugin) =>
+    chain.transports.find((t) => t.name === plugin)?.targetFeed ?? null
+  );
   return { config, router, sealer, messages, chain, discovery };
 }
 
