@@ -4,8 +4,11 @@
  * envelope `{t: hook type, d: bin}` where `d` is the msgpack encoding of the hook's data.
  */
 
-import { encode } from "@msgpack/msgpack";
+import { Encoder } from "@msgpack/msgpack";
 import { PluginError } from "../transport.ts";
+
+// One encoder for every frame: `encode()` would build one (and its buffer) per call.
+const encoder = new Encoder();
 
 /** Largest frame payload either side may send (1 MiB). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
@@ -38,7 +41,8 @@ export interface ByteWriter {
  * as `d`. A frame over the limit throws a `RangeError`: the caller turns it into a failed call.
  */
 export function envelopeFrame(type: number, data: Uint8Array): Uint8Array {
-  const body = encode({ t: type, d: data });
+  // A view into the encoder's buffer, copied into the frame before the next encode.
+  const body = encoder.encodeSharedRef({ t: type, d: data });
   if (body.length > MAX_FRAME_BYTES) {
     throw new RangeError(`frame of ${body.length} bytes is over ${MAX_FRAME_BYTES}`);
   }

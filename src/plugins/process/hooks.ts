@@ -4,13 +4,15 @@
  * data. Keys are prox's short ones (`ConnInfo`, `ConnResult`, `DisconnectInfo`) plus Gatehouse's.
  */
 
-import { decode, Encoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Backend } from "../../config/mod.ts";
 import type { PluginResponse, ResponseBackend } from "../codec.ts";
 import { type ConnectCall, type ConnectionEnd, PluginError } from "../transport.ts";
 
-// Optional keys are left out of the object rather than sent as nil.
+// Optional keys are left out of the object rather than sent as nil. One encoder and decoder
+// for every call: `encode()`/`decode()` would build one (and its buffers) per call.
 const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder();
 
 /**
  * The `on_connect` data for plugin `routeId`: `r d a md|mg u id l ct ph it c s b rc`. `md`/`mg`
@@ -66,7 +68,7 @@ export function encodeDisconnect(routeId: string, end: ConnectionEnd): Uint8Arra
 export function decodeConnectResult(bytes: Uint8Array, plugin: string): PluginResponse {
   let doc: unknown;
   try {
-    doc = decode(bytes);
+    doc = decoder.decode(bytes);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw bad(plugin, `response is not msgpack (${bytes.length} bytes): ${why}`);

@@ -179,4 +179,6 @@ Deno.test("decodeConnectResult: anything but the documented shape is bad_respons
     assert.match(err.message, /^plugin "guard": /, what);
     assert.match(err.message, message, what);
   }
+  // A refused answer leaves nothing behind for the next one.
+  assert.equal(decodeConnectResult(hex("81 a26f6b c3"), "guard").deny, false);
 });
