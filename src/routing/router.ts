@@ -12,7 +12,7 @@ import { type Attempt, compileAttempts, runAttempts } from "./pool.ts";
 import { compileRouteTable } from "./route_table.ts";
 import { RoutingError } from "./routing_error.ts";
 import type { PickContext } from "./strategies/strategy.ts";
-import type { DecideResult, Router, RouteRequest, RouterOptions } from "./types.ts";
+import type { DecideResult, Decision, Router, RouteRequest, RouterOptions } from "./types.ts";
 
 /** A route (or the default pool) ready to decide: everything parsed, its own counter. */
 interface CompiledRoute {
@@ -54,16 +54,17 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
       let route: CompiledRoute | null = null;
       try {
         const host = canonicalHost(req.sni);
-        const index = table.lookup(host);
-        route = index >= 0 ? routes[index] ?? null : fallback;
+        const match = table.lookup(host);
+        route = match ? routes[match.route] ?? null : fallback;
         if (route === null) {
           const what = req.sni === null ? "a connection without SNI" : `SNI "${host}"`;
           return failed("no_route", `no route matches ${what} and there is no default pool`, null);
         }
         const chosen = route;
         const resolved = chosen.candidates();
-        if (!(resolved instanceof Promise)) return decideOnRoute(chosen, req, now, resolved);
-        return resolved.then((r) => decideOnRoute(chosen, req, now, r))
+        // The table's own entry: nothing is allocated per connection.
+        if (!(resolved instanceof Promise)) return decideOnRoute(chosen, match, req, now, resolved);
+        return resolved.then((r) => decideOnRoute(chosen, match, req, now, r))
           .catch((err) => unexpected(chosen, err));
       } catch (err) {
         return unexpected(route, err);
@@ -84,6 +85,7 @@ function unexpected(route: CompiledRoute | null, err: unknown): DecideResult {
 
 function decideOnRoute(
   route: CompiledRoute,
+  matched: Decision["matched"],
   req: RouteRequest,
   now: () => number,
   resolved: Resolved,
@@ -113,6 +115,7 @@ function decideOnRoute(
     decision: {
       route: route.label,
       routeIndex: route.index,
+      matched,
       strategy: attempt.strategyName,
       poolStrategy: route.poolStrategy,
       candidates,

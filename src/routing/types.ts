@@ -17,6 +17,11 @@ export interface Decision {
   readonly route: string;
   /** Index into `routing.routes`; -1 for the default pool. */
   readonly routeIndex: number;
+  /**
+   * The `match.hostname` pattern that matched the SNI and whether it is a glob (what process
+   * plugins receive as `md`/`mg`); `null` for the default pool.
+   */
+  readonly matched: { readonly hostname: string; readonly glob: boolean } | null;
   /** The strategy that picked: a fallback's when a fallback applied. */
   readonly strategy: StrategyName;
   /**

@@ -32,6 +32,21 @@ Deno.test("match: first matching route in config order wins, exact or pattern", 
   }
 });
 
+Deno.test("match: the decision names the pattern that matched, exact or glob", () => {
+  const router = compileRouter(routing([
+    [["*.eu.example.com", "play.example.com"], named("r0")],
+    [["*.example.com"], named("r1")],
+  ], named("fallback")));
+  const matched = (sni: string) => {
+    const m = decideOk(router, sni).matched;
+    return m && { hostname: m.hostname, glob: m.glob };
+  };
+  assert.deepEqual(matched("PLAY.example.com"), { hostname: "play.example.com", glob: false });
+  assert.deepEqual(matched("a.eu.example.com"), { hostname: "*.eu.example.com", glob: true });
+  assert.deepEqual(matched("a.example.com"), { hostname: "*.example.com", glob: true });
+  assert.equal(matched("other.net"), null, "the default pool matched no pattern");
+});
+
 Deno.test("match: the same exact name in two routes goes to the first", () => {
   const router = compileRouter(routing([
     [["a.example.com", "b.example.com"], named("first")],
