@@ -3,7 +3,12 @@ import type { Discovery } from "../discovery/mod.ts";
 import type { Logger } from "../observability/mod.ts";
 import type { PluginTransport } from "../plugins/mod.ts";
 import type { Generation, GenerationSlot } from "./generations.ts";
-import { buildSnapshot, closeSnapshot, type SnapshotDeps } from "./snapshot.ts";
+import {
+  buildSnapshot,
+  closeSnapshot,
+  type RuntimeSnapshot,
+  type SnapshotDeps,
+} from "./snapshot.ts";
 import { settleWithin } from "./timing.ts";
 
 /**
@@ -17,6 +22,11 @@ export const RETIRE_WAIT_MS = 30_000;
 export interface PluginChanges {
   /** Same transport settings (and, for WASM, the same module file bytes): kept running. */
   readonly reused: readonly string[];
+  /**
+   * Reused process plugins whose `process.config` changed: the running process took the new
+   * one (`configure`, prox's Reconfigure) before the swap.
+   */
+  readonly reconfigured: readonly string[];
   /** New or changed: loaded before the swap. */
   readonly loaded: readonly string[];
   /** Removed or replaced: closed once no connection on an older config uses them. */
@@ -56,6 +66,23 @@ export type ModuleReader = (path: string) => Promise<Uint8Array<ArrayBuffer>>;
 /** What the reloader needs besides the slot. */
 export interface ReloadDeps extends Omit<SnapshotDeps, "reuse"> {
   readonly readModule?: ModuleReader;
+  /** The grant check (tests replace it); default {@link ungrantedPlugins}. */
+  readonly ungranted?: (next: Config) => string[];
+}
+
+/** A transport that takes a changed `config` in place: a process plugin's. */
+interface Reconfigurable {
+  reconfigure(config: unknown): Promise<void>;
+}
+
+function reconfigurable(t: PluginTransport): t is PluginTransport & Reconfigurable {
+  return typeof (t as Partial<Reconfigurable>).reconfigure === "function";
+}
+
+/** The `process.config` a process plugin's transport runs with, and its JSON for comparing. */
+interface RunningConfig {
+  readonly value: unknown;
+  readonly json: string;
 }
 
 /** Logs a reload's outcome: every error on its own line, then one summary line. */
@@ -64,6 +91,7 @@ export function logReloadResult(logger: Logger, result: ReloadResult): void {
     logger.info("config reloaded", {
       config: result.source,
       plugins_reused: result.plugins.reused.join(",") || undefined,
+      plugins_reconfigured: result.plugins.reconfigured.join(",") || undefined,
       plugins_loaded: result.plugins.loaded.join(",") || undefined,
       plugins_closed: result.plugins.closed.join(",") || undefined,
       discovery_reused: result.discovery.reused.join(",") || undefined,
@@ -81,13 +109,17 @@ export function logReloadResult(logger: Logger, result: ReloadResult): void {
 /**
  * Swaps the slot's snapshot for one built from a new config: one reload at a time, plugins
  * with unchanged settings reused, changed ones loaded before the swap, removed ones closed after
- * every older generation is idle (at most {@link RETIRE_WAIT_MS}).
+ * every older generation is idle (at most {@link RETIRE_WAIT_MS}). A process plugin whose only
+ * change is its `process.config` keeps its process, which is sent the new config before the
+ * swap; if it refuses, the whole reload is refused and every plugin keeps the config it had.
  */
 export class Reloader {
   readonly #slot: GenerationSlot;
   readonly #deps: ReloadDeps;
   /** Transport → the fingerprint of the settings it was loaded with. */
   readonly #fingerprints = new WeakMap<PluginTransport, string>();
+  /** Process plugin transport → the `process.config` it runs with. */
+  readonly #configs = new WeakMap<PluginTransport, RunningConfig>();
   readonly #retiring = new Set<Promise<void>>();
   readonly #closing = Promise.withResolvers<void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -104,6 +136,7 @@ export class Reloader {
     const { config, chain } = slot.current.snapshot;
     const prints = await reloader.#fingerprintAll(config.plugins);
     chain.transports.forEach((t, i) => reloader.#fingerprints.set(t, prints[i]!));
+    reloader.#rememberConfigs(config.plugins, chain.transports);
     return reloader;
   }
 
@@ -130,7 +163,8 @@ export class Reloader {
     const source = config.source;
     if (this.#closed) return { ok: false, source, errors: [`${source}: shutting down`] };
     const current = this.#slot.current.snapshot;
-    const refused = [...fixedSettingChanges(current.config, config), ...ungrantedPlugins(config)];
+    const ungranted = this.#deps.ungranted ?? ungrantedPlugins;
+    const refused = [...fixedSettingChanges(current.config, config), ...ungranted(config)];
     if (refused.length > 0) return { ok: false, source, errors: refused };
     const prints = await this.#fingerprintAll(config.plugins);
     const printOf = new Map(config.plugins.map((p, i) => [p, prints[i]]));
@@ -149,6 +183,12 @@ export class Reloader {
     } catch (err) {
       return { ok: false, source, errors: [`${source}: ${(err as Error)?.message ?? err}`] };
     }
+    const reconfigured = await this.#reconfigure(config.plugins, snapshot.chain.transports);
+    if (!reconfigured.ok) {
+      await discardSnapshot(snapshot, current.chain.transports);
+      return { ok: false, source, errors: [`${source}: ${reconfigured.error}`] };
+    }
+    this.#rememberConfigs(config.plugins, snapshot.chain.transports);
     const kept = new Set(snapshot.chain.transports);
     snapshot.chain.transports.forEach((t, i) => this.#fingerprints.set(t, prints[i]!));
     const older = this.#slot.swap(snapshot);
@@ -156,6 +196,7 @@ export class Reloader {
     const retired = this.#retire(older, removed, current.discovery);
     const plugins = {
       reused: config.plugins.filter((_, i) => running.has(prints[i])).map((p) => p.name),
+      reconfigured: reconfigured.names,
       loaded: config.plugins.filter((_, i) => !running.has(prints[i])).map((p) => p.name),
       closed: removed.map((t) => t.name),
     };
@@ -189,6 +230,58 @@ export class Reloader {
     return task.finally(() => this.#retiring.delete(task));
   }
 
+  /**
+   * Sends each reused process plugin whose `process.config` changed its new config, in chain
+   * order. On the first refusal, those already changed are sent their old config back (a
+   * failure to is logged: that plugin then runs the new config under the old one) and the
+   * refusal is returned.
+   */
+  async #reconfigure(
+    plugins: readonly PluginConfig[],
+    transports: readonly PluginTransport[],
+  ): Promise<{ ok: true; names: string[] } | { ok: false; error: string }> {
+    const done: { transport: Reconfigurable; name: string; old: RunningConfig }[] = [];
+    for (const [i, plugin] of plugins.entries()) {
+      const transport = transports[i];
+      const old = transport && this.#configs.get(transport);
+      if (plugin.type !== "process" || !transport || !old || !reconfigurable(transport)) continue;
+      if (JSON.stringify(plugin.process.config) === old.json) continue;
+      try {
+        await transport.reconfigure(plugin.process.config);
+        done.push({ transport, name: plugin.name, old });
+      } catch (err) {
+        await this.#restoreConfigs(done);
+        const reason = err instanceof Error ? err.message : String(err);
+        return { ok: false, error: `plugin "${plugin.name}" refused its new config: ${reason}` };
+      }
+    }
+    return { ok: true, names: done.map((d) => d.name) };
+  }
+
+  async #restoreConfigs(
+    done: readonly { transport: Reconfigurable; name: string; old: RunningConfig }[],
+  ): Promise<void> {
+    for (const { transport, name, old } of done) {
+      try {
+        await transport.reconfigure(old.value);
+      } catch (err) {
+        this.#deps.logger.error("plugin kept the new config of a refused reload", {
+          plugin: name,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  }
+
+  #rememberConfigs(plugins: readonly PluginConfig[], transports: readonly PluginTransport[]) {
+    plugins.forEach((plugin, i) => {
+      const transport = transports[i];
+      if (plugin.type !== "process" || transport === undefined) return;
+      const value = plugin.process.config;
+      this.#configs.set(transport, { value, json: JSON.stringify(value) });
+    });
+  }
+
   #fingerprintAll(plugins: readonly PluginConfig[]): Promise<string[]> {
     const read = this.#deps.readModule ?? Deno.readFile;
     return Promise.all(plugins.map((p) => pluginFingerprint(p, read)));
@@ -196,16 +289,34 @@ export class Reloader {
 }
 
 /**
+ * Closes what a built snapshot that will not be served started: its discovery holds and the
+ * transports it loaded anew (not those it reuses from `running`).
+ */
+async function discardSnapshot(
+  snapshot: RuntimeSnapshot,
+  running: readonly PluginTransport[],
+): Promise<void> {
+  snapshot.discovery.close();
+  const fresh = snapshot.chain.transports.filter((t) => !running.includes(t));
+  await Promise.allSettled(fresh.map((t) => t.close()));
+}
+
+/**
  * Everything a plugin's transport is built from. Stage, ordering and failure policy are chain
  * settings, so changing them reuses the transport; for WASM the module file's SHA-256 counts
- * too, so a rebuilt module is reloaded even when its path and (absent) pin are unchanged.
+ * too, so a rebuilt module is reloaded even when its path and (absent) pin are unchanged. A
+ * process plugin's `process.config` does not count: the running process takes a new one in
+ * place (see {@link Reloader}).
  */
 export async function pluginFingerprint(plugin: PluginConfig, read: ModuleReader): Promise<string> {
   const common = { type: plugin.type, name: plugin.name, timeoutMs: plugin.timeoutMs };
   if (plugin.type === "grpc") return JSON.stringify({ ...common, grpc: plugin.grpc });
   // The program's file is not read: the router holds no grant on it. A rebuilt program runs
   // from the plugin's next restart.
-  if (plugin.type === "process") return JSON.stringify({ ...common, process: plugin.process });
+  if (plugin.type === "process") {
+    const { config: _config, ...process } = plugin.process;
+    return JSON.stringify({ ...common, process });
+  }
   let file: string | null = null;
   try {
     const digest = await crypto.subtle.digest("SHA-256", await read(plugin.wasm.path));

@@ -18,7 +18,7 @@ async function setup(initial: string) {
   const server = {
     reload: (config: Config): Promise<ReloadResult> => {
       applied.push(config);
-      const plugins = { reused: [], loaded: [], closed: [] };
+      const plugins = { reused: [], reconfigured: [], loaded: [], closed: [] };
       return Promise.resolve({
         ok: true,
         source: config.source,

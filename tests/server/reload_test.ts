@@ -118,7 +118,7 @@ Deno.test("a connection in flight keeps its config across a reload; new ones get
     await g.entered;
     const result = await reload(server, config("b.internal", 2, [grpc("gate")]));
     assertOk(result);
-    assertEquals(result.plugins, { reused: ["gate"], loaded: [], closed: [] });
+    assertEquals(result.plugins, { reused: ["gate"], reconfigured: [], loaded: [], closed: [] });
     assertEquals(referral(await ask(server, "fast")), { host: "b.internal", keyId: 2 });
     g.open();
     assertEquals(referral(await held), { host: "a.internal", keyId: 1 });
@@ -205,6 +205,7 @@ Deno.test("unchanged plugins are reused, changed ones reloaded, removed ones clo
     assertOk(result);
     assertEquals(result.plugins, {
       reused: ["keep"],
+      reconfigured: [],
       loaded: ["move", "add"],
       closed: ["move", "drop"],
     });
