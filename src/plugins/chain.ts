@@ -40,17 +40,24 @@ export class PluginChain {
   readonly #observe: CallObserver;
   // The backstops of every link's calls.
   readonly #watchdog = new Watchdog();
+  readonly #hearsEnds: boolean;
 
   /** `links` in execution order; `logger` gets a warning per failed call. */
   constructor(links: readonly ChainLink[], logger: Logger, observe: CallObserver = () => {}) {
     this.#links = links;
     this.#logger = logger;
     this.#observe = observe;
+    this.#hearsEnds = links.some((l) => l.transport.connectionEnded !== undefined);
   }
 
   /** The plugins' transports in execution order (a reload diffs them to close removed ones). */
   get transports(): readonly PluginTransport[] {
     return this.#links.map((l) => l.transport);
+  }
+
+  /** Whether any plugin hears how connections end (the pipeline skips telling it otherwise). */
+  get hearsEnds(): boolean {
+    return this.#hearsEnds;
   }
 
   /** Whether any plugin is configured (the pipeline skips the chain otherwise). */

@@ -12,6 +12,7 @@ import {
 import type { ChainState } from "../plugins/mod.ts";
 import type { DecideResult, RoutingError } from "../routing/mod.ts";
 import { readFirstConnect } from "./read_connect.ts";
+import { formatAddr } from "./server.ts";
 import type { RuntimeSnapshot } from "./snapshot.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
 
@@ -82,18 +83,22 @@ const SNI_ONLY_EVENT: ConnectEvent = {
 export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContext): Promise<void> {
   const started = ctx.now();
   const sni = conn.serverName ?? null;
+  // Only plugins see the address when the log does not: read it once, before anything closes.
+  const client = ctx.snapshot.chain.empty ? "" : clientAddress(conn);
   const first = await readFirstConnect(conn, ctx.snapshot.config.limits.connectTimeoutMs);
   if (first.kind !== "connect") {
     closeQuietly(conn);
     const detail = first.kind === "protocol_error" ? first.error.message : null;
     ctx.metrics.outcome(first.kind, null);
-    logOutcome(ctx, started, sni, null, { kind: first.kind, route: null, backend: null, detail });
+    const reply = { kind: first.kind, route: null, backend: null, detail };
+    logOutcome(ctx, started, sni, null, reply);
+    tellPlugins(ctx, { client, started, event: null, reply, received: 0, sent: 0 });
     return;
   }
   const event = decodeConnect(first.payload);
   if (!event) ctx.logger.debug("connect undecodable; routing by SNI alone", { sni: sni ?? "" });
   const deciding = ctx.now();
-  const reply = await chooseReply(ctx, sni, event);
+  const reply = await chooseReply(ctx, sni, event, client);
   ctx.metrics.decision(ctx.now() - deciding);
   await sendAndClose(
     conn,
@@ -103,6 +108,43 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   );
   ctx.metrics.outcome(reply.kind, reply.route);
   logOutcome(ctx, started, sni, event, reply);
+  const sent = reply.packet.length;
+  tellPlugins(ctx, { client, started, event, reply, received: first.received, sent });
+}
+
+function clientAddress(conn: Deno.QuicConn): string {
+  try {
+    const { hostname, port } = conn.remoteAddr;
+    return formatAddr(hostname, port);
+  } catch {
+    return "";
+  }
+}
+
+/** Tells the plugins that listen (process plugins' `on_disconnect`) how the connection ended. */
+function tellPlugins(
+  ctx: ConnectionContext,
+  end: {
+    readonly client: string;
+    readonly started: number;
+    readonly event: ConnectEvent | null;
+    readonly reply: Omit<Reply, "packet">;
+    readonly received: number;
+    readonly sent: number;
+  },
+): void {
+  const { chain } = ctx.snapshot;
+  if (!chain.hearsEnds) return;
+  chain.connectionEnded({
+    client: end.client,
+    target: end.reply.backend ?? "",
+    outcome: end.reply.kind,
+    rxBytes: end.received,
+    txBytes: end.sent,
+    durationMs: ctx.now() - end.started,
+    username: end.event?.username ?? "",
+    uuid: end.event?.uuid ?? "",
+  });
 }
 
 /**
@@ -113,6 +155,7 @@ async function chooseReply(
   ctx: ConnectionContext,
   sni: string | null,
   event: ConnectEvent | null,
+  client: string,
 ): Promise<Reply> {
   const snap = ctx.snapshot;
   // Immediate, except for pools that allocate a game server per connection (bounded).
@@ -126,7 +169,9 @@ async function chooseReply(
   if (!snap.chain.empty) {
     // An undecodable Connect still goes through the plugins (with the SNI alone), so deny
     // plugins and failure_policy deny cannot be bypassed with a garbage payload.
-    const outcome = await snap.chain.apply(sni ?? "", event ?? SNI_ONLY_EVENT, state);
+    // Structured transports (process plugins) also get the address and the matched pattern.
+    const context = { client, route: result.ok ? result.decision.matched : null };
+    const outcome = await snap.chain.apply(sni ?? "", event ?? SNI_ONLY_EVENT, state, context);
     if (outcome.kind === "deny") return denyReply(snap, outcome, sni, event, route);
     state = outcome.state;
   }

@@ -9,6 +9,8 @@ export type FirstConnect =
   | {
     readonly kind: "connect";
     readonly payload: Uint8Array;
+    /** Bytes read from the client's stream up to and including the Connect. */
+    readonly received: number;
     /** Where the reply goes: the writable side of the stream the Connect came on. */
     readonly writable: WritableStream<Uint8Array>;
   }
@@ -55,15 +57,17 @@ async function readConnectFrame(stream: Deno.QuicBidirectionalStream): Promise<F
   const reader = stream.readable.getReader();
   let skipped = 0;
   let found = false;
+  let received = 0;
   try {
     while (true) {
       const chunk = await reader.read();
       if (chunk.done) return { kind: "closed" };
+      received += chunk.value.length;
       decoder.push(chunk.value);
       for (let frame = decoder.next(); frame !== null; frame = decoder.next()) {
         if (frame.id === PacketId.Connect) {
           found = true;
-          return { kind: "connect", payload: frame.payload, writable: stream.writable };
+          return { kind: "connect", payload: frame.payload, received, writable: stream.writable };
         }
         if (++skipped > MAX_FRAMES_BEFORE_CONNECT) {
           throw new ProtocolError(

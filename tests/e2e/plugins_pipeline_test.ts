@@ -10,7 +10,12 @@ import {
   splitFrames,
 } from "../support/hytale_client_codec.ts";
 import { converse, startRouter } from "../support/router_harness.ts";
-import { PluginError } from "../../src/plugins/mod.ts";
+import {
+  type ConnectCall,
+  type ConnectionEnd,
+  PluginError,
+  type PluginTransport,
+} from "../../src/plugins/mod.ts";
 import { type FakeBehaviour, FakeTransport } from "../plugins/fake_transport.ts";
 
 const CONFIG = `
@@ -136,4 +141,55 @@ Deno.test("a deny_reason too long for a Disconnect becomes the routing_error tex
     parseDisconnect(f.payload).reason,
     "Le serveur est actuellement inaccessible. Réessaie plus tard.",
   );
+});
+
+Deno.test("a structured plugin gets the client address and matched route, then hears the end", async () => {
+  const calls: ConnectCall[] = [];
+  const ended = Promise.withResolvers<ConnectionEnd>();
+  const structured: PluginTransport = {
+    name: "gate",
+    call: () => Promise.reject(new Error("the chain must use connect")),
+    connect(call) {
+      calls.push(call);
+      return Promise.resolve({
+        deny: false,
+        denyReason: "",
+        candidates: null,
+        selectedIndex: null,
+        backend: null,
+        referralContent: null,
+      });
+    },
+    connectionEnded: (end) => ended.resolve(end),
+    close: () => Promise.resolve(),
+  };
+  const others = (name: string) => new FakeTransport(name, () => ({}));
+  const router = await startRouter(
+    CONFIG,
+    {},
+    (c) => Promise.resolve(c.name === "gate" ? structured : others(c.name)),
+  );
+  try {
+    const connect = frame(0, buildConnectV2({ uuid: UUID, username: "Krymo", language: "fr" }));
+    const seen = await converse(router.port, { sni: "play.example.com", writes: [connect] });
+    const reply = splitFrames(seen.received).frames[0]!;
+    assertEquals(reply.id, 18);
+    assertEquals(calls.length, 1);
+    assert(/^127\.0\.0\.1:\d+$/.test(calls[0]!.client), calls[0]!.client);
+    assertEquals(calls[0]!.route?.hostname, "play.example.com");
+    assertEquals(calls[0]!.route?.glob, false);
+    const end = await ended.promise;
+    assertEquals(end.client, calls[0]!.client);
+    assertEquals([end.outcome, end.target, end.username, end.uuid], [
+      "referral",
+      "a.internal:5520",
+      "Krymo",
+      UUID,
+    ]);
+    assertEquals(end.rxBytes, connect.length);
+    assertEquals(end.txBytes, seen.received.length);
+    assert(end.durationMs >= 0);
+  } finally {
+    await router.close();
+  }
 });
