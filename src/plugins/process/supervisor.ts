@@ -160,6 +160,8 @@ export class Supervisor {
     running?.pool.close();
     const children = [running?.child, this.#starting].filter((c) => c !== undefined && c !== null);
     await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
+    // The folder stays (its path is stable across runs); the socket of a stopped plugin goes.
+    await Deno.remove(this.#o.socketPath).catch(() => {});
   }
 
   // Spawns a process and waits for its `ready`; on any failure it is killed before rejecting.

@@ -168,6 +168,16 @@ Deno.test("close: the process is stopped and calls fail as unavailable", async (
   assert.equal(fake.plugin.pid, null);
   const err = await fake.plugin.connect(callAs("ok"), 1_000).catch((e) => e);
   assert.ok(err instanceof PluginError && err.kind === "unavailable");
-  // Signal 0 probes for the process: it is gone.
+  // Signalling a process that no longer exists fails.
   assert.throws(() => Deno.kill(pid, "SIGCONT"));
+});
+
+Deno.test("close: a plugin that ignores stdin's end and SIGTERM is killed after 2 s", async () => {
+  const fake = await loadFake({ mode: "stubborn" });
+  const pid = fake.plugin.pid!;
+  const started = performance.now();
+  await fake.close();
+  const took = performance.now() - started;
+  assert.ok(took >= 1_900 && took < 5_000, `stopped after ${took} ms`);
+  assert.throws(() => Deno.kill(pid, "SIGCONT"), "the process is gone");
 });
