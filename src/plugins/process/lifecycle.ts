@@ -5,14 +5,17 @@
  */
 
 import type { Backend } from "../../config/mod.ts";
-import type { Logger } from "../../observability/mod.ts";
-import type { PluginLog } from "../wasm/plugin_log.ts";
+import type { LogFields, Logger } from "../../observability/mod.ts";
+import { type PluginLog, TokenBucket } from "../wasm/plugin_log.ts";
 
 /** Longest stdout line, bytes without the newline; a longer one is a protocol error. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 /** Characters of a skipped line or value quoted in a log line. */
 const QUOTED_CHARS = 200;
+/** Warnings about one plugin's bad lines: a burst, then per second (a flood is counted). */
+const WARN_BURST = 20;
+const WARNS_PER_SECOND = 5;
 
 /** What the plugin told the router, as the supervisor acts on it. */
 export interface LifecycleEvents {
@@ -113,12 +116,21 @@ const PLUGIN_LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 export class LifecycleDispatcher {
   readonly #logger: Logger;
   readonly #log: PluginLog;
+  readonly #now: () => number;
+  readonly #warnings: TokenBucket;
+  #suppressed = 0;
   #speedReported = false;
 
-  /** `logger` and `log` are the plugin's own (tagged with its name). */
-  constructor(logger: Logger, log: PluginLog) {
+  /**
+   * `logger` and `log` are the plugin's own (tagged with its name); `now` (ms, default
+   * `performance.now`) paces the warnings about bad lines, so a plugin writing garbage in a loop
+   * cannot flood the router's log.
+   */
+  constructor(logger: Logger, log: PluginLog, now: () => number = () => performance.now()) {
     this.#logger = logger;
     this.#log = log;
+    this.#now = now;
+    this.#warnings = new TokenBucket(WARNS_PER_SECOND, WARN_BURST, now());
   }
 
   /** Handles one stdout line of the process that `events` stands for. */
@@ -131,9 +143,7 @@ export class LifecycleDispatcher {
       doc = undefined;
     }
     if (!isObject(doc)) {
-      this.#logger.warn("plugin stdout line is not a JSON object; skipped", {
-        line: quoted(text),
-      });
+      this.#warn("plugin stdout line is not a JSON object; skipped", { line: quoted(text) });
       return;
     }
     if (!("method" in doc) && ("result" in doc || "error" in doc)) {
@@ -162,7 +172,7 @@ export class LifecycleDispatcher {
         this.#logger.info("plugin set_speed ignored: the router carries no gameplay traffic");
         return;
       default:
-        this.#logger.warn("plugin sent an unknown lifecycle method; skipped", {
+        this.#warn("plugin sent an unknown lifecycle method; skipped", {
           method: quoted(asText(doc.method)),
         });
     }
@@ -183,18 +193,29 @@ export class LifecycleDispatcher {
   #targets(params: Record<string, unknown>, events: LifecycleEvents): void {
     const setId = params.route_id ?? params.action;
     if (typeof setId !== "string" || setId === "") {
-      this.#logger.warn("plugin set_targets without route_id or action; skipped");
+      this.#warn("plugin set_targets without route_id or action; skipped", {});
       return;
     }
     const { backends, dropped } = parseTargets(params);
     if (dropped.length > 0) {
-      this.#logger.warn("plugin set_targets entries dropped (not host:port with port 1-65535)", {
+      this.#warn("plugin set_targets entries dropped (not host:port with port 1-65535)", {
         set: setId,
         dropped: dropped.length,
         entries: quoted(dropped.slice(0, 5).join(", ")),
       });
     }
     events.targets(setId, backends);
+  }
+
+  // Over the budget a warning is counted, and the count goes on the next one written.
+  #warn(message: string, fields: LogFields): void {
+    if (!this.#warnings.take(this.#now())) {
+      this.#suppressed++;
+      return;
+    }
+    const suppressed = this.#suppressed > 0 ? this.#suppressed : undefined;
+    this.#suppressed = 0;
+    this.#logger.warn(message, { ...fields, suppressed });
   }
 }
 

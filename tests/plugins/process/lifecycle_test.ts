@@ -65,7 +65,9 @@ interface Seen {
   targets: [string, readonly Backend[]][];
 }
 
-function setup(): { d: LifecycleDispatcher; logs: string[]; events: LifecycleEvents; seen: Seen } {
+function setup(
+  now?: () => number,
+): { d: LifecycleDispatcher; logs: string[]; events: LifecycleEvents; seen: Seen } {
   const logs: string[] = [];
   const logger = new Logger({
     level: "debug",
@@ -79,7 +81,7 @@ function setup(): { d: LifecycleDispatcher; logs: string[]; events: LifecycleEve
     answer: (error) => seen.answers.push(error),
     targets: (id, backends) => seen.targets.push([id, backends]),
   };
-  return { d: new LifecycleDispatcher(logger, new PluginLog(logger)), logs, events, seen };
+  return { d: new LifecycleDispatcher(logger, new PluginLog(logger), now), logs, events, seen };
 }
 
 const parsed = (logs: string[]) => logs.map((l) => JSON.parse(l));
@@ -158,4 +160,18 @@ Deno.test("parseTargets: targets plain, groups with meta group, both at once", (
       dropped: ["c", "notalist"],
     },
   );
+});
+
+Deno.test("dispatcher: a flood of bad lines is paced and the skipped warnings counted", () => {
+  let now = 0;
+  const { d, logs, events } = setup(() => now);
+  for (let i = 0; i < 100; i++) d.line(`garbage ${i}`, events);
+  assert.equal(logs.length, 20, "the burst");
+  now += 1_000; // five more warnings' worth
+  for (let i = 0; i < 10; i++) d.line(`more ${i}`, events);
+  const lines = parsed(logs);
+  assert.equal(lines.length, 25);
+  assert.equal(lines[20].suppressed, 80, "the next warning counts the ones skipped");
+  assert.equal(lines[20].line, "more 0");
+  assert.equal(lines[21].suppressed, undefined);
 });
