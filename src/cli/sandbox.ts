@@ -94,7 +94,8 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
     } else {
       const grants = processPluginGrants(plugin, deno);
       run.push(grants.run);
-      read.push(grants.socketDir);
+      // Read on the shared base folder too: the router checks it is its own before using it.
+      read.push(dirname(grants.socketDir), grants.socketDir);
       write.push(grants.socketDir);
       net.push(grants.socket);
       env.push(...grants.env);

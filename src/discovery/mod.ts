@@ -27,8 +27,6 @@ export type {
 export type {
   /** Allocations an allocating provider has made, by result (for `/metrics`). */
   AllocationCounts,
-  /** Backend lists a process plugin pushes, by target set: what a `type: plugin` provider reads. */
-  TargetFeed,
   /** Creates a GameServerAllocation; part of {@link OpenedSources}. */
   CreateAllocation,
   /** The watched collections and allocation API one provider's access opens. */
@@ -41,6 +39,8 @@ export type {
   SourceOpener,
   /** A provider's settings for its API access besides the kubeconfig (`insecure_http`). */
   SourceOptions,
+  /** Backend lists a process plugin pushes, by target set: what a `type: plugin` provider reads. */
+  TargetFeed,
   /** One collection a provider asks to list and watch. */
   WatchRequest,
 } from "./provider.ts";

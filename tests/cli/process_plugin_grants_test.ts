@@ -4,6 +4,7 @@
  * and that those grants are what Deno needs to reach a plugin's socket. The launcher kills the
  * router's whole process group once the router is gone, so a plugin process never outlives it.
  */
+import { dirname } from "node:path";
 import { parseConfig } from "../../src/config/mod.ts";
 import { computeGrants, permissionFlags } from "../../src/cli/sandbox.ts";
 import { runLauncher } from "../../src/cli/launch.ts";
@@ -88,7 +89,8 @@ discovery:
   // The command's program as resolved at load, a bare name as such (Deno resolves it on the
   // router's PATH), Deno for the modules (once).
   assertEquals(grants.run, ["/etc/gh/bin/guard", "go", "/opt/deno/bin/deno"]);
-  assertEquals(grants.read, ["/etc/gh", ...dirs]);
+  // Read on the shared base folder too: the router checks it is private before using it.
+  assertEquals(grants.read, ["/etc/gh", dirname(dirs[0]!), ...dirs]);
   assertEquals(grants.write, dirs);
   // A module's own permissions are its child's, never the router's.
   assertEquals(grants.net, ["127.0.0.1:5520", ...dirs.map((d) => `unix:${d}/plugin.sock`)]);
@@ -97,7 +99,7 @@ discovery:
     "--unstable-net",
     "--unstable-worker-options",
     "--no-prompt",
-    `--allow-read=/etc/gh,${dirs.join(",")}`,
+    `--allow-read=/etc/gh,${dirname(dirs[0]!)},${dirs.join(",")}`,
     `--allow-write=${dirs.join(",")}`,
     `--allow-net=127.0.0.1:5520,${dirs.map((d) => `unix:${d}/plugin.sock`).join(",")}`,
     "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,PATH,DENO_DIR",
@@ -246,7 +248,7 @@ plugins:
     const routerPid = await onlyChildPid(router.pid);
     const flags = (await commandLine(routerPid)).filter((a) => a.startsWith("--allow"));
     assertEquals(flags, [
-      `--allow-read=${dir},${socketDir},${ROOT}src/plugins/wasm`,
+      `--allow-read=${dir},${dirname(socketDir)},${socketDir},${ROOT}src/plugins/wasm`,
       `--allow-write=${socketDir}`,
       `--allow-net=127.0.0.1,unix:${socketDir}/plugin.sock`,
       "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,PATH,DENO_DIR",

@@ -5,6 +5,7 @@
  * calls fail at once as `unavailable`. Stopping closes stdin, sends SIGTERM, then SIGKILL.
  */
 
+import { dirname } from "node:path";
 import type { Backend } from "../../config/mod.ts";
 import type { Logger } from "../../observability/mod.ts";
 import { PluginError } from "../transport.ts";
@@ -160,8 +161,9 @@ export class Supervisor {
     running?.pool.close();
     const children = [running?.child, this.#starting].filter((c) => c !== undefined && c !== null);
     await Promise.all(children.map((c) => c.stop(STOP_GRACE_MS)));
-    // The folder stays (its path is stable across runs); the socket of a stopped plugin goes.
-    await Deno.remove(this.#o.socketPath).catch(() => {});
+    // The socket file stays: a reload that replaces this plugin has already started its
+    // successor on the same path (stable per name), and removing the file would cut the new
+    // process off. The next start removes a stale one.
   }
 
   // Spawns a process and waits for its `ready`; on any failure it is killed before rejecting.
@@ -253,15 +255,38 @@ export class Supervisor {
 
 /**
  * The plugin's private folder (0700, so no other user can reach its socket) without a stale
- * socket file from an earlier run, which would make the plugin's listen fail.
+ * socket file from an earlier run, which would make the plugin's listen fail. The folders'
+ * paths are predictable (`/tmp/gatehouse-<hash>/<name>`, docs/plugins.md §7), so another local
+ * user could create them first: the base folder must be a real folder that nobody else may
+ * write or enter (mode 0700, as this creates it; one made by another user with that mode cannot
+ * be entered, and mkdir fails), and the plugin's folder a real folder too. (The folders are
+ * created before they are checked because the router may write only the plugin's folder; a
+ * check that fails refuses the start before anything uses them.)
  */
 async function prepareSocketDir(dir: string, socket: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await checkPrivateFolder(dirname(dir));
+  await checkPrivateFolder(dir, true);
   await Deno.chmod(dir, 0o700);
   try {
     await Deno.remove(socket);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+/** Throws unless `path` is a folder (not a symlink) that only its owner may use. */
+async function checkPrivateFolder(path: string, fixMode = false): Promise<void> {
+  const info = await Deno.lstat(path);
+  if (info.isSymlink || !info.isDirectory) {
+    throw new Error(`${path} is not a folder (a symlink or a file is in its place)`);
+  }
+  const open = (info.mode ?? 0) & 0o077;
+  if (open !== 0 && !fixMode) {
+    throw new Error(
+      `${path} may be used by other users (mode ${((info.mode ?? 0) & 0o777).toString(8)}); ` +
+        "remove it so the router can create it private",
+    );
   }
 }
 

@@ -4,10 +4,13 @@
  * reconfigure and the stop sequence.
  */
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { loadProcessPlugin } from "../../../src/plugins/process/mod.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { PluginError } from "../../../src/plugins/mod.ts";
 import type { ConnectCall } from "../../../src/plugins/transport.ts";
 import { SAMPLE_EVENT } from "../fake_transport.ts";
-import { type FakeOptions, loadFake } from "./support.ts";
+import { type FakeOptions, fakeProcessConfig, loadFake } from "./support.ts";
 import type { Lines } from "../../support/child_lines.ts";
 
 function callAs(username: string): ConnectCall {
@@ -180,4 +183,33 @@ Deno.test("close: a plugin that ignores stdin's end and SIGTERM is killed after 
   const took = performance.now() - started;
   assert.ok(took >= 1_900 && took < 5_000, `stopped after ${took} ms`);
   assert.throws(() => Deno.kill(pid, "SIGCONT"), "the process is gone");
+});
+
+Deno.test("start: a base folder others may use, or a symlink for the plugin's folder, is a load error", async () => {
+  // The folders' paths are predictable (/tmp/gatehouse-<hash>/<name>): another local user could
+  // have made them first.
+  const process = await fakeProcessConfig();
+  const root = dirname(process.socketDir);
+  const elsewhere = await Deno.makeTempDir();
+  const load = () =>
+    loadProcessPlugin({ name: "guard", process, timeoutMs: 1_000, logger: silentLogger() })
+      .then(async (p) => {
+        await p.close();
+        return null;
+      }, (e) => e);
+  try {
+    await Deno.chmod(root, 0o777);
+    const open = await load();
+    assert.ok(open instanceof PluginError, `expected a load error, got ${open}`);
+    assert.match(open.message, /may be used by other users \(mode 777\)/);
+    await Deno.chmod(root, 0o700);
+    await Deno.remove(process.socketDir, { recursive: true }).catch(() => {});
+    await Deno.symlink(elsewhere, process.socketDir);
+    const linked = await load();
+    assert.ok(linked instanceof PluginError, `expected a load error, got ${linked}`);
+    assert.match(linked.message, /is not a folder/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(elsewhere, { recursive: true });
+  }
 });
