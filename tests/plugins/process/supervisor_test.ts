@@ -10,7 +10,7 @@ import { silentLogger } from "../../support/logger.ts";
 import { PluginError } from "../../../src/plugins/mod.ts";
 import type { ConnectCall } from "../../../src/plugins/transport.ts";
 import { SAMPLE_EVENT } from "../fake_transport.ts";
-import { type FakeOptions, fakeProcessConfig, loadFake } from "./support.ts";
+import { type FakeOptions, fakeProcessConfig, loadFake, Relays } from "./support.ts";
 import type { Lines } from "../../support/child_lines.ts";
 
 function callAs(username: string): ConnectCall {
@@ -211,5 +211,31 @@ Deno.test("start: a base folder others may use, or a symlink for the plugin's fo
   } finally {
     await Deno.remove(root, { recursive: true });
     await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
+Deno.test("replace: retiring the old process leaves its successor's socket working", async () => {
+  // A reload that changes a process plugin's command starts the new process on the same path
+  // (stable per name) before the old one is retired.
+  const process = await fakeProcessConfig();
+  const relays = new Relays();
+  const load = () =>
+    loadProcessPlugin({
+      name: "guard",
+      process,
+      timeoutMs: 5_000,
+      logger: silentLogger(),
+      connect: relays.connect,
+    });
+  try {
+    const old = await load();
+    const successor = await load();
+    await old.close();
+    // The successor's first hook connection is opened now, after the old one stopped.
+    assert.equal((await successor.connect(callAs("deny"), 5_000)).deny, true);
+    await successor.close();
+  } finally {
+    await relays.closeAll();
+    await Deno.remove(dirname(process.socketDir), { recursive: true });
   }
 });
