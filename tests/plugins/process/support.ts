@@ -103,6 +103,8 @@ class RelayConn implements HookConn {
 
 /** Settings of one fake plugin run. */
 export interface FakeOptions {
+  /** The plugin's name (default `guard`). */
+  readonly name?: string;
   readonly mode?: string;
   /** `set_targets` params the plugin pushes once ready. */
   readonly targets?: unknown;
@@ -159,7 +161,7 @@ export async function fakeProcessConfig(
   };
 }
 
-/** Loads the fake plugin as `guard`; rejects as `loadProcessPlugin` does (then cleans up). */
+/** Loads the fake plugin (as `guard` unless named); rejects as `loadProcessPlugin` does (then cleans up). */
 export async function loadFake(options: FakeOptions = {}): Promise<Fake> {
   const log = new Lines();
   const relays = new Relays();
@@ -171,7 +173,7 @@ export async function loadFake(options: FakeOptions = {}): Promise<Fake> {
   };
   try {
     const plugin = await loadProcessPlugin({
-      name: "guard",
+      name: options.name ?? "guard",
       process,
       timeoutMs: options.timeoutMs ?? 5_000,
       logger: capturingLogger(log),

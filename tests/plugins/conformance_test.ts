@@ -1,0 +1,132 @@
+/**
+ * One conformance suite for every plugin transport (issue 13): each row of
+ * tests/plugins/conformance/cases.ts runs through the real chain against a scripted plugin behind
+ * WASM (both isolations), gRPC and process transports. Same input, same `ChainOutcome`, same
+ * error kind — docs/plugins.md §2 and §3 hold whatever carries the call.
+ */
+import assert from "node:assert/strict";
+import { loadChain, PluginError, type PluginTransport } from "../../src/plugins/mod.ts";
+import { silentLogger } from "../support/logger.ts";
+import {
+  CASES,
+  type ConformanceCase,
+  eventOf,
+  PLUGIN,
+  RECOVERY_MS,
+  SNI,
+  START,
+  TIMEOUT_SLACK_MS,
+} from "./conformance/cases.ts";
+import type { Harness, TransportUnderTest } from "./conformance/harness.ts";
+import { grpcTransport } from "./conformance/grpc.ts";
+import { processTransport } from "./conformance/process.ts";
+import { wasmTransport } from "./conformance/wasm.ts";
+
+const TRANSPORTS: readonly TransportUnderTest[] = [
+  wasmTransport("worker"),
+  wasmTransport("process"),
+  grpcTransport(),
+  processTransport(),
+];
+
+/** What one chain run gave: its outcome, the call's failure (if any) and how long it took. */
+interface Run {
+  readonly outcome: Awaited<ReturnType<Awaited<ReturnType<typeof loadChain>>["apply"]>>;
+  readonly error: PluginError | null;
+  readonly ms: number;
+}
+
+/** Runs a one-link chain over `transport` with the case's policy and timeout. */
+async function run(
+  transport: PluginTransport,
+  c: Pick<ConformanceCase, "policy" | "timeoutMs">,
+  username: string,
+): Promise<Run> {
+  let observed: { error: PluginError | null; ms: number } | null = null;
+  const chain = await loadChain(
+    [{
+      name: PLUGIN,
+      type: "grpc", // only name, timeout and policy matter to the chain
+      stage: "route",
+      before: [],
+      after: [],
+      timeoutMs: c.timeoutMs,
+      failurePolicy: c.policy,
+      grpc: { address: "127.0.0.1:1" },
+    }],
+    () => Promise.reject(new Error("the transport is reused, never made")),
+    silentLogger(),
+    (_plugin, ms, error) => observed = { error, ms },
+    () => transport,
+  );
+  const outcome = await chain.apply(SNI, eventOf(username), START, {
+    client: "203.0.113.7:41000",
+    route: { hostname: SNI, glob: false },
+  });
+  assert.ok(observed !== null, "the chain observed no call");
+  const { error, ms } = observed as { error: PluginError | null; ms: number };
+  return { outcome, error, ms };
+}
+
+function checkRun(c: ConformanceCase, got: Run, what = c.name): void {
+  assert.equal(got.error?.kind ?? null, c.error, `${what}: ${got.error?.message ?? "no error"}`);
+  assert.deepEqual(got.outcome, c.outcome, what);
+  if (got.error) assert.match(got.error.message, new RegExp(`^plugin "${PLUGIN}": `));
+  if (c.error === "timeout") {
+    // The transport's own deadline, not the chain's backstop guard.
+    assert.doesNotMatch(got.error!.message, /chain guard/);
+    assert.ok(got.ms >= c.timeoutMs - 5, `settled before its deadline (${got.ms} ms)`);
+    assert.ok(got.ms < c.timeoutMs + TIMEOUT_SLACK_MS, `settled ${got.ms} ms after the call`);
+  }
+}
+
+/**
+ * The `gone` row: answered before, `unavailable` fast while gone (twice: the second call must
+ * not wait on a plugin known to be down either), answered again once back. The wait for "back"
+ * retries with short pauses, bounded: a gRPC client's reconnect back-off runs on the clock, with
+ * nothing to await.
+ */
+async function goneAndBack(h: Harness, c: ConformanceCase): Promise<void> {
+  const gone = c.gone!;
+  const back: ConformanceCase = { ...c, outcome: gone.recovered, error: null };
+  checkRun(back, await run(h.transport, c, gone.recoverAs), "before it goes");
+  await h.stop();
+  for (const attempt of ["while gone", "while gone, again"]) {
+    const got = await run(h.transport, c, c.username);
+    checkRun(c, got, attempt);
+    assert.ok(got.ms < gone.failsWithinMs, `${attempt}: failed after ${got.ms} ms`);
+  }
+  await h.restart();
+  const until = performance.now() + RECOVERY_MS;
+  for (;;) {
+    const got = await run(h.transport, c, gone.recoverAs);
+    if (got.error === null || performance.now() > until) return checkRun(back, got, "once back");
+    assert.equal(got.error.kind, "unavailable", `coming back: ${got.error.message}`);
+    assert.ok(got.ms < gone.failsWithinMs, `coming back: failed after ${got.ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+for (const t of TRANSPORTS) {
+  Deno.test(`conformance: ${t.name}`, async (ctx) => {
+    const h = await t.start();
+    try {
+      for (const c of CASES) {
+        if (c.gone && t.goneNotApplicable) {
+          await ctx.step({
+            name: `${c.name} — not applicable: ${t.goneNotApplicable}`,
+            ignore: true,
+            fn: () => {},
+          });
+          continue;
+        }
+        await ctx.step(c.name, async () => {
+          if (c.gone) return await goneAndBack(h, c);
+          checkRun(c, await run(h.transport, c, c.username));
+        });
+      }
+    } finally {
+      await h.close();
+    }
+  });
+}
