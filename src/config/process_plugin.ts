@@ -109,7 +109,8 @@ export function readProcess(
   if (r.errors.length > errors || program === undefined || sockets === undefined) {
     return undefined;
   }
-  return { ...program, permissions, env, config, poolSize, readyTimeoutMs, ...sockets };
+  const workDir = ctx.configDir;
+  return { ...program, permissions, env, config, poolSize, readyTimeoutMs, ...sockets, workDir };
 }
 
 /** The plugin's socket folder and path, or `undefined` when its name cannot make them. */

@@ -277,6 +277,11 @@ export interface ProcessPluginConfig extends PluginBase {
     readonly socketDir: string;
     /** See {@link socketDir}. */
     readonly socketPath: string;
+    /**
+     * The child's working directory: the config file's folder, so that a relative path in
+     * `config` (a ban list, say) means what the same path means in the config file.
+     */
+    readonly workDir: string;
   };
 }
 

@@ -53,6 +53,7 @@ Deno.test("process plugin: a command with its defaults, the program resolved aga
       readyTimeoutMs: 5000,
       socketDir: `${base}/guard`,
       socketPath: `${base}/guard/plugin.sock`,
+      workDir: "/etc/gh",
     },
   });
 });

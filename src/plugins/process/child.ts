@@ -38,6 +38,8 @@ export interface ChildOptions {
   readonly socketPath: string;
   /** See {@link socketPath}. */
   readonly socketDir: string;
+  /** The child's working directory (the config file's folder). */
+  readonly workDir: string;
   /** The plugin's own logger. */
   readonly logger: Logger;
   /** The plugin's rate-limited log (its `log` pushes and stderr lines). */
@@ -76,6 +78,7 @@ export class PluginChild {
       args,
       env: { ...options.env },
       clearEnv: true,
+      cwd: options.workDir,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

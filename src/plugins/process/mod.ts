@@ -89,6 +89,7 @@ export async function loadProcessPlugin(options: ProcessPluginOptions): Promise<
     config: p.config,
     socketPath: p.socketPath,
     socketDir: p.socketDir,
+    workDir: p.workDir,
     readyTimeoutMs: p.readyTimeoutMs,
     poolSize: p.poolSize,
     logger,
@@ -215,6 +216,11 @@ class ProcessPlugin implements ProcessTransport {
 
   get restarts(): number {
     return this.#supervisor.restarts;
+  }
+
+  /** While the process is down (restarting), calls fail at once as `unavailable`. */
+  get circuitOpen(): boolean {
+    return !this.#closed && this.#supervisor.pid === null;
   }
 
   get pid(): number | null {

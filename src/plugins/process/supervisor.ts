@@ -49,6 +49,8 @@ export interface SupervisorOptions {
   readonly socketPath: string;
   /** Its folder, created 0700. */
   readonly socketDir: string;
+  /** The child's working directory (the config file's folder). */
+  readonly workDir: string;
   /** Start → `ready` bound, ms; also how long a reconfigure waits for an answer. */
   readonly readyTimeoutMs: number;
   /** Hook connections per process. */

@@ -158,6 +158,7 @@ export async function fakeProcessConfig(
     readyTimeoutMs: options.readyTimeoutMs ?? 10_000,
     socketDir: `${root}/guard`,
     socketPath,
+    workDir: root,
   };
 }
 
