@@ -30,8 +30,8 @@
  *       pool: { strategy: round_robin, discovery: { provider: lobbies } }
  * ```
  *
- * `ban_list` is opened as given, from the plugin's working directory (the router's): unlike
- * `permissions`, `config` is passed verbatim, so an absolute path is the safe choice. Every reload
+ * `ban_list` is opened as given, from the plugin's working directory, which the router sets to the
+ * config file's folder: `./bans.txt` is the same file in `permissions` and in `config`. Every reload
  * re-reads the file and pushes `lobbies` again; a reload whose file cannot be read is refused and
  * the old list stays.
  */
