@@ -127,6 +127,8 @@ interface PluginFamilies {
   readonly latency: Histogram<"plugin">;
   readonly breaker: Gauge<"plugin">;
   readonly abandoned: CounterFamily<"plugin">;
+  readonly restarts: CounterFamily<"plugin">;
+  readonly disconnectsDropped: CounterFamily<"plugin">;
   readonly discoveryBackends: Gauge<"provider">;
   readonly discoverySynced: Gauge<"provider">;
   readonly discoveryRestarts: Gauge<"provider">;
@@ -158,13 +160,29 @@ function pluginFamilies(registers: Registry[]): PluginFamilies {
     }),
     breaker: new Gauge({
       name: "gatehouse_plugin_breaker_open",
-      help: "1 while a plugin's circuit breaker is open or half-open (calls skipped), else 0.",
+      help: "1 while a plugin's calls are skipped (fail fast as unavailable): its circuit " +
+        "breaker open or half-open, or its server, process or workers down awaiting a retry; " +
+        "else 0.",
       labelNames: ["plugin"],
       registers,
     }),
     abandoned: new CounterFamily({
       name: "gatehouse_plugin_workers_abandoned_total",
       help: "WASM plugin workers given up silent past a call's deadline plus the grace.",
+      labelNames: ["plugin"],
+      registers,
+    }),
+    restarts: new CounterFamily({
+      name: "gatehouse_plugin_restarts_total",
+      help: "Plugin processes started again after one ended (process plugins, WASM plugins " +
+        "with isolation: process).",
+      labelNames: ["plugin"],
+      registers,
+    }),
+    disconnectsDropped: new CounterFamily({
+      name: "gatehouse_plugin_disconnects_dropped_total",
+      help: "Connection-end notifications (on_disconnect) a process plugin did not get: its " +
+        "queue was full or the send failed.",
       labelNames: ["plugin"],
       registers,
     }),
@@ -243,8 +261,9 @@ export class Metrics {
   readonly #byRoute = new Map<string, Map<string, Cell>>();
   readonly #plugins: PluginFamilies;
   readonly #byPlugin = new Map<string, PluginSeries>();
-  readonly #abandoned = new Map<string, Cell>();
-  readonly #abandonedSeen = new WeakMap<object, number>();
+  readonly #abandoned: ReadCounter;
+  readonly #restarts: ReadCounter;
+  readonly #disconnectsDropped: ReadCounter;
   readonly #decision: Histogram;
   readonly #reply: Histogram;
   readonly #reloadOk: Cell;
@@ -285,6 +304,9 @@ export class Metrics {
       registers,
     });
     this.#plugins = pluginFamilies(registers);
+    this.#abandoned = new ReadCounter(this.#plugins.abandoned);
+    this.#restarts = new ReadCounter(this.#plugins.restarts);
+    this.#disconnectsDropped = new ReadCounter(this.#plugins.disconnectsDropped);
     this.#decision = new Histogram({
       name: "gatehouse_decision_duration_seconds",
       help: "From the Connect read to the reply chosen: routing and plugins.",
@@ -369,15 +391,23 @@ export class Metrics {
    * that replaces the plugin (its new transport starts again at 0) never makes the counter fall.
    */
   workersAbandoned(plugin: string, source: object, total: number): void {
-    let cell = this.#abandoned.get(plugin);
-    if (!cell) {
-      cell = this.#plugins.abandoned.cell({ plugin });
-      this.#abandoned.set(plugin, cell);
-    }
-    const seen = this.#abandonedSeen.get(source) ?? 0;
-    if (total <= seen) return;
-    cell.value += total - seen;
-    this.#abandonedSeen.set(source, total);
+    this.#abandoned.report(plugin, source, total);
+  }
+
+  /**
+   * `source` — one running instance of `plugin` — has restarted its process `total` times so
+   * far (read at each scrape); counted like {@link Metrics.workersAbandoned}.
+   */
+  pluginRestarts(plugin: string, source: object, total: number): void {
+    this.#restarts.report(plugin, source, total);
+  }
+
+  /**
+   * `source` — one running instance of `plugin` — has dropped `total` connection-end
+   * notifications so far (read at each scrape); counted like {@link Metrics.workersAbandoned}.
+   */
+  disconnectsDropped(plugin: string, source: object, total: number): void {
+    this.#disconnectsDropped.report(plugin, source, total);
   }
 
   /**
@@ -492,5 +522,33 @@ export class Metrics {
       series.errors.set(kind, cell);
     }
     return cell;
+  }
+}
+
+/**
+ * A per-plugin counter whose values are read from running transports at each scrape: each
+ * source's total is added only as far as it grew since that source's last report, so a reload
+ * that replaces a plugin (its new transport starts again at 0) never makes the counter fall.
+ */
+class ReadCounter {
+  readonly #family: CounterFamily<"plugin">;
+  readonly #cells = new Map<string, Cell>();
+  readonly #seen = new WeakMap<object, number>();
+
+  constructor(family: CounterFamily<"plugin">) {
+    this.#family = family;
+  }
+
+  /** `source` of `plugin` reports `total` so far; creates the series (at 0) on first sight. */
+  report(plugin: string, source: object, total: number): void {
+    let cell = this.#cells.get(plugin);
+    if (!cell) {
+      cell = this.#family.cell({ plugin });
+      this.#cells.set(plugin, cell);
+    }
+    const seen = this.#seen.get(source) ?? 0;
+    if (total <= seen) return;
+    cell.value += total - seen;
+    this.#seen.set(source, total);
   }
 }

@@ -121,8 +121,10 @@ export interface PluginTransport {
   /** The backend lists this plugin pushes; absent for transports that cannot push. */
   readonly targetFeed?: PushedTargets;
   /**
-   * Whether a circuit breaker is skipping this plugin's calls right now (open or half-open);
-   * absent when the transport has no breaker. Read at every metrics scrape.
+   * Whether this plugin's calls are skipped right now — failing at once as `unavailable`
+   * without reaching the plugin: a circuit breaker open or half-open, or the plugin's server,
+   * process or workers down and waiting for a retry; absent when the transport has no such
+   * state. Read at every metrics scrape.
    */
   readonly circuitOpen?: boolean;
   /**
@@ -130,6 +132,17 @@ export interface PluginTransport {
    * deadline plus a grace period; absent when the transport has none. Read at every scrape.
    */
   readonly abandonedWorkers?: number;
+  /**
+   * Processes started again so far after the plugin's process ended (a process plugin, a WASM
+   * plugin with `isolation: process`); absent when the transport runs no process. Read at every
+   * scrape.
+   */
+  readonly restarts?: number;
+  /**
+   * Connection-end notifications dropped so far (queue full, or the send failed); absent when
+   * the transport hears no connection ends. Read at every scrape.
+   */
+  readonly disconnectsDropped?: number;
   /** Releases everything the plugin holds (workers, connections). Idempotent. */
   close(): Promise<void>;
 }

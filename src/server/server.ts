@@ -87,10 +87,14 @@ export class GatehouseServer {
     this.#metrics.beforeScrape(() => {
       const { chain, discovery } = this.#slot.current.snapshot;
       for (const plugin of chain.transports) {
-        const { name, circuitOpen, abandonedWorkers } = plugin;
+        const { name, circuitOpen, abandonedWorkers, restarts, disconnectsDropped } = plugin;
         if (circuitOpen !== undefined) this.#metrics.breakerState(name, circuitOpen);
         if (abandonedWorkers !== undefined) {
           this.#metrics.workersAbandoned(name, plugin, abandonedWorkers);
+        }
+        if (restarts !== undefined) this.#metrics.pluginRestarts(name, plugin, restarts);
+        if (disconnectsDropped !== undefined) {
+          this.#metrics.disconnectsDropped(name, plugin, disconnectsDropped);
         }
       }
       for (const name of discovery.names) {

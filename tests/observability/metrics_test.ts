@@ -186,6 +186,38 @@ Deno.test("abandoned workers count up per plugin, also across a reload's new tra
   assertEquals(sample(text, "gatehouse_plugin_workers_abandoned_total", series), 4);
 });
 
+Deno.test("process restarts and dropped on_disconnects count up per plugin, also across a reload", async () => {
+  const metrics = new Metrics();
+  const before = { restarts: 0, dropped: 0 };
+  const after = { restarts: 0, dropped: 0 };
+  let running = [before];
+  metrics.beforeScrape(() =>
+    running.forEach((t) => {
+      metrics.pluginRestarts("guard", t, t.restarts);
+      metrics.disconnectsDropped("guard", t, t.dropped);
+    })
+  );
+  const series = { plugin: "guard" };
+  const restarts = "gatehouse_plugin_restarts_total";
+  const dropped = "gatehouse_plugin_disconnects_dropped_total";
+  let text = await scrape(metrics);
+  assertEquals([sample(text, restarts, series), sample(text, dropped, series)], [0, 0]);
+  before.restarts = 2;
+  before.dropped = 75;
+  text = await scrape(metrics);
+  assertEquals([sample(text, restarts, series), sample(text, dropped, series)], [2, 75]);
+  // A reload replaced the plugin: the new transport starts at 0, the counters do not fall.
+  running = [after];
+  text = await scrape(metrics);
+  assertEquals([sample(text, restarts, series), sample(text, dropped, series)], [2, 75]);
+  after.restarts = 1;
+  after.dropped = 5;
+  text = await scrape(metrics);
+  assertEquals([sample(text, restarts, series), sample(text, dropped, series)], [3, 80]);
+  // Series of their own: nothing reported as abandoned workers.
+  assert(!text.has('gatehouse_plugin_workers_abandoned_total{plugin="guard"}'));
+});
+
 Deno.test("config info shows the same value for configs that differ only in the referral secret", async () => {
   const config = (secret: string) =>
     loadConfig("/etc/gatehouse/config.yaml", {

@@ -59,12 +59,14 @@ plugins:
   - { name: gate, type: wasm, stage: mutate, wasm: { path: x.wasm } }
 `;
 
-/** A fake whose circuit breaker state the chain can report. */
+/** A fake whose circuit breaker state and process counters the chain can report. */
 class BreakerFake extends FakeTransport {
   circuitOpen = false;
+  restarts?: number;
+  disconnectsDropped?: number;
 }
 
-Deno.test("plugin calls are counted per configured plugin, errors by kind, breakers read", async () => {
+Deno.test("plugin calls are counted per configured plugin, errors by kind, breakers and process counters read", async () => {
   const behaviours: Record<string, FakeBehaviour> = {
     slow: () => "hang", // the fake's timeout PluginError
     junk: () => new TextEncoder().encode("{{"),
@@ -87,9 +89,15 @@ Deno.test("plugin calls are counted per configured plugin, errors by kind, break
     await askConnect(router.port, "any.example", "fine");
     await askConnect(router.port, "any.example", "trap");
     fakes.get("gate")!.circuitOpen = true;
+    Object.assign(fakes.get("junk")!, { restarts: 2, disconnectsDropped: 7 });
     const s = parseSamples(await metrics.render());
     assertEquals(sample(s, "gatehouse_plugin_breaker_open", { plugin: "gate" }), 1);
     assertEquals(sample(s, "gatehouse_plugin_breaker_open", { plugin: "slow" }), 0);
+    // Read from the transports that have them; none for those that do not.
+    assertEquals(sample(s, "gatehouse_plugin_restarts_total", { plugin: "junk" }), 2);
+    assertEquals(sample(s, "gatehouse_plugin_disconnects_dropped_total", { plugin: "junk" }), 7);
+    assert(!s.has('gatehouse_plugin_restarts_total{plugin="gate"}'));
+    assert(!s.has('gatehouse_plugin_disconnects_dropped_total{plugin="slow"}'));
   } finally {
     await router.close();
   }

@@ -86,21 +86,32 @@ function checkRun(c: ConformanceCase, got: Run, what = c.name): void {
  * retries with short pauses, bounded: a gRPC client's reconnect back-off runs on the clock, with
  * nothing to await.
  */
-async function goneAndBack(h: Harness, c: ConformanceCase): Promise<void> {
+async function goneAndBack(t: TransportUnderTest, h: Harness, c: ConformanceCase) {
   const gone = c.gone!;
+  const { transport } = h;
   const back: ConformanceCase = { ...c, outcome: gone.recovered, error: null };
-  checkRun(back, await run(h.transport, c, gone.recoverAs), "before it goes");
+  checkRun(back, await run(transport, c, gone.recoverAs), "before it goes");
+  assert.equal(transport.circuitOpen, false, "calls reach the plugin");
+  const restarts = transport.restarts;
+  assert.equal(restarts === undefined, !t.countsRestarts, `restarts: ${restarts}`);
   await h.stop();
   for (const attempt of ["while gone", "while gone, again"]) {
-    const got = await run(h.transport, c, c.username);
+    const got = await run(transport, c, c.username);
     checkRun(c, got, attempt);
     assert.ok(got.ms < gone.failsWithinMs, `${attempt}: failed after ${got.ms} ms`);
   }
+  // What /metrics shows as gatehouse_plugin_breaker_open: calls are being skipped.
+  assert.equal(transport.circuitOpen, true, "calls fail fast: the gauge says so");
   await h.restart();
   const until = performance.now() + RECOVERY_MS;
   for (;;) {
-    const got = await run(h.transport, c, gone.recoverAs);
-    if (got.error === null || performance.now() > until) return checkRun(back, got, "once back");
+    const got = await run(transport, c, gone.recoverAs);
+    if (got.error === null || performance.now() > until) {
+      checkRun(back, got, "once back");
+      assert.equal(transport.circuitOpen, false, "calls reach the plugin again");
+      if (restarts !== undefined) assert.equal(transport.restarts, restarts + 1);
+      return;
+    }
     assert.equal(got.error.kind, "unavailable", `coming back: ${got.error.message}`);
     assert.ok(got.ms < gone.failsWithinMs, `coming back: failed after ${got.ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -121,7 +132,7 @@ for (const t of TRANSPORTS) {
           continue;
         }
         await ctx.step(c.name, async () => {
-          if (c.gone) return await goneAndBack(h, c);
+          if (c.gone) return await goneAndBack(t, h, c);
           checkRun(c, await run(h.transport, c, c.username));
         });
       }

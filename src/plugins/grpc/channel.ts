@@ -74,6 +74,14 @@ export class Channel {
   }
 
   /**
+   * Whether the last dial failed: calls fail fast until the back-off has run out, then one
+   * dial is tried for all of them (a breaker open, then half-open) — until a dial succeeds.
+   */
+  get failing(): boolean {
+    return this.#failures > 0 && !this.#closed;
+  }
+
+  /**
    * A usable connection: the live one at once (synchronously, the hot path), else the result of
    * a dial — or a fast failure while the backoff after a failed dial has not run out.
    */

@@ -77,6 +77,10 @@ export function createGrpcPlugin(options: GrpcPluginOptions): PluginTransport {
   let closed = false;
   return {
     name: options.name,
+    // The server is unreachable: calls fail fast during the reconnect back-off.
+    get circuitOpen(): boolean {
+      return channel.failing;
+    },
     call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
       if (closed) {
         return Promise.reject(new PluginError(options.name, "unavailable", "plugin is closed"));

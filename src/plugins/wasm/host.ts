@@ -133,9 +133,13 @@ export class WasmHost implements PluginTransport {
       "reload the config to restart it";
   }
 
-  /** Whether the circuit breaker is skipping calls (open, or half-open awaiting a trial). */
+  /**
+   * Whether calls are skipped: the circuit breaker open (or half-open awaiting a trial), no
+   * live worker while restarts back off, or the plugin switched off.
+   */
   get circuitOpen(): boolean {
-    return this.#breaker.state !== "closed";
+    if (this.#closed) return false;
+    return this.#switchedOff || this.#down() || this.#breaker.state !== "closed";
   }
 
   /** Workers abandoned so far (silent past a deadline plus the grace). */

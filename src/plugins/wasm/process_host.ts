@@ -106,6 +106,7 @@ export class ProcessHost implements PluginTransport {
   #closed = false;
   #nextId = 0;
   #abandoned = 0;
+  #restarts = 0;
   // Child failures since a call last succeeded: the restart back-off.
   #failures = 0;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -119,9 +120,18 @@ export class ProcessHost implements PluginTransport {
     this.#pluginLog = new PluginLog(this.#log);
   }
 
-  /** Whether the circuit breaker is skipping calls (open, or half-open awaiting a trial). */
+  /**
+   * Whether calls are skipped: the circuit breaker open (or half-open awaiting a trial), or no
+   * child ready (restarting).
+   */
   get circuitOpen(): boolean {
-    return this.#breaker.state !== "closed";
+    if (this.#closed || this.#startWaiter !== null) return false;
+    return this.#child?.state !== "ready" || this.#breaker.state !== "closed";
+  }
+
+  /** Children started again after one ended (exited, killed, or failed to start). */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   /** Child processes killed because a call went unanswered past its deadline plus the grace. */
@@ -418,6 +428,7 @@ export class ProcessHost implements PluginTransport {
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#closed) return;
+      this.#restarts++;
       try {
         this.#child = this.#spawn();
       } catch (e) {

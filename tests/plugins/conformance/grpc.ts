@@ -205,6 +205,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 export function grpcTransport(): TransportUnderTest {
   return {
     name: "grpc",
+    countsRestarts: false,
     start(): Promise<Harness> {
       let server = ScriptedGrpcServer.listen();
       const port = server.port;

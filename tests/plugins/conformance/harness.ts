@@ -29,4 +29,9 @@ export interface TransportUnderTest {
   start(): Promise<Harness>;
   /** Why the `gone` case does not apply to this transport; absent when it does. */
   readonly goneNotApplicable?: string;
+  /**
+   * Whether the transport runs the plugin's process and counts its restarts (`restarts`, the
+   * `gatehouse_plugin_restarts_total` series); else `restarts` must be absent.
+   */
+  readonly countsRestarts: boolean;
 }

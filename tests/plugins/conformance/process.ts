@@ -12,6 +12,7 @@ import type { Harness, TransportUnderTest } from "./harness.ts";
 export function processTransport(): TransportUnderTest {
   return {
     name: "process",
+    countsRestarts: true,
     async start(): Promise<Harness> {
       const fake = await loadFake({
         name: PLUGIN,

@@ -112,6 +112,7 @@ export function wasmTransport(isolation: WasmIsolation): TransportUnderTest {
   const bytes = wat(conformanceWat());
   return {
     name: `wasm (isolation: ${isolation})`,
+    countsRestarts: isolation === "process",
     ...(isolation === "worker"
       ? {
         goneNotApplicable: "its workers are threads of the router's own process; nothing of " +
@@ -128,6 +129,8 @@ export function wasmTransport(isolation: WasmIsolation): TransportUnderTest {
         config: {},
         maxMemoryBytes: 16 * 1024 * 1024,
         timeoutMs: 1_000,
+        // Generous: a loaded CI machine has taken over 5 s to boot the first workers.
+        initTimeoutMs: 30_000,
         instances: 2,
         isolation,
         logger,

@@ -223,6 +223,7 @@ Deno.test("isolation: after 4 abandoned workers the plugin is switched off until
       assert.equal(e.kind, "timeout");
       await log.next(new RegExp(`unresponsive past its deadline.*"abandoned":${i}\\b`), 5_000);
       assert.equal((p as { abandonedWorkers?: number }).abandonedWorkers, i);
+      if (i === 1) assert.equal(p.circuitOpen, false, "timeouts alone skip no calls");
       // Until the 4th, a replacement starts; a call queued for it is answered once it is ready,
       // so the next "hang" reaches a worker within its 50 ms instead of timing out in the queue.
       if (i < 4) assert.equal(text(await p.call(req("{}"), 5_000)), "{}", "the replacement serves");
@@ -233,6 +234,8 @@ Deno.test("isolation: after 4 abandoned workers the plugin is switched off until
     assert.equal(e.kind, "unavailable");
     assert.match(e.message, /switched off after 4 abandoned workers; reload the config/);
     assert.ok(performance.now() - started < 50, "a switched-off plugin fails fast");
+    // What /metrics shows as gatehouse_plugin_breaker_open: its calls are being skipped.
+    assert.equal(p.circuitOpen, true);
   } finally {
     await p.close();
   }
