@@ -1,5 +1,5 @@
 /**
- * Keeps one plugin's process running (docs/plugins.md §7 "Supervision"): the first start must
+ * Keeps one plugin's process running (docs/plugins.md §7.5 "Supervision"): the first start must
  * reach `ready` within `ready_timeout` or the load fails; a process that exits later is started
  * again after a backoff (100 ms doubling to 10 s, reset after 60 s up), and while it is down its
  * calls fail at once as `unavailable`. Stopping closes stdin, sends SIGTERM, then SIGKILL.
