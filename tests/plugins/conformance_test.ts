@@ -5,7 +5,12 @@
  * error kind — docs/plugins.md §2 and §3 hold whatever carries the call.
  */
 import assert from "node:assert/strict";
-import { loadChain, PluginError, type PluginTransport } from "../../src/plugins/mod.ts";
+import {
+  type ChainOutcome,
+  PluginChain,
+  PluginError,
+  type PluginTransport,
+} from "../../src/plugins/mod.ts";
 import { silentLogger } from "../support/logger.ts";
 import {
   CASES,
@@ -31,41 +36,32 @@ const TRANSPORTS: readonly TransportUnderTest[] = [
 
 /** What one chain run gave: its outcome, the call's failure (if any) and how long it took. */
 interface Run {
-  readonly outcome: Awaited<ReturnType<Awaited<ReturnType<typeof loadChain>>["apply"]>>;
+  readonly outcome: ChainOutcome;
   readonly error: PluginError | null;
   readonly ms: number;
 }
 
-/** Runs a one-link chain over `transport` with the case's policy and timeout. */
+/**
+ * Runs a one-link chain over `transport` with the case's policy and timeout. (The chain is
+ * left unclosed: closing it would close the transport, which the next case reuses.)
+ */
 async function run(
   transport: PluginTransport,
   c: Pick<ConformanceCase, "policy" | "timeoutMs">,
   username: string,
 ): Promise<Run> {
-  let observed: { error: PluginError | null; ms: number } | null = null;
-  const chain = await loadChain(
-    [{
-      name: PLUGIN,
-      type: "grpc", // only name, timeout and policy matter to the chain
-      stage: "route",
-      before: [],
-      after: [],
-      timeoutMs: c.timeoutMs,
-      failurePolicy: c.policy,
-      grpc: { address: "127.0.0.1:1" },
-    }],
-    () => Promise.reject(new Error("the transport is reused, never made")),
+  const observed: { error: PluginError | null; ms: number }[] = [];
+  const chain = new PluginChain(
+    [{ transport, timeoutMs: c.timeoutMs, failurePolicy: c.policy }],
     silentLogger(),
-    (_plugin, ms, error) => observed = { error, ms },
-    () => transport,
+    (_plugin, ms, error) => observed.push({ error, ms }),
   );
   const outcome = await chain.apply(SNI, eventOf(username), START, {
     client: "203.0.113.7:41000",
     route: { hostname: SNI, glob: false },
   });
-  assert.ok(observed !== null, "the chain observed no call");
-  const { error, ms } = observed as { error: PluginError | null; ms: number };
-  return { outcome, error, ms };
+  assert.equal(observed.length, 1, "the chain observed one call");
+  return { outcome, ...observed[0]! };
 }
 
 function checkRun(c: ConformanceCase, got: Run, what = c.name): void {
