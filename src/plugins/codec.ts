@@ -1,6 +1,16 @@
 import type { Backend } from "../config/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
-import { PluginError } from "./transport.ts";
+import {
+  asBool,
+  asInt,
+  asString,
+  badResponse,
+  type Check,
+  isPort,
+  listOf,
+  optionalField,
+  Problem,
+} from "./shape.ts";
 
 /** What the chain carries from plugin to plugin (docs/plugins.md §2 "Chain semantics"). */
 export interface ChainState {
@@ -141,31 +151,15 @@ function jsonValues(bytes: Uint8Array, limit: number): number {
   return n;
 }
 
-/** Why a field does not have the documented shape. */
-class Problem {
-  constructor(readonly text: string) {}
-}
-
-type Check<T> = (value: unknown) => T | Problem;
-
+/** A ConnectResponse field, found the way Go's encoding/json finds it ({@link field}). */
 function optional<T>(
   doc: Record<string, unknown>,
   key: string,
   plugin: string,
   check: Check<T>,
 ): T | null {
-  const value = field(doc, key);
-  if (value === undefined || value === null) return null;
-  const result = check(value);
-  if (result instanceof Problem) throw bad(plugin, `"${key}": ${result.text}`);
-  return result;
+  return optionalField(doc, key, plugin, check, field);
 }
-
-const asBool: Check<boolean> = (v) =>
-  typeof v === "boolean" ? v : new Problem("expected true or false");
-const asString: Check<string> = (v) => typeof v === "string" ? v : new Problem("expected a string");
-const asInt: Check<number> = (v) =>
-  typeof v === "number" && Number.isSafeInteger(v) ? v : new Problem("expected an integer");
 
 const asBase64: Check<Uint8Array> = (v) => {
   if (typeof v !== "string") return new Problem("expected a base64 string");
@@ -194,9 +188,7 @@ const asBackend: Check<ResponseBackend> = (v) => {
   const weight = field(v, "weight");
   const meta = field(v, "meta");
   if (typeof host !== "string") return new Problem("backend host must be a string");
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
-    return new Problem("backend port must be an integer 0-65535");
-  }
+  if (!isPort(port)) return new Problem("backend port must be an integer 0-65535");
   if (weight !== undefined && weight !== null && !Number.isSafeInteger(weight)) {
     return new Problem("backend weight must be an integer");
   }
@@ -214,21 +206,10 @@ function asMeta(meta: unknown): Readonly<Record<string, string>> | null | Proble
   return meta as Record<string, string>;
 }
 
-const asBackendList: Check<readonly ResponseBackend[]> = (v) => {
-  if (!Array.isArray(v)) return new Problem("expected a list of backends");
-  const out: ResponseBackend[] = [];
-  for (const [i, item] of v.entries()) {
-    const backend = asBackend(item);
-    if (backend instanceof Problem) return new Problem(`[${i}]: ${backend.text}`);
-    out.push(backend);
-  }
-  return out;
-};
+const asBackendList = listOf(asBackend, "expected a list of backends");
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function bad(plugin: string, message: string): PluginError {
-  return new PluginError(plugin, "bad_response", message);
-}
+const bad = badResponse;

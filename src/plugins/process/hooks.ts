@@ -7,7 +7,17 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import type { Backend } from "../../config/mod.ts";
 import type { PluginResponse, ResponseBackend } from "../codec.ts";
-import { type ConnectCall, type ConnectionEnd, PluginError } from "../transport.ts";
+import {
+  asInt,
+  asString,
+  badResponse,
+  type Check,
+  isPort,
+  listOf,
+  optionalField,
+  Problem,
+} from "../shape.ts";
+import type { ConnectCall, ConnectionEnd } from "../transport.ts";
 
 // Optional keys are left out of the object rather than sent as nil. One encoder and decoder
 // for every call: `encode()`/`decode()` would build one (and its buffers) per call.
@@ -85,29 +95,15 @@ export function decodeConnectResult(bytes: Uint8Array, plugin: string): PluginRe
   };
 }
 
-/** Why a value does not have the documented shape. */
-class Problem {
-  constructor(readonly text: string) {}
-}
-
-type Check<T> = (value: unknown) => T | Problem;
-
 function optional<T>(
   doc: Record<string, unknown>,
   key: string,
   plugin: string,
   check: Check<T>,
 ): T | null {
-  const value = doc[key];
-  if (value === undefined || value === null) return null;
-  const result = check(value);
-  if (result instanceof Problem) throw bad(plugin, `"${key}": ${result.text}`);
-  return result;
+  return optionalField(doc, key, plugin, check);
 }
 
-const asString: Check<string> = (v) => typeof v === "string" ? v : new Problem("expected a string");
-const asInt: Check<number> = (v) =>
-  typeof v === "number" && Number.isSafeInteger(v) ? v : new Problem("expected an integer");
 const asBin: Check<Uint8Array> = (v) => v instanceof Uint8Array ? v : new Problem("expected bin");
 
 const asBackend: Check<ResponseBackend> = (v) => {
@@ -115,9 +111,7 @@ const asBackend: Check<ResponseBackend> = (v) => {
   // Missing keys take Go's zero values, as a Go msgpack decoder leaves them.
   const { h = "", p = 0, w = null, m = null } = v;
   if (typeof h !== "string") return new Problem("backend h must be a string");
-  if (typeof p !== "number" || !Number.isInteger(p) || p < 0 || p > 65535) {
-    return new Problem("backend p must be an integer 0-65535");
-  }
+  if (!isPort(p)) return new Problem("backend p must be an integer 0-65535");
   if (w !== null && !Number.isSafeInteger(w)) return new Problem("backend w must be an integer");
   if (m !== null && (!isMap(m) || Object.values(m).some((x) => typeof x !== "string"))) {
     return new Problem("backend m must be a map of strings");
@@ -130,22 +124,11 @@ const asBackend: Check<ResponseBackend> = (v) => {
   };
 };
 
-const asBackendList: Check<readonly ResponseBackend[]> = (v) => {
-  if (!Array.isArray(v)) return new Problem("expected an array of backends");
-  const out: ResponseBackend[] = [];
-  for (const [i, item] of v.entries()) {
-    const backend = asBackend(item);
-    if (backend instanceof Problem) return new Problem(`[${i}]: ${backend.text}`);
-    out.push(backend);
-  }
-  return out;
-};
+const asBackendList = listOf(asBackend, "expected an array of backends");
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) &&
     !(v instanceof Uint8Array) && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-function bad(plugin: string, message: string): PluginError {
-  return new PluginError(plugin, "bad_response", message);
-}
+const bad = badResponse;
