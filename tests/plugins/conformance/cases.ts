@@ -26,7 +26,9 @@ export type Answer =
   /** Never answers (a WASM module spins; a server or process holds the call). */
   | { readonly kind: "stall" }
   /** Answers bytes that do not decode in the transport's encoding. */
-  | { readonly kind: "garbage" };
+  | { readonly kind: "garbage" }
+  /** Fails in its own way: a WASM trap, a gRPC status other than OK with this message. */
+  | { readonly kind: "fail"; readonly message: string };
 
 /** The plugin taken away mid-run, and brought back. */
 export interface Gone {
@@ -40,6 +42,8 @@ export interface Gone {
 
 /** One row of the table. */
 export interface ConformanceCase {
+  /** Short and unique: what a transport names when the row does not apply to it. */
+  readonly tag: string;
   readonly name: string;
   /** Picks the scripted behaviour (see {@link ANSWERS}). */
   readonly username: string;
@@ -96,6 +100,7 @@ export const ANSWERS: Readonly<Record<string, Answer>> = {
   referral: { kind: "json", doc: { referral_content: btoa("\x01\x02\x03\xfa") } },
   stall: { kind: "stall" },
   garbage: { kind: "garbage" },
+  broken: { kind: "fail", message: "ban list unreachable" },
 };
 
 /** How long a plugin that is back may take to answer again (restart back-off + start). */
@@ -108,13 +113,13 @@ const POLICY_DENY: ChainOutcome = { kind: "deny", plugin: PLUGIN, reason: null }
 const DEFAULT_TIMEOUT_MS = 5_000;
 
 /**
- * The table. Every transport runs every row; the only row a transport may leave out is `gone`
- * on WASM's `worker` isolation, whose workers live inside the router's own process (nothing of
- * the plugin can vanish on its own; a dying worker is replaced by the host, as
- * tests/plugins/wasm/isolation_test.ts shows): the runner names it as not applicable.
+ * The table. Every transport runs every row, except where it cannot express one: it then names
+ * the row's tag and why (`TransportUnderTest.notApplicable`), and the runner reports the row as
+ * not applicable rather than leaving it out.
  */
 export const CASES: readonly ConformanceCase[] = [
   {
+    tag: "allow",
     name: "allow: the state goes on unchanged",
     username: "anyone",
     policy: "deny",
@@ -123,6 +128,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "deny",
     name: "deny with a reason",
     username: "banned",
     policy: "continue",
@@ -131,6 +137,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "deny-empty",
     name: "deny without a reason: an empty one, not the failure policy's null",
     username: "quiet",
     policy: "continue",
@@ -139,6 +146,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "steer",
     name: "steer the backend to a candidate: the selected index follows it",
     username: "steer",
     policy: "deny",
@@ -154,6 +162,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "steer-elsewhere",
     name: "steer the backend elsewhere: zero weight and null meta, the index kept",
     username: "elsewhere",
     policy: "deny",
@@ -165,6 +174,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "candidates",
     name: "replace the candidates and select one",
     username: "replace",
     policy: "deny",
@@ -184,6 +194,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "referral",
     name: "referral content arrives in the state, byte for byte",
     username: "referral",
     policy: "deny",
@@ -195,6 +206,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: null,
   },
   {
+    tag: "timeout-deny",
     name: "timeout with failure_policy deny: denied without a reason",
     username: "stall",
     policy: "deny",
@@ -203,6 +215,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: "timeout",
   },
   {
+    tag: "timeout-continue",
     name: "timeout with failure_policy continue: the state goes on unchanged",
     username: "stall",
     policy: "continue",
@@ -211,6 +224,7 @@ export const CASES: readonly ConformanceCase[] = [
     error: "timeout",
   },
   {
+    tag: "garbage",
     name: "garbage answer: bad_response, the failure policy applies",
     username: "garbage",
     policy: "deny",
@@ -219,6 +233,16 @@ export const CASES: readonly ConformanceCase[] = [
     error: "bad_response",
   },
   {
+    tag: "fail",
+    name: "the plugin's own failure: trap, the failure policy applies",
+    username: "broken",
+    policy: "deny",
+    timeoutMs: DEFAULT_TIMEOUT_MS,
+    outcome: POLICY_DENY,
+    error: "trap",
+  },
+  {
+    tag: "gone",
     name: "gone: fails fast as unavailable, then answers again once back",
     username: "anyone",
     policy: "continue",

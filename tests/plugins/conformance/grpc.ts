@@ -4,7 +4,8 @@
  * `/hyrouter.Plugin/OnConnect`, JSON messages) over HTTP/2 written by hand with
  * tests/plugins/grpc/fake_server.ts's frame helpers — no code shared with src/. It answers
  * SETTINGS and PINGs as a live server does (so a stalled call is a slow server, not a dead
- * one), returns window updates, and answers each request by its username from `ANSWERS`. Taken
+ * one), returns window updates, and answers each request by its username from `ANSWERS` (a
+ * `fail` is a non-OK status). Taken
  * away, it closes its listener and every connection; brought back, it listens on the same port.
  */
 import { createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
@@ -159,8 +160,8 @@ async function onFrame(
   if ((type === HEADERS || type === DATA) && (flags & END_STREAM) !== 0) {
     const body = concat(bodies.get(stream) ?? []);
     bodies.delete(stream);
-    const reply = answer(ANSWERS[usernameOf(body)] ?? { kind: "json", doc: {} });
-    if (reply !== null) await write(...respond(stream, reply));
+    const reply = answer(stream, ANSWERS[usernameOf(body)] ?? { kind: "json", doc: {} });
+    if (reply !== null) await write(...reply);
   }
 }
 
@@ -174,10 +175,26 @@ function usernameOf(body: Uint8Array): string {
   }
 }
 
-// The response message for a case, or null to never answer.
-function answer(a: Answer): string | null {
-  if (a.kind === "stall") return null;
-  return a.kind === "garbage" ? GRPC_GARBAGE : JSON.stringify(a.doc);
+// The response frames for a case, or null to never answer.
+function answer(stream: number, a: Answer): Uint8Array[] | null {
+  switch (a.kind) {
+    case "stall":
+      return null;
+    case "garbage":
+      return respond(stream, GRPC_GARBAGE);
+    case "json":
+      return respond(stream, JSON.stringify(a.doc));
+    case "fail":
+      // Trailers-only: the call failed in the server's handler (13 = INTERNAL).
+      return [
+        frame(HEADERS, END_HEADERS | END_STREAM, stream, [
+          ...STATUS_200,
+          ...literal("content-type", "application/grpc+json"),
+          ...literal("grpc-status", "13"),
+          ...literal("grpc-message", a.message),
+        ]),
+      ];
+  }
 }
 
 function respond(stream: number, message: string): Uint8Array[] {

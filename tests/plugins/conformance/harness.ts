@@ -27,8 +27,8 @@ export interface TransportUnderTest {
   readonly name: string;
   /** Starts the scripted plugin (built from the table's `ANSWERS`) behind the transport. */
   start(): Promise<Harness>;
-  /** Why the `gone` case does not apply to this transport; absent when it does. */
-  readonly goneNotApplicable?: string;
+  /** Rows (by tag) this transport cannot express, and why; the runner shows them as ignored. */
+  readonly notApplicable?: Readonly<Record<string, string>>;
   /**
    * Whether the transport runs the plugin's process and counts its restarts (`restarts`, the
    * `gatehouse_plugin_restarts_total` series); else `restarts` must be absent.

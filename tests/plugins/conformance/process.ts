@@ -13,6 +13,10 @@ export function processTransport(): TransportUnderTest {
   return {
     name: "process",
     countsRestarts: true,
+    notApplicable: {
+      fail: "the hooks' contract (prox's ConnResult) has no failure answer: a process plugin " +
+        "answers a verdict, answers garbage (bad_response), or drops the call (unavailable)",
+    },
     async start(): Promise<Harness> {
       const fake = await loadFake({
         name: PLUGIN,

@@ -3,7 +3,7 @@
  * real loader with either isolation. The module finds `"username":"` in the request, compares
  * the name that follows with each scripted username, and answers that case's canned bytes from
  * a data segment — the ConnectResponse JSON as the table writes it, `not json {` for garbage —
- * or spins (`stall`) until the host's deadline check traps it. Any other name is answered `{}`.
+ * or spins (`stall`) until the host's deadline check traps it, or traps (`fail`). Any other name is answered `{}`.
  * Canned answers are honest here: decoding and applying them is the chain's job, the same code
  * for every transport.
  */
@@ -44,6 +44,7 @@ export function conformanceWat(): string {
     const test = `(call $is (local.get $at) (local.get $end) (i32.const ${name.at}) ` +
       `(i32.const ${name.len}))`;
     if (answer.kind === "stall") return `(if ${test} (then (loop $spin (br $spin)) unreachable))`;
+    if (answer.kind === "fail") return `(if ${test} (then unreachable))`;
     const body = answer.kind === "json" ? JSON.stringify(answer.doc) : WASM_GARBAGE;
     const out = place(encoder.encode(body));
     return `(if ${test} (then (return (i64.const ${packed(out)}))))`;
@@ -115,9 +116,11 @@ export function wasmTransport(isolation: WasmIsolation): TransportUnderTest {
     countsRestarts: isolation === "process",
     ...(isolation === "worker"
       ? {
-        goneNotApplicable: "its workers are threads of the router's own process; nothing of " +
-          "the plugin can be gone while the router runs (a dead worker is replaced by the " +
-          "host: tests/plugins/wasm/isolation_test.ts)",
+        notApplicable: {
+          gone: "its workers are threads of the router's own process; nothing of the plugin " +
+            "can be gone while the router runs (a dead worker is replaced by the host: " +
+            "tests/plugins/wasm/isolation_test.ts)",
+        },
       }
       : {}),
     async start(): Promise<Harness> {
