@@ -380,7 +380,7 @@ export class Metrics {
     if (errorKind !== null) this.#pluginError(series, plugin, errorKind).value++;
   }
 
-  /** Sets whether `plugin`'s circuit breaker is open (calls skipped). */
+  /** Sets whether `plugin`'s calls are skipped (breaker open; server, process or workers down). */
   breakerState(plugin: string, open: boolean): void {
     this.#plugins.breaker.labels(plugin).set(open ? 1 : 0);
   }
