@@ -90,10 +90,12 @@ export async function startGatehouse(
 
 /**
  * The process that serves: `start` is a launcher that runs the router as its only child (see
- * src/cli/launch.ts), so this follows single children down from `pid` (`pgrep -P`).
+ * src/cli/launch.ts), so this follows single children down from `pid` (`pgrep -P`) until the
+ * router (`src/cli/main.ts` with a command other than `start`). It stops there: a router's own
+ * children (a process plugin, a process-isolated WASM host) are not the server.
  */
 export async function servingPid(pid: number): Promise<number> {
-  for (let depth = 0; depth < 4; depth++) {
+  for (let depth = 0; depth < 4 && !(await isRouter(pid)); depth++) {
     const out = await new Deno.Command("pgrep", { args: ["-P", String(pid)], stderr: "null" })
       .output().catch(() => null);
     const kids = out ? new TextDecoder().decode(out.stdout).trim().split(/\s+/) : [];
@@ -101,6 +103,14 @@ export async function servingPid(pid: number): Promise<number> {
     pid = Number(kids[0]);
   }
   return pid;
+}
+
+/** Whether `pid` runs `src/cli/main.ts` but not its launcher `start` (`/proc/<pid>/cmdline`). */
+async function isRouter(pid: number): Promise<boolean> {
+  const argv = await Deno.readTextFile(`/proc/${pid}/cmdline`).then((t) => t.split("\0"))
+    .catch(() => []);
+  const main = argv.findIndex((arg) => arg.endsWith(MAIN));
+  return main >= 0 && argv[main + 1] !== "start";
 }
 
 /** Waits for `ready`, failing if the child exits first or it takes too long. */
