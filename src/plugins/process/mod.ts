@@ -33,6 +33,16 @@ export type { ByteReader, ByteWriter } from "./frames.ts";
 /** `on_disconnect` data waiting to be sent, per plugin; more are dropped and counted. */
 export const DISCONNECT_QUEUE = 1024;
 
+/**
+ * After a write of `on_disconnect` frames, the sender waits this long before the next one, so
+ * that under load the ends of many connections leave in one write: one wake-up of the plugin
+ * (and one write syscall, ~100 µs of the router's CPU on a busy 2-core VM) per batch instead of
+ * per connection. A lone end is still sent at once.
+ */
+const DISCONNECT_LINGER_MS = 5;
+/** Most `on_disconnect` frames in one write. */
+const DISCONNECT_BATCH = 64;
+
 /** The PATH a child gets when the router may not read its own. */
 const FALLBACK_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -266,20 +276,42 @@ class ProcessPlugin implements ProcessTransport {
     this.#watchdog.close();
   }
 
-  // One sender per plugin drains the queue: fire-and-forget frames, no response read.
+  // One sender per plugin drains the queue: fire-and-forget frames, no response read. What
+  // queued meanwhile leaves together, in one write (frames simply follow each other).
   async #sendQueued(): Promise<void> {
     this.#sending = true;
     while (this.#queue.length > 0 && !this.#closed) {
-      const data = this.#queue.shift()!;
+      const batch = this.#queue.splice(0, DISCONNECT_BATCH);
       try {
         const { pool, hooks } = this.#supervisor.current();
         if (!hooks.has("on_disconnect")) continue;
-        await pool.call(this.#frame(HOOK_TYPES.on_disconnect, data), this.#timeoutMs, false);
+        await pool.call(this.#frames(HOOK_TYPES.on_disconnect, batch), this.#timeoutMs, false);
+      } catch {
+        this.#dropped += batch.length;
+      }
+      await new Promise<void>((linger) => this.#watchdog.arm(DISCONNECT_LINGER_MS, linger));
+    }
+    this.#sending = false;
+  }
+
+  // The frames of `batch`, one after another; one that cannot be framed is dropped and counted.
+  #frames(type: number, batch: readonly Uint8Array[]): Uint8Array {
+    const frames: Uint8Array[] = [];
+    for (const data of batch) {
+      try {
+        frames.push(this.#frame(type, data));
       } catch {
         this.#dropped++;
       }
     }
-    this.#sending = false;
+    if (frames.length === 1) return frames[0]!;
+    const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of frames) {
+      out.set(f, at);
+      at += f.length;
+    }
+    return out;
   }
 
   #frame(type: number, data: Uint8Array): Uint8Array {

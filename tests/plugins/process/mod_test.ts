@@ -201,6 +201,16 @@ Deno.test("process plugin: on_disconnect beyond the queue of 1024 is dropped and
   }, { poolSize: 1, reportAt: [1025] });
 });
 
+Deno.test("process plugin: on_disconnect frames queued during a write leave in one write", async () => {
+  await withFake(async ({ plugin, log, relays }) => {
+    // The first goes out at once; the nine queued behind it follow together.
+    for (let i = 0; i < 10; i++) plugin.connectionEnded(END);
+    await log.next(/"msg":"disconnects=10"/);
+    assert.equal(relays.writes, 2);
+    assert.equal(plugin.disconnectsDropped, 0);
+  }, { poolSize: 1, reportAt: [10] });
+});
+
 Deno.test("process plugin: set_targets pushes reach the feed; bad entries dropped, logged", async () => {
   const targets = { route_id: "lobbies", targets: ["10.0.0.5:5520", "no-port", "h:99999"] };
   await withFake(async ({ plugin, log }) => {

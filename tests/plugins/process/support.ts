@@ -25,6 +25,8 @@ export class Relays {
   readonly #children = new Set<Deno.ChildProcess>();
   /** Connections opened so far. */
   opened = 0;
+  /** Writes made on them so far (each a `write` of the pool). */
+  writes = 0;
 
   /** The pool's connector. */
   readonly connect: HookConnector = (path) => {
@@ -44,7 +46,7 @@ export class Relays {
     }).spawn();
     this.#children.add(child);
     this.opened++;
-    return Promise.resolve(new RelayConn(child));
+    return Promise.resolve(new RelayConn(child, () => this.writes++));
   };
 
   /** Kills every relay still running and waits for them. */
@@ -65,10 +67,12 @@ class RelayConn implements HookConn {
   readonly #child: Deno.ChildProcess;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #onWrite: () => void;
   #left: Uint8Array | null = null;
 
-  constructor(child: Deno.ChildProcess) {
+  constructor(child: Deno.ChildProcess, onWrite: () => void) {
     this.#child = child;
+    this.#onWrite = onWrite;
     this.#reader = child.stdout.getReader();
     this.#writer = child.stdin.getWriter();
   }
@@ -86,6 +90,7 @@ class RelayConn implements HookConn {
   }
 
   async write(p: Uint8Array): Promise<number> {
+    this.#onWrite();
     await this.#writer.write(p.slice());
     return p.length;
   }
