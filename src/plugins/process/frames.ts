@@ -13,6 +13,9 @@ const encoder = new Encoder();
 /** Largest frame payload either side may send (1 MiB). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
+/** Most payload bytes {@link readFrame} asks for before it knows the frame's length. */
+export const READ_AHEAD_BYTES = 64 * 1024;
+
 /** Hook types of the envelope's `t` (prox's numbering; 1 and 2 are HTTP hooks, never sent). */
 export const HOOK_TYPES = {
   on_request: 1,
@@ -63,11 +66,18 @@ export async function writeAll(w: ByteWriter, bytes: Uint8Array): Promise<void> 
  * {@link MAX_FRAME_BYTES} before reading any of it, then reads exactly that many bytes: nothing
  * of a next frame is ever read, so at most one frame is held. Rejects with a `PluginError`
  * naming `plugin`: `bad_response` for an oversized frame, `unavailable` when the stream ends.
+ *
+ * `expected` (the payload size of the previous answer, say; at most {@link READ_AHEAD_BYTES}
+ * count) lets the first read ask for the length and that many bytes at once: one read instead
+ * of two when the frame is no larger. Only a peer that sent more than this one frame can then
+ * have more read than the frame: that is a `bad_response` (the caller drops the connection,
+ * whose stream is out of step).
  */
-export async function readFrame(r: ByteReader, plugin: string): Promise<Uint8Array> {
-  const header = new Uint8Array(4);
-  await readExactly(r, header, plugin);
-  const length = new DataView(header.buffer).getUint32(0);
+export async function readFrame(r: ByteReader, plugin: string, expected = 0): Promise<Uint8Array> {
+  const first = new Uint8Array(4 + Math.min(expected, READ_AHEAD_BYTES));
+  let have = 0;
+  while (have < 4) have += await readSome(r, first.subarray(have), plugin);
+  const length = new DataView(first.buffer).getUint32(0);
   if (length > MAX_FRAME_BYTES) {
     throw new PluginError(
       plugin,
@@ -75,18 +85,29 @@ export async function readFrame(r: ByteReader, plugin: string): Promise<Uint8Arr
       `response frame of ${length} bytes is over the ${MAX_FRAME_BYTES}-byte limit`,
     );
   }
+  if (have > 4 + length) {
+    throw new PluginError(
+      plugin,
+      "bad_response",
+      `${have - 4 - length} bytes came after the ${length}-byte answer (one answer per request)`,
+    );
+  }
+  if (have === 4 + length) return first.subarray(4, have);
   const payload = new Uint8Array(length);
-  await readExactly(r, payload, plugin);
+  payload.set(first.subarray(4, have));
+  await readExactly(r, payload.subarray(have - 4), plugin);
   return payload;
 }
 
 async function readExactly(r: ByteReader, into: Uint8Array, plugin: string): Promise<void> {
   let filled = 0;
-  while (filled < into.length) {
-    const n = await r.read(into.subarray(filled));
-    if (n === null) {
-      throw new PluginError(plugin, "unavailable", "the plugin closed the hook connection");
-    }
-    filled += n;
+  while (filled < into.length) filled += await readSome(r, into.subarray(filled), plugin);
+}
+
+async function readSome(r: ByteReader, into: Uint8Array, plugin: string): Promise<number> {
+  const n = await r.read(into);
+  if (n === null) {
+    throw new PluginError(plugin, "unavailable", "the plugin closed the hook connection");
   }
+  return n;
 }

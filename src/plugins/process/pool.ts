@@ -58,6 +58,8 @@ export class HookPool {
   #opening = 0;
   #closed = false;
   #abandoned = 0;
+  /** The last answer's payload size: the next answer is read in one go if it is no larger. */
+  #expected = 0;
 
   /** Opens nothing until the first call. */
   constructor(options: HookPoolOptions) {
@@ -114,7 +116,8 @@ export class HookPool {
     call.conn = conn;
     try {
       await writeAll(conn, frame);
-      const answer = reply ? await readFrame(conn, this.#o.plugin) : null;
+      const answer = reply ? await readFrame(conn, this.#o.plugin, this.#expected) : null;
+      if (answer) this.#expected = answer.length;
       this.#release(conn);
       return answer;
     } catch (err) {

@@ -45,6 +45,39 @@ Deno.test("readFrame: reassembles split chunks and reads nothing of the next fra
   assert.deepEqual(await readFrame(r, "p"), hex("dd"));
 });
 
+Deno.test("readFrame with an expected size: one read for a frame no larger", async () => {
+  let reads = 0;
+  const counted = (r: Chunks): ByteReader => ({ read: (p) => (reads++, r.read(p)) });
+  // Exactly the expected size, and smaller: the header and payload come in one read.
+  for (
+    const [expected, frame, payload] of [[3, "00000003 aabbcc", "aabbcc"], [
+      8,
+      "00000001 dd",
+      "dd",
+    ]] as const
+  ) {
+    reads = 0;
+    assert.deepEqual(
+      await readFrame(counted(new Chunks([hex(frame)])), "p", expected),
+      hex(payload),
+    );
+    assert.equal(reads, 1);
+  }
+  // Larger than expected: the rest is read after.
+  reads = 0;
+  const r = counted(new Chunks([hex("00000004 aabbccdd")]));
+  assert.deepEqual(await readFrame(r, "p", 2), hex("aabbccdd"));
+  assert.equal(reads, 2);
+});
+
+Deno.test("readFrame with an expected size: bytes after the answer are bad_response", async () => {
+  const r = new Chunks([hex("00000001 dd 00000001 ee")]);
+  const err = await readFrame(r, "guard", 16).catch((e) => e);
+  assert.ok(err instanceof PluginError);
+  assert.equal(err.kind, "bad_response");
+  assert.match(err.message, /5 bytes came after the 1-byte answer/);
+});
+
 Deno.test("readFrame: a length over 1 MiB is bad_response before any of it is read", async () => {
   const r = new Chunks([hex("00100001"), new Uint8Array(64)]);
   const err = await readFrame(r, "guard").catch((e) => e);
