@@ -1,6 +1,7 @@
 /**
  * Soak test: the router as a subprocess (the `start` task's flags) on the plugin dev config
- * (`dev/config.plugins.dev.yaml`: the gRPC example server as its own process, the WASM example),
+ * (`dev/config.plugins.dev.yaml`: the gRPC example server as its own process, the process example
+ * supervised by the router, the WASM example),
  * under steady load from `bench/loadgen.ts`, while the router's RSS (`VmRSS` of
  * `/proc/PID/status`) and open file descriptors (`/proc/PID/fd`) are sampled. It reports
  * start/end RSS after the warm-up and the least-squares RSS slope over all samples after it. V8
@@ -125,7 +126,11 @@ function freeTcpPort(): number {
 async function writeConfig(o: SoakOptions, grpcPort: number): Promise<string> {
   const text = (await Deno.readTextFile(`${ROOT}dev/config.plugins.dev.yaml`))
     .replace(/^listen: .*$/m, `listen: "127.0.0.1:${o.port}"`)
-    .replace("address: 127.0.0.1:7777", `address: 127.0.0.1:${grpcPort}`) +
+    .replace("address: 127.0.0.1:7777", `address: 127.0.0.1:${grpcPort}`)
+    // The copy lives in bench/results/: the process example's paths, relative to dev/, made
+    // absolute.
+    .replace("module: ../plugins/", `module: ${ROOT}plugins/`)
+    .replaceAll("./bans.txt", `${ROOT}dev/bans.txt`) +
     // The load comes from one address at --rate (50/s by default), above the default handshake
     // rate per client: the per-client limits would refuse most of it.
     "\nlimits:\n  max_connections_per_ip: 0\n  handshake_rate: { per_second: 0 }\n";
