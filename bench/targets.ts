@@ -105,10 +105,14 @@ export async function servingPid(pid: number): Promise<number> {
   return pid;
 }
 
-/** Whether `pid` runs `src/cli/main.ts` but not its launcher `start` (`/proc/<pid>/cmdline`). */
+/**
+ * Whether `pid` runs `src/cli/main.ts` but not its launcher `start` (`/proc/<pid>/cmdline`, read
+ * with `cat`: Deno wants --allow-all to read `/proc/<pid>/cmdline` itself).
+ */
 async function isRouter(pid: number): Promise<boolean> {
-  const argv = await Deno.readTextFile(`/proc/${pid}/cmdline`).then((t) => t.split("\0"))
-    .catch(() => []);
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/cmdline`], stderr: "null" })
+    .output().catch(() => null);
+  const argv = out?.success ? new TextDecoder().decode(out.stdout).split("\0") : [];
   const main = argv.findIndex((arg) => arg.endsWith(MAIN));
   return main >= 0 && argv[main + 1] !== "start";
 }
