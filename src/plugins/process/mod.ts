@@ -37,9 +37,10 @@ export const DISCONNECT_QUEUE = 1024;
  * After a write of `on_disconnect` frames, the sender waits this long before the next one, so
  * that under load the ends of many connections leave in one write: one wake-up of the plugin
  * (and one write syscall, ~100 µs of the router's CPU on a busy 2-core VM) per batch instead of
- * per connection. A lone end is still sent at once.
+ * per connection (at 300 connections/s, ~6 in a write). A lone end is still sent at once; none
+ * waits longer than this for being in a batch.
  */
-const DISCONNECT_LINGER_MS = 5;
+const DISCONNECT_LINGER_MS = 20;
 /** Most `on_disconnect` frames in one write. */
 const DISCONNECT_BATCH = 64;
 
@@ -289,6 +290,7 @@ class ProcessPlugin implements ProcessTransport {
       } catch {
         this.#dropped += batch.length;
       }
+      if (this.#queue.length >= DISCONNECT_BATCH) continue; // a backlog goes out at once
       await new Promise<void>((linger) => this.#watchdog.arm(DISCONNECT_LINGER_MS, linger));
     }
     this.#sending = false;
