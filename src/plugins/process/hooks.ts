@@ -87,21 +87,12 @@ export function decodeConnectResult(bytes: Uint8Array, plugin: string): PluginRe
   if (typeof doc.ok !== "boolean") throw bad(plugin, `response lacks the boolean "ok"`);
   return {
     deny: !doc.ok,
-    denyReason: optional(doc, "rs", plugin, asString) ?? "",
-    candidates: optional(doc, "c", plugin, asBackendList),
-    selectedIndex: optional(doc, "s", plugin, asInt),
-    backend: optional(doc, "b", plugin, asBackend),
-    referralContent: optional(doc, "rc", plugin, asBin),
+    denyReason: optionalField(doc, "rs", plugin, asString) ?? "",
+    candidates: optionalField(doc, "c", plugin, asBackendList),
+    selectedIndex: optionalField(doc, "s", plugin, asInt),
+    backend: optionalField(doc, "b", plugin, asBackend),
+    referralContent: optionalField(doc, "rc", plugin, asBin),
   };
-}
-
-function optional<T>(
-  doc: Record<string, unknown>,
-  key: string,
-  plugin: string,
-  check: Check<T>,
-): T | null {
-  return optionalField(doc, key, plugin, check);
 }
 
 const asBin: Check<Uint8Array> = (v) => v instanceof Uint8Array ? v : new Problem("expected bin");
