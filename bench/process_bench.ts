@@ -20,8 +20,9 @@
  * every other round) so drift lands on all alike; per variant the median round (by p50) is shown.
  *
  * `deno task bench:process [--plugin ts|go] [--calls N] [--rounds N] [--in-flight N]
- * [--pool-sizes 4,8,16] [--only TEXT] [--json FILE]` (`--plugin go`:
- * plugins/process-go-example/bin/guard, built by `deno task plugin:process:build`; `--only`: just
+ * [--pool-sizes 4,8,16] [--gomaxprocs N] [--only TEXT] [--json FILE]` (`--plugin go`:
+ * plugins/process-go-example/bin/guard, built by `deno task plugin:process:build`;
+ * `--gomaxprocs`: the Go plugin's `GOMAXPROCS`, as `process.env` would set it; `--only`: just
  * the variants whose name contains TEXT, e.g. to profile one with `--cpu-prof`). The task runs with blanket `--allow-net` and write
  * access to `/tmp`: the sockets are made under a fresh `/tmp/gatehouse-bench-*` folder at run
  * time, and Deno grants a Unix socket only by its exact path — the router's launcher grants
@@ -59,6 +60,7 @@ const { values } = parseArgs({
     "pool-sizes": { type: "string", default: "4,8,16" },
     json: { type: "string" },
     only: { type: "string" },
+    gomaxprocs: { type: "string" },
   },
 });
 if (values.plugin !== "ts" && values.plugin !== "go") {
@@ -132,7 +134,7 @@ function processSection(name: string, poolSize: number): ProcessPluginConfig["pr
     command: go ? [GO_EXAMPLE] : null,
     module: go ? null : TS_EXAMPLE,
     permissions: { net: [], read: go ? [] : [bans], env: [] },
-    env: {},
+    env: go && values.gomaxprocs !== undefined ? { GOMAXPROCS: values.gomaxprocs } : {},
     config: { ban_list: bans, route_id: "lobbies", lobbies: ["10.0.0.1:5520"] },
     poolSize,
     readyTimeoutMs: 10_000,
@@ -371,7 +373,9 @@ const summary = variants.map((_, v) => {
 });
 const fmt = (n: number, d = 1) => n.toFixed(d).padStart(10);
 console.log(
-  `${values.plugin} example, load average ${Deno.loadavg().join(" ")}, ${ROUNDS} rounds\n` +
+  `${values.plugin} example${
+    values.gomaxprocs !== undefined ? ` (GOMAXPROCS=${values.gomaxprocs})` : ""
+  }, load average ${Deno.loadavg().join(" ")}, ${ROUNDS} rounds\n` +
     `variant                 calls  errors    p50 µs    p99 µs   calls/s`,
 );
 for (const s of summary) {
