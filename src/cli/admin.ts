@@ -1,12 +1,27 @@
 import type { Config } from "../config/mod.ts";
 import {
+  type AdminApi,
   type AdminServer,
+  type ApiView,
   type Logger,
   Metrics,
   Readiness,
   startAdminServer,
 } from "../observability/mod.ts";
-import { formatAddr } from "../server/mod.ts";
+import { formatAddr, type RouterViews } from "../server/mod.ts";
+import { VERSION } from "./version.ts";
+
+/** What the admin API reads from the running router (`GatehouseServer`). */
+export interface AdminRouter {
+  readonly config: Config;
+  readonly views: RouterViews;
+}
+
+/** Options of {@link AdminEndpoint.open}. */
+export interface AdminEndpointOptions {
+  /** Monotonic milliseconds, for `uptime_seconds` (tests). */
+  readonly now?: () => number;
+}
 
 type Phase = "starting" | "serving" | "stopping";
 
@@ -23,13 +38,24 @@ export class AdminEndpoint {
   #server: AdminServer | null = null;
   #phase: Phase = "starting";
   #discovery: string[] = [];
+  #config: Config;
+  #router: AdminRouter | null = null;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+
+  private constructor(config: Config, options: AdminEndpointOptions) {
+    this.#config = config;
+    this.#now = options.now ?? (() => performance.now());
+    this.#startedAt = this.#now();
+  }
 
   /**
    * Records the config's sha256, registers the router's checks and binds `config.admin.listen`
    * (nothing is bound when it is disabled). Throws `AdminListenError` naming the address.
+   * `/api/v1/status` answers at once; the router's views once {@link attach} was called.
    */
-  static open(config: Config, logger: Logger): AdminEndpoint {
-    const admin = new AdminEndpoint();
+  static open(config: Config, logger: Logger, options: AdminEndpointOptions = {}): AdminEndpoint {
+    const admin = new AdminEndpoint(config, options);
     const plugins = config.plugins.length;
     if (config.sha256 !== null) admin.metrics.configLoaded(config.sha256);
     admin.readiness.set("listening", () => admin.#check("bound", "not bound yet"));
@@ -37,7 +63,8 @@ export class AdminEndpoint {
     const listen = config.admin.listen;
     if (listen === null) return admin;
     const { metrics, readiness } = admin;
-    admin.#server = startAdminServer({ ...listen, metrics, readiness, logger });
+    const api = admin.#api();
+    admin.#server = startAdminServer({ ...listen, metrics, readiness, logger, api });
     const { hostname, port } = admin.#server.addr;
     logger.info("admin endpoint", { addr: formatAddr(hostname, port) });
     return admin;
@@ -64,6 +91,14 @@ export class AdminEndpoint {
     }
   }
 
+  /**
+   * The admin API reads `router` from now on: its config (the token and what `status` shows
+   * follow reloads) and its routes, backends and plugins.
+   */
+  attach(router: AdminRouter): void {
+    this.#router = router;
+  }
+
   /** The router is listening with its plugins loaded: ready. */
   serving(): void {
     this.#phase = "serving";
@@ -77,6 +112,34 @@ export class AdminEndpoint {
   /** Closes the HTTP endpoint, if any. */
   async close(): Promise<void> {
     await this.#server?.close();
+  }
+
+  #api(): AdminApi {
+    const config = () => this.#router?.config ?? this.#config;
+    const router = (pick: (views: RouterViews) => unknown): ApiView => () => {
+      const router = this.#router;
+      return router === null ? null : pick(router.views);
+    };
+    return {
+      token: () => config().admin.token,
+      views: new Map<string, ApiView>([
+        ["status", () => this.#status(config())],
+        ["routes", router((v) => v.routes())],
+        ["backends", router((v) => v.backends())],
+        ["plugins", router((v) => v.plugins())],
+      ]),
+    };
+  }
+
+  #status(config: Config) {
+    const { ready, checks } = this.readiness.evaluate();
+    return {
+      version: VERSION,
+      uptime_seconds: Math.round(this.#now() - this.#startedAt) / 1000,
+      config: { source: config.source, sha256: config.sha256 },
+      ready,
+      checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })),
+    };
   }
 
   #check(okDetail: string, startingDetail: string): { ok: boolean; detail: string } {

@@ -78,8 +78,13 @@ export class LiveReload {
   async #attempt(force: boolean): Promise<ReloadResult | null> {
     const { path, logger, onReload } = this.#options;
     let text: string | null = null;
+    // Only the config's own text: loadConfig also reads the admin token file (a secret).
     const recording = {
-      readTextFile: async (p: string) => (text = await Deno.readTextFile(p)),
+      readTextFile: async (p: string) => {
+        const read = await Deno.readTextFile(p);
+        if (p === path) text = read;
+        return read;
+      },
     };
     let config: Config | null = null;
     let errors: string[] = [];

@@ -63,7 +63,7 @@ export interface SandboxContext {
  * - read: the config file's directory (a reload re-reads the config and may load new plugin
  *   files placed beside it), the TLS certificate and key, every WASM module, and the WASM
  *   worker's own source directory when running from source (always: a reload may add the
- *   first WASM plugin);
+ *   first WASM plugin), and the admin token file (re-read on reload);
  * - net: the listen address (UDP), the admin address (TCP) and every gRPC plugin address;
  * - process plugins: see {@link processPluginGrants};
  * - discovery providers: net to the API server, read on the kubeconfig and the files it names
@@ -80,6 +80,7 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   const read = [dirname(abs(configPath))];
   if (config.tls.certFile) read.push(abs(config.tls.certFile));
   if (config.tls.keyFile) read.push(abs(config.tls.keyFile));
+  if (config.admin.tokenFile) read.push(config.admin.tokenFile);
   const net = [listenGrant(config.listen, "listen")];
   if (config.admin.listen) net.push(listenGrant(config.admin.listen, "admin.listen"));
   const run: string[] = [];

@@ -29,8 +29,13 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function runStart(options: StartOptions, io: CommandIO): Promise<number> {
   let loadedText: string | null = null;
+  // Only the config's own text: loadConfig also reads the admin token file (a secret).
   const recording = {
-    readTextFile: async (p: string) => (loadedText = await Deno.readTextFile(p)),
+    readTextFile: async (p: string) => {
+      const read = await Deno.readTextFile(p);
+      if (p === options.configPath) loadedText = read;
+      return read;
+    },
   };
   const config = await loadConfigOrReport(options.configPath, io, recording);
   if (!config) return 1;
@@ -57,6 +62,7 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
   }
   const names = config.discovery.providers.map((p) => p.name);
   admin.discoveryChecks(names, (name) => server.discoveryReady(name));
+  admin.attach(server);
   admin.serving();
   await dropPermissions(config);
   logger.info("listening", {

@@ -11,7 +11,7 @@ import { readPlugins } from "./plugins.ts";
 import { runtimeDirOf } from "./process_plugin.ts";
 import { readRouting } from "./routing.ts";
 import { scrubSecrets, secretTexts } from "./secrets.ts";
-import { readSettings } from "./settings.ts";
+import { readSettings, type SettingsPositions } from "./settings.ts";
 import { formatOf, readSource } from "./source.ts";
 import { didYouMean } from "./suggest.ts";
 import type { Config } from "./types.ts";
@@ -37,6 +37,16 @@ const TOP_LEVEL_KEYS = [
  * directory, is where process plugins' relative paths and socket names derive from.
  */
 export function parseConfig(text: string, source: string, sha256: string | null = null): Config {
+  return parseWithPositions(text, source, sha256).config;
+}
+
+/** {@link parseConfig}, plus where the values `loadConfig` checks afterwards were written. */
+function parseWithPositions(
+  text: string,
+  source: string,
+  sha256: string | null,
+): { config: Config; positions: SettingsPositions } {
+  const positions: SettingsPositions = {};
   const doc = readSource(text, source);
   const r = new Reader(source, doc.format);
   const root = doc.root === null ? undefined : r.object(doc.root, "", TOP_LEVEL_KEYS);
@@ -46,7 +56,7 @@ export function parseConfig(text: string, source: string, sha256: string | null 
   const config: Config = {
     source,
     sha256,
-    ...readSettings(r, root),
+    ...readSettings(r, root, processCtx.configDir, positions),
     routing: readRouting(r, root?.get("routing"), "routing", refs),
     messages: readMessages(r, root?.get("messages"), "messages"),
     plugins: readPlugins(r, root?.get("plugins"), processCtx),
@@ -59,7 +69,7 @@ export function parseConfig(text: string, source: string, sha256: string | null 
     const secrets = secretTexts(doc.root);
     throw new ConfigErrors(r.errors.map((e) => scrubSecrets(e, secrets)));
   }
-  return deepFreeze(config);
+  return { config: deepFreeze(config), positions };
 }
 
 /** Reads and parses a config file; see `mod.ts`. */
@@ -78,9 +88,45 @@ export async function loadConfig(
       new ConfigError({ code: "io", source: path, detail: `cannot read config file: ${reason}` }),
     ]);
   }
-  const config = parseConfig(text, path);
-  // Everything below the top level is frozen already.
-  return Object.freeze({ ...config, sha256: await configFingerprint(config) });
+  const { config, positions } = parseWithPositions(text, path, null);
+  const token = await readToken(config, positions, path, fs);
+  // Everything below the top level is frozen already; the token is redacted from the fingerprint.
+  const withToken = { ...config, admin: Object.freeze({ ...config.admin, token }) };
+  return Object.freeze({ ...withToken, sha256: await configFingerprint(withToken) });
+}
+
+/**
+ * The admin token file's text without surrounding white space (a trailing newline is usual).
+ * The error names the file and `admin.token_file`, never what the file holds.
+ */
+async function readToken(
+  config: Config,
+  positions: SettingsPositions,
+  source: string,
+  fs: { readTextFile(p: string): Promise<string> },
+): Promise<Uint8Array | null> {
+  const file = config.admin.tokenFile;
+  if (file === null) return null;
+  const fail = (detail: string) =>
+    new ConfigErrors([
+      new ConfigError({
+        code: "io",
+        source,
+        path: "admin.token_file",
+        position: positions.tokenFile ?? null,
+        detail,
+      }),
+    ]);
+  let text: string;
+  try {
+    text = await fs.readTextFile(file);
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw fail(`cannot read token file ${file}: ${reason}`);
+  }
+  const token = text.trim();
+  if (token === "") throw fail(`token file ${file} is empty`);
+  return new TextEncoder().encode(token);
 }
 
 function checkProviders(

@@ -130,3 +130,10 @@ export function parseConfig(text: string, source: string): Config {
 export function parseDuration(text: string): number {
   return duration(text);
 }
+
+/**
+ * Whether a mapping key (config spelling or typed field name) names a secret, and the marker
+ * written instead of its value: backend `meta` shown by the admin API hides such values as the
+ * fingerprint does.
+ */
+export { isSecretKey, REDACTED } from "./secrets.ts";

@@ -1,8 +1,10 @@
+import { resolve } from "node:path";
 import { parseListenAddress } from "./address.ts";
 import { MAX_TIMER_MS, parseDuration } from "./duration.ts";
 import { parseHmacSecret, ProtocolError } from "../protocol/mod.ts";
 import { ConfigError } from "./errors.ts";
 import type { Obj, Reader } from "./fields.ts";
+import type { Position } from "./errors.ts";
 import type { Node } from "./nodes.ts";
 import type { Config, ListenAddress } from "./types.ts";
 
@@ -36,8 +38,24 @@ const DEFAULT_LIMITS = {
   ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
 };
 
-/** Reads `listen`, `tls`, `quic`, `logging`, `referral`, `limits` and `admin`. */
-export function readSettings(r: Reader, root: Obj | undefined): Settings {
+/**
+ * Where values that the loader checks after parsing were written (`loadConfig` reads the admin
+ * token file and names this position when it cannot), filled in by {@link readSettings}.
+ */
+export interface SettingsPositions {
+  tokenFile?: Position;
+}
+
+/**
+ * Reads `listen`, `tls`, `quic`, `logging`, `referral`, `limits` and `admin`. `configDir` is
+ * what relative file paths (`admin.token_file`) resolve against.
+ */
+export function readSettings(
+  r: Reader,
+  root: Obj | undefined,
+  configDir: string,
+  positions: SettingsPositions = {},
+): Settings {
   const section = (key: string, keys: readonly string[]) => r.object(root?.get(key), key, keys);
   return {
     listen: readListen(r, root?.get("listen"), "listen") ?? ALL_5520,
@@ -46,7 +64,7 @@ export function readSettings(r: Reader, root: Obj | undefined): Settings {
     logging: readLogging(r, section("logging", ["log_client_ip"])),
     referral: readReferral(r, section("referral", ["key_id", "hmac_secret"])),
     limits: readLimits(r, section("limits", LIMIT_KEYS)),
-    admin: readAdmin(r, section("admin", ["listen"])),
+    admin: readAdmin(r, section("admin", ["listen", "token_file"]), configDir, positions),
   };
 }
 
@@ -222,7 +240,36 @@ function readIpv6Subnet(r: Reader, limits: Obj | undefined, ipv6Prefix: number) 
   return { prefix, maxConnections: max ?? defaults.maxConnections };
 }
 
-function readAdmin(r: Reader, obj: Obj | undefined): Settings["admin"] {
-  const listen = obj && readListen(r, obj.get("listen"), obj.at("listen"), true);
-  return { listen: listen === undefined ? parseOk(DEFAULT_ADMIN_LISTEN) : listen };
+function readAdmin(
+  r: Reader,
+  obj: Obj | undefined,
+  configDir: string,
+  positions: SettingsPositions,
+): Settings["admin"] {
+  const read = obj && readListen(r, obj.get("listen"), obj.at("listen"), true);
+  const listen = read === undefined ? parseOk(DEFAULT_ADMIN_LISTEN) : read;
+  const fileNode = obj?.get("token_file");
+  const file = obj && r.string(fileNode, obj.at("token_file"));
+  if (fileNode !== undefined && file === "") {
+    r.report("invalid", "admin.token_file", fileNode.position, "must not be empty");
+  }
+  const tokenFile = file ? resolve(configDir, file) : null;
+  if (tokenFile !== null && fileNode !== undefined) positions.tokenFile = fileNode.position;
+  if (listen !== null && tokenFile === null && !isLoopback(listen.hostname)) {
+    const node = obj?.get("listen");
+    r.report(
+      "invalid",
+      "admin.listen",
+      node?.position ?? null,
+      `${listen.hostname} is not a loopback address: set admin.token_file so the admin API ` +
+        "needs a bearer token",
+    );
+  }
+  return { listen, tokenFile, token: null };
+}
+
+/** 127.0.0.0/8, `::1` and `localhost`: only this host can reach an address bound there. */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, "");
+  return host === "localhost" || host === "::1" || /^127\.[0-9.]+$/.test(host);
 }

@@ -515,6 +515,17 @@ export interface Config {
   readonly plugins: readonly PluginConfig[];
   /** Discovery providers, by config order; pools reference them by name. */
   readonly discovery: { readonly providers: readonly DiscoveryProviderConfig[] };
-  /** HTTP admin endpoint (`/metrics`, `/healthz`, `/readyz`); `listen` is `null` when disabled. */
-  readonly admin: { readonly listen: ListenAddress | null };
+  /** HTTP admin endpoint (`/metrics`, `/healthz`, `/readyz`, `/api/v1/*`). */
+  readonly admin: {
+    /** `null` when disabled (`""`). */
+    readonly listen: ListenAddress | null;
+    /** `admin.token_file`, absolute (resolved against the config file's folder); `null` unset. */
+    readonly tokenFile: string | null;
+    /**
+     * The bearer token `/api/v1/*` requires: the token file's text without surrounding white
+     * space, read by `loadConfig` (`null` from `parseConfig`, or with no token file). A secret:
+     * redacted from the fingerprint, never logged.
+     */
+    readonly token: Uint8Array | null;
+  };
 }

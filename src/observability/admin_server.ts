@@ -1,8 +1,11 @@
 /**
  * The admin HTTP endpoint: `/metrics` (Prometheus text), `/healthz` (the process answers) and
- * `/readyz` (every readiness check passes). GET only; anything else is 404 or 405. A failing
- * request is logged and answered 500; it never reaches the router.
+ * `/readyz` (every readiness check passes), open to anyone who can reach it, and the JSON API
+ * under `/api/v1/` behind a bearer token (`admin_api.ts`). GET only; anything else is 404 or
+ * 405. A failing request is logged (never with its headers) and answered 500; it never reaches
+ * the router.
  */
+import { type AdminApi, API_PREFIX, handleApi } from "./admin_api.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Readiness } from "./readiness.ts";
@@ -19,6 +22,8 @@ export interface AdminServerOptions {
   readonly readiness: Readiness;
   /** Gets a line per failed request. */
   readonly logger: Logger;
+  /** Serves `/api/v1/*`; without it those paths are 404. */
+  readonly api?: AdminApi;
 }
 
 /** The admin address could not be bound; names it. */
@@ -74,7 +79,11 @@ export function startAdminServer(options: AdminServerOptions): AdminServer {
 }
 
 async function handle(request: Request, options: AdminServerOptions): Promise<Response> {
-  const route = ROUTES.get(new URL(request.url).pathname);
+  const path = new URL(request.url).pathname;
+  if (options.api && path.startsWith(API_PREFIX)) {
+    return await handleApi(request, path, options.api);
+  }
+  const route = ROUTES.get(path);
   if (!route) return text(404, "not found\n");
   if (request.method !== "GET") {
     return new Response("method not allowed\n", {

@@ -112,6 +112,14 @@ class CounterFamily<L extends string> {
   }
 }
 
+/** A plugin's call counters as {@link Metrics.pluginCounts} reads them. */
+export interface PluginCounts {
+  /** Calls, failed or not. */
+  readonly calls: number;
+  /** Failed calls per error kind ({@link PLUGIN_ERROR_KINDS}). */
+  readonly errors: Readonly<Record<string, number>>;
+}
+
 /** One plugin's pre-resolved series. */
 interface PluginSeries {
   readonly calls: Cell;
@@ -378,6 +386,18 @@ export class Metrics {
     series.calls.value++;
     series.latency.observe(ms / 1000);
     if (errorKind !== null) this.#pluginError(series, plugin, errorKind).value++;
+  }
+
+  /**
+   * `plugin`'s calls and failed calls by kind so far (the `/metrics` counters, for the admin
+   * API); `null` before its series exist.
+   */
+  pluginCounts(plugin: string): PluginCounts | null {
+    const series = this.#byPlugin.get(plugin);
+    if (!series) return null;
+    const errors: Record<string, number> = {};
+    for (const [kind, cell] of series.errors) errors[kind] = cell.value;
+    return { calls: series.calls.value, errors };
   }
 
   /** Sets whether `plugin`'s calls are skipped (breaker open; server, process or workers down). */

@@ -1,6 +1,7 @@
 /**
  * Observability: the structured logger, the Prometheus metrics, readiness checks and the admin
- * HTTP endpoint that serves them (`/metrics`, `/healthz`, `/readyz`).
+ * HTTP endpoint that serves them (`/metrics`, `/healthz`, `/readyz`) and the bearer-token JSON
+ * API (`/api/v1/*`).
  *
  * @module
  */
@@ -30,6 +31,7 @@ export type {
   ConnectionOutcome,
   DiscoveryState,
   MetricsOptions,
+  PluginCounts,
   PluginErrorKind,
   RefusalReason,
 } from "./metrics.ts";
@@ -43,3 +45,10 @@ export {
   startAdminServer,
 } from "./admin_server.ts";
 export type { AdminServer, AdminServerOptions } from "./admin_server.ts";
+export {
+  /** `/api/v1/<name>` serves the view `<name>`. */
+  API_PREFIX,
+  /** Whether an `Authorization` header carries the token (constant-time comparison). */
+  bearerMatches,
+} from "./admin_api.ts";
+export type { AdminApi, ApiView } from "./admin_api.ts";

@@ -7,6 +7,14 @@
 /** A running router; `GatehouseServer.start(config, options)`. */
 export { formatAddr, GatehouseServer } from "./server.ts";
 export type { ServerOptions } from "./server.ts";
+/** What the admin API shows of the routes, live backends and plugins (`GatehouseServer.views`). */
+export type {
+  BackendView,
+  DiscoveryView,
+  PluginView,
+  RouterViews,
+  RouteView,
+} from "./admin_views.ts";
 /** Live reload: what `GatehouseServer.reload` did, and how it is logged. */
 export { logReloadResult } from "./reload.ts";
 export type { DiscoveryChanges, PluginChanges, ReloadResult } from "./reload.ts";

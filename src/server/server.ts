@@ -3,6 +3,7 @@ import { type Logger, Metrics, type RefusalReason } from "../observability/mod.t
 import type { SourceOpener } from "../discovery/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
+import { type RouterViews, routerViews } from "./admin_views.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { GenerationSlot } from "./generations.ts";
@@ -153,6 +154,14 @@ export class GatehouseServer {
   /** The config new connections are served with (the last one loaded or reloaded). */
   get config(): Config {
     return this.#slot.current.snapshot.config;
+  }
+
+  /**
+   * Read-only views of the routes, live backends and plugins for the admin API; each call reads
+   * the snapshot served at that moment.
+   */
+  get views(): RouterViews {
+    return routerViews(() => this.#slot.current.snapshot, this.#metrics);
   }
 
   /**

@@ -316,6 +316,23 @@ plugins:
   ]);
 });
 
+Deno.test("sandbox grants: read on the admin token file, resolved beside the config", () => {
+  const config = parseConfig(
+    `
+listen: "127.0.0.1:5520"
+admin: { listen: "0.0.0.0:9091", token_file: secrets/admin.token }
+routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port: 5520 }] } }
+`,
+    "/srv/gh/conf/gatehouse.yaml",
+  );
+  const grants = computeGrants(config, "/srv/gh/conf/gatehouse.yaml", {
+    cwd: "/elsewhere",
+    workerSourceDir: null,
+  });
+  assertEquals(grants.read, ["/srv/gh/conf", "/srv/gh/conf/secrets/admin.token"]);
+  assertEquals(grants.net, ["127.0.0.1:5520", "0.0.0.0:9091"]);
+});
+
 Deno.test("sandbox grants: port 0 grants the host only; no worker source without WASM plugins", () => {
   const config = parseConfig(
     `listen: "127.0.0.1:0"

@@ -273,10 +273,23 @@ Deno.test("listen forms: all interfaces, IPv4, IPv6, host name, port 0", () => {
 Deno.test("admin.listen: default 127.0.0.1:9090, '' disables", () => {
   assert.deepEqual(parseConfig("", "c.yaml").admin.listen, { hostname: "127.0.0.1", port: 9090 });
   assert.equal(parseConfig("admin: { listen: '' }\n", "c.yaml").admin.listen, null);
-  assert.deepEqual(parseConfig("admin: { listen: ':9100' }\n", "c.yaml").admin.listen, {
-    hostname: "::",
-    port: 9100,
-  });
+  const open = parseConfig("admin: { listen: ':9100', token_file: t }\n", "conf/c.yaml").admin;
+  assert.deepEqual(open.listen, { hostname: "::", port: 9100 });
+});
+
+Deno.test("admin.token_file resolves against the config file's folder; parseConfig reads nothing", () => {
+  const admin = parseConfig("admin: { token_file: secrets/token }\n", "/srv/gh/c.yaml").admin;
+  assert.equal(admin.tokenFile, "/srv/gh/secrets/token");
+  assert.equal(admin.token, null);
+  assert.equal(parseConfig("admin: { token_file: /abs/t }\n", "c.yaml").admin.tokenFile, "/abs/t");
+  assert.equal(parseConfig("", "c.yaml").admin.tokenFile, null);
+});
+
+Deno.test("admin.listen on loopback needs no token file", () => {
+  for (const listen of ["127.0.0.1:1", "127.9.8.7:1", "[::1]:1", "localhost:1", "LocalHost.:1"]) {
+    const admin = parseConfig(`admin: { listen: "${listen}" }\n`, "c.yaml").admin;
+    assert.equal(admin.listen?.port, 1, listen);
+  }
 });
 
 Deno.test("limits and an empty plugins list are accepted", () => {

@@ -43,7 +43,11 @@ Deno.test("Hyrouter's config.yaml loads with its values and our defaults", () =>
     ipv6Subnet: { prefix: 48, maxConnections: 1_024 },
   });
   assert.deepEqual(config.access, { allow: null, deny: [] });
-  assert.deepEqual(config.admin, { listen: { hostname: "127.0.0.1", port: 9090 } });
+  assert.deepEqual(config.admin, {
+    listen: { hostname: "127.0.0.1", port: 9090 },
+    tokenFile: null,
+    token: null,
+  });
   assert.deepEqual(config.routing, {
     default: {
       strategy: "round_robin",

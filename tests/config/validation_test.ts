@@ -66,6 +66,15 @@ const cases: [name: string, text: string, expected: string[]][] = [
   ["admin.listen must be an address", lines("admin:", "  listen: nowhere"), [
     "invalid admin.listen 2:11",
   ]],
+  ["admin.listen off loopback needs a token file", lines("admin:", '  listen: "0.0.0.0:9090"'), [
+    "invalid admin.listen 2:11",
+  ]],
+  ["admin.listen on all interfaces needs a token file", lines("admin:", '  listen: ":9090"'), [
+    "invalid admin.listen 2:11",
+  ]],
+  ["admin.token_file must not be empty", lines("admin:", '  token_file: ""'), [
+    "invalid admin.token_file 2:15",
+  ]],
   // referral
   ["key_id at most 255", lines("referral:", "  key_id: 256"), ["invalid referral.key_id 2:11"]],
   ["key_id at least 0", lines("referral:", "  key_id: -1"), ["invalid referral.key_id 2:11"]],
