@@ -12,7 +12,6 @@ import {
 import type { ChainState } from "../plugins/mod.ts";
 import type { DecideResult, RoutingError } from "../routing/mod.ts";
 import { readFirstConnect } from "./read_connect.ts";
-import { formatAddr } from "./server.ts";
 import type { RuntimeSnapshot } from "./snapshot.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
 
@@ -37,6 +36,8 @@ export interface ConnectionContext {
   readonly logger: Logger;
   /** The client's address as `ip:port`; `null` when the log lines will not show it. */
   readonly remote: string | null;
+  /** The client's address for the plugins (`ip:port`); `""` when no plugin is configured. */
+  readonly client: string;
   readonly now: () => number;
   /** Counts the outcome and the decision and reply latencies. */
   readonly metrics: Metrics;
@@ -83,8 +84,7 @@ const SNI_ONLY_EVENT: ConnectEvent = {
 export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContext): Promise<void> {
   const started = ctx.now();
   const sni = conn.serverName ?? null;
-  // Only plugins see the address when the log does not: read it once, before anything closes.
-  const client = ctx.snapshot.chain.empty ? "" : clientAddress(conn);
+  const { client } = ctx;
   const first = await readFirstConnect(conn, ctx.snapshot.config.limits.connectTimeoutMs);
   if (first.kind !== "connect") {
     closeQuietly(conn);
@@ -110,15 +110,6 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   logOutcome(ctx, started, sni, event, reply);
   const sent = reply.packet.length;
   tellPlugins(ctx, { client, started, event, reply, received: first.received, sent });
-}
-
-function clientAddress(conn: Deno.QuicConn): string {
-  try {
-    const { hostname, port } = conn.remoteAddr;
-    return formatAddr(hostname, port);
-  } catch {
-    return "";
-  }
 }
 
 /** Tells the plugins that listen (process plugins' `on_disconnect`) how the connection ended. */

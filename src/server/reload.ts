@@ -70,13 +70,11 @@ export interface ReloadDeps extends Omit<SnapshotDeps, "reuse"> {
   readonly ungranted?: (next: Config) => string[];
 }
 
-/** A transport that takes a changed `config` in place: a process plugin's. */
-interface Reconfigurable {
-  reconfigure(config: unknown): Promise<void>;
-}
-
-function reconfigurable(t: PluginTransport): t is PluginTransport & Reconfigurable {
-  return typeof (t as Partial<Reconfigurable>).reconfigure === "function";
+/** A reused plugin sent a new `config` in place (`PluginTransport.reconfigure`). */
+interface Reconfigured {
+  readonly name: string;
+  readonly old: RunningConfig;
+  readonly reconfigure: (config: unknown) => Promise<void>;
 }
 
 /** The `process.config` a process plugin's transport runs with, and its JSON for comparing. */
@@ -240,15 +238,16 @@ export class Reloader {
     plugins: readonly PluginConfig[],
     transports: readonly PluginTransport[],
   ): Promise<{ ok: true; names: string[] } | { ok: false; error: string }> {
-    const done: { transport: Reconfigurable; name: string; old: RunningConfig }[] = [];
+    const done: Reconfigured[] = [];
     for (const [i, plugin] of plugins.entries()) {
       const transport = transports[i];
       const old = transport && this.#configs.get(transport);
-      if (plugin.type !== "process" || !transport || !old || !reconfigurable(transport)) continue;
+      if (plugin.type !== "process" || !transport?.reconfigure || !old) continue;
       if (JSON.stringify(plugin.process.config) === old.json) continue;
       try {
-        await transport.reconfigure(plugin.process.config);
-        done.push({ transport, name: plugin.name, old });
+        const reconfigure = transport.reconfigure.bind(transport);
+        await reconfigure(plugin.process.config);
+        done.push({ name: plugin.name, old, reconfigure });
       } catch (err) {
         await this.#restoreConfigs(done);
         const reason = err instanceof Error ? err.message : String(err);
@@ -259,11 +258,11 @@ export class Reloader {
   }
 
   async #restoreConfigs(
-    done: readonly { transport: Reconfigurable; name: string; old: RunningConfig }[],
+    done: readonly Reconfigured[],
   ): Promise<void> {
-    for (const { transport, name, old } of done) {
+    for (const { reconfigure, name, old } of done) {
       try {
-        await transport.reconfigure(old.value);
+        await reconfigure(old.value);
       } catch (err) {
         this.#deps.logger.error("plugin kept the new config of a refused reload", {
           plugin: name,

@@ -285,7 +285,16 @@ export class GatehouseServer {
     const snapshot = generation.snapshot;
     const logIp = snapshot.config.logging.logClientIp && this.#logger.enabled("warn");
     const remote = logIp ? formatAddr(addr.hostname, addr.port) : null;
-    const ctx = { snapshot, logger: this.#logger, remote, now: this.#now, metrics: this.#metrics };
+    // The address the server read at accept, formatted once; only plugins need it otherwise.
+    const client = snapshot.chain.empty ? "" : remote ?? formatAddr(addr.hostname, addr.port);
+    const ctx = {
+      snapshot,
+      logger: this.#logger,
+      remote,
+      client,
+      now: this.#now,
+      metrics: this.#metrics,
+    };
     try {
       await serveConnection(conn, ctx);
     } catch (err) {
