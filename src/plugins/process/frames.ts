@@ -14,7 +14,7 @@ const encoder = new Encoder();
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
 /** Most payload bytes {@link readFrame} asks for before it knows the frame's length. */
-export const READ_AHEAD_BYTES = 64 * 1024;
+const READ_AHEAD_BYTES = 64 * 1024;
 
 /** Hook types of the envelope's `t` (prox's numbering; 1 and 2 are HTTP hooks, never sent). */
 export const HOOK_TYPES = {
@@ -23,9 +23,6 @@ export const HOOK_TYPES = {
   on_connect: 3,
   on_disconnect: 4,
 } as const;
-
-/** A hook name of {@link HOOK_TYPES}. */
-export type HookName = keyof typeof HOOK_TYPES;
 
 /** What frames are read from (a `Deno.Conn`, or a test's stand-in). */
 export interface ByteReader {

@@ -6,7 +6,7 @@
 
 import type { Backend } from "../../config/mod.ts";
 import type { LogFields, Logger } from "../../observability/mod.ts";
-import { type PluginLog, TokenBucket } from "../wasm/plugin_log.ts";
+import { PLUGIN_LOG_LEVELS, type PluginLog, TokenBucket } from "../wasm/plugin_log.ts";
 
 /** Longest stdout line, bytes without the newline; a longer one is a protocol error. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -105,8 +105,6 @@ function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
   }
   return out;
 }
-
-const PLUGIN_LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /**
  * Acts on the plugin's stdout lines. One per plugin, kept across restarts (`set_speed` is

@@ -28,10 +28,9 @@ import { type BackoffOptions, Supervisor } from "./supervisor.ts";
 
 export type { BackoffOptions } from "./supervisor.ts";
 export type { HookConn, HookConnector } from "./pool.ts";
-export type { ByteReader, ByteWriter } from "./frames.ts";
 
 /** `on_disconnect` data waiting to be sent, per plugin; more are dropped and counted. */
-export const DISCONNECT_QUEUE = 1024;
+const DISCONNECT_QUEUE = 1024;
 
 /**
  * After a write of `on_disconnect` frames, the sender waits this long before the next one, so

@@ -21,7 +21,7 @@ export interface HookConn extends ByteReader, ByteWriter {
 export type HookConnector = (path: string) => Promise<HookConn>;
 
 /** The default connector: `Deno.connect` on the Unix socket. */
-export const connectUnix: HookConnector = (path) => Deno.connect({ transport: "unix", path });
+const connectUnix: HookConnector = (path) => Deno.connect({ transport: "unix", path });
 
 /** Settings of a {@link HookPool}. */
 export interface HookPoolOptions {

@@ -26,7 +26,7 @@ export const MAX_LOG_TEXT = 4096;
  * fixed by docs/plugins.md, and the observability barrel's values would pull npm code into the
  * permission-less child.
  */
-const PLUGIN_LOG_LEVELS = [
+export const PLUGIN_LOG_LEVELS = [
   "debug",
   "info",
   "warn",
