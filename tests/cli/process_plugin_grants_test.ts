@@ -19,6 +19,7 @@ import {
   startRouterProcess,
 } from "../support/process_router.ts";
 import { askConnect } from "../support/router_harness.ts";
+import { startTaskFlags } from "../support/start_task.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SOURCE = "/etc/gh/config.yaml";
@@ -206,13 +207,6 @@ Deno.test("start: a router killed with SIGKILL leaves no plugin process: the lau
     await Deno.remove(tmp, { recursive: true });
   }
 });
-
-/** The flags of `deno task start` (the launcher), read from deno.json. */
-async function startTaskFlags(): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-  const words = String(tasks.start).split(/\s+/);
-  return words.slice(2, words.indexOf("src/cli/main.ts"));
-}
 
 Deno.test("start: a module process plugin answers under exactly the computed grants, and stops with the router", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gatehouse-process-start-" });

@@ -11,6 +11,7 @@ import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { fixture } from "../plugins/wasm/support.ts";
 import { commandLine, onlyChildPid, startRouterProcess } from "../support/process_router.ts";
+import { startTaskFlags } from "../support/start_task.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -391,13 +392,6 @@ Deno.test("program location: from source the child runs main.ts; a bundle runs i
     runFlags: ["--no-config"],
   });
 });
-
-/** The flags of `deno task start` (the launcher), read from deno.json. */
-async function startTaskFlags(): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-  const words = String(tasks.start).split(/\s+/);
-  return words.slice(2, words.indexOf("src/cli/main.ts"));
-}
 
 Deno.test("start: the router runs with exact grants; a file beside its WASM plugin is unreadable", async () => {
   const dir = await Deno.makeTempDir({ prefix: "gatehouse-sandbox-" });

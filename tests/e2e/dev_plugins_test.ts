@@ -15,18 +15,12 @@ import { askConnect } from "../support/router_harness.ts";
 import { startRouterProcess } from "../support/process_router.ts";
 import { freePort, startExampleServer } from "../plugins/grpc/peers.ts";
 import { testRequiring } from "../support/requires.ts";
+import { startTaskFlags } from "../support/start_task.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WASM = `${ROOT}plugins/wasm-example/plugin.wasm`;
 const built = await Deno.stat(WASM).then(() => true, () => false);
 const devConfig = await Deno.readTextFile(`${ROOT}dev/config.plugins.dev.yaml`);
-
-/** The flags of `deno task start` (the launcher), read from deno.json. */
-async function startTaskFlags(): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-  const words = String(tasks.start).split(/\s+/);
-  return words.slice(2, words.indexOf("src/cli/main.ts"));
-}
 
 /**
  * The dev config in `dir` with loopback addresses: the process example's module by absolute

@@ -5,12 +5,12 @@
  * referral during the attack; a live reload keeps the open counts and applies new lists.
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { CONNECTION_REFUSALS, Metrics } from "../../src/observability/mod.ts";
+import { Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
-import { parseSamples, sample } from "../observability/prom_text.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { buildConnectV2, frame, splitFrames } from "../support/hytale_client_codec.ts";
 import { silentLogger } from "../support/logger.ts";
+import { refusals } from "./refusals.ts";
 
 const config = (limits: string, access = "") =>
   parseConfig(
@@ -84,16 +84,6 @@ async function dialOutcome(port: number, ms = 2_000): Promise<"refused" | "open"
   clearTimeout(timer);
   conn.close({ closeCode: 0, reason: "" });
   return ended ? "refused" : "open";
-}
-
-async function refusals(metrics: Metrics): Promise<Record<string, number>> {
-  const samples = parseSamples(await metrics.render());
-  return Object.fromEntries(
-    CONNECTION_REFUSALS.map((reason) => [
-      reason,
-      sample(samples, "gatehouse_connections_refused_total", { reason }),
-    ]),
-  );
 }
 
 /**

@@ -6,11 +6,11 @@
  * router's answers (`stalling_relay.ts`); the victim is 127.0.0.1 itself.
  */
 import { parseConfig } from "../../src/config/mod.ts";
-import { CONNECTION_REFUSALS, Metrics, type RefusalReason } from "../../src/observability/mod.ts";
+import { Metrics } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
-import { parseSamples, sample } from "../observability/prom_text.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { silentLogger } from "../support/logger.ts";
+import { refusals } from "./refusals.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { StalledHandshakes } from "../support/stalling_relay.ts";
 
@@ -31,16 +31,6 @@ routing:
 `,
   "stalled.yaml",
 );
-
-async function refusals(metrics: Metrics): Promise<Record<RefusalReason, number>> {
-  const samples = parseSamples(await metrics.render());
-  return Object.fromEntries(
-    CONNECTION_REFUSALS.map((reason) => [
-      reason,
-      sample(samples, "gatehouse_connections_refused_total", { reason }),
-    ]),
-  ) as Record<RefusalReason, number>;
-}
 
 Deno.test(`${STALLED} stalled handshakes from a player's address leave the player its budget`, async () => {
   const metrics = new Metrics();
