@@ -293,18 +293,13 @@ export class Metrics {
     const refused = new CounterFamily({
       name: "gatehouse_connections_refused_total",
       help: "Connections refused at admission, before any stream is read, by reason " +
-        "(rate_limit, per_ip_limit, subnet_limit, capacity, access_denied, handshake_limit).",
+        `(${CONNECTION_REFUSALS.join(", ")}).`,
       labelNames: ["reason"],
       registers,
     });
-    this.#refused = {
-      rate_limit: refused.cell({ reason: "rate_limit" }),
-      per_ip_limit: refused.cell({ reason: "per_ip_limit" }),
-      capacity: refused.cell({ reason: "capacity" }),
-      access_denied: refused.cell({ reason: "access_denied" }),
-      handshake_limit: refused.cell({ reason: "handshake_limit" }),
-      subnet_limit: refused.cell({ reason: "subnet_limit" }),
-    };
+    this.#refused = Object.fromEntries(
+      CONNECTION_REFUSALS.map((reason) => [reason, refused.cell({ reason })]),
+    ) as Record<RefusalReason, Cell>;
     this.#outcomes = new CounterFamily({
       name: "gatehouse_connection_outcomes_total",
       help: "Connections by how they ended and the route chosen (none: no route).",
