@@ -42,7 +42,7 @@ import {
   processArgv,
   type ProcessTransport,
 } from "../src/plugins/process/mod.ts";
-import type { ConnectEvent } from "../src/protocol/mod.ts";
+import { SAMPLE_EVENT } from "../tests/plugins/fake_transport.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const TS_EXAMPLE = `${ROOT}plugins/process-example/main.ts`;
@@ -74,22 +74,9 @@ if (POOL_SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
   throw new Error(`--pool-sizes: integers 1-64, got ${values["pool-sizes"]}`);
 }
 
-// One player, as the chain would see them: a v2 Connect on an exact route with one backend.
+// One player, as the chain would see them: a v2 Connect (`SAMPLE_EVENT`, the plugin tests' own)
+// on an exact route with one backend.
 const BACKEND: Backend = { host: "10.0.0.1", port: 5520, weight: 1, meta: null };
-const EVENT: ConnectEvent = {
-  layout: "v2",
-  protocolHash: "",
-  protocolCrc: 0,
-  protocolBuildNumber: 0,
-  clientVersion: "",
-  clientType: 0,
-  uuid: "d3e6ef90-e113-49a7-a845-1c11f24fe166",
-  username: "Krymo",
-  language: "de-DE",
-  identityTokenPresent: false,
-  referralDataLength: 0,
-  referralSource: null,
-};
 const STATE: ChainState = {
   strategy: "round_robin",
   candidates: [BACKEND],
@@ -108,9 +95,9 @@ function requestFrame(routeId: string): Uint8Array {
     d: SNI,
     a: CONTEXT.client,
     md: SNI,
-    u: EVENT.username,
-    id: EVENT.uuid,
-    l: EVENT.language,
+    u: SAMPLE_EVENT.username,
+    id: SAMPLE_EVENT.uuid,
+    l: SAMPLE_EVENT.language,
     c: [backend],
     s: 0,
     b: backend,
@@ -304,7 +291,8 @@ async function loadChained(name: string, poolSize: number) {
     logger,
   );
   // A failed call denies (failure_policy deny): only "continue" is a served call.
-  const apply = async () => (await chain.apply(SNI, EVENT, STATE, CONTEXT)).kind === "continue";
+  const apply = async () =>
+    (await chain.apply(SNI, SAMPLE_EVENT, STATE, CONTEXT)).kind === "continue";
   return { chain, apply };
 }
 

@@ -10,13 +10,12 @@ import {
   splitFrames,
 } from "../support/hytale_client_codec.ts";
 import { converse, startRouter } from "../support/router_harness.ts";
+import { PluginError } from "../../src/plugins/mod.ts";
 import {
-  type ConnectCall,
-  type ConnectionEnd,
-  PluginError,
-  type PluginTransport,
-} from "../../src/plugins/mod.ts";
-import { type FakeBehaviour, FakeTransport } from "../plugins/fake_transport.ts";
+  type FakeBehaviour,
+  FakeConnectTransport,
+  FakeTransport,
+} from "../plugins/fake_transport.ts";
 
 const CONFIG = `
 listen: "127.0.0.1:0"
@@ -144,25 +143,15 @@ Deno.test("a deny_reason too long for a Disconnect becomes the routing_error tex
 });
 
 Deno.test("a structured plugin gets the client address and matched route, then hears the end", async () => {
-  const calls: ConnectCall[] = [];
-  const ended = Promise.withResolvers<ConnectionEnd>();
-  const structured: PluginTransport = {
-    name: "gate",
-    call: () => Promise.reject(new Error("the chain must use connect")),
-    connect(call) {
-      calls.push(call);
-      return Promise.resolve({
-        deny: false,
-        denyReason: "",
-        candidates: null,
-        selectedIndex: null,
-        backend: null,
-        referralContent: null,
-      });
-    },
-    connectionEnded: (end) => ended.resolve(end),
-    close: () => Promise.resolve(),
-  };
+  const structured = new FakeConnectTransport("gate", {
+    deny: false,
+    denyReason: "",
+    candidates: null,
+    selectedIndex: null,
+    backend: null,
+    referralContent: null,
+  });
+  const { calls } = structured;
   const others = (name: string) => new FakeTransport(name, () => ({}));
   const router = await startRouter(
     CONFIG,
@@ -178,7 +167,7 @@ Deno.test("a structured plugin gets the client address and matched route, then h
     assert(/^127\.0\.0\.1:\d+$/.test(calls[0]!.client), calls[0]!.client);
     assertEquals(calls[0]!.route?.hostname, "play.example.com");
     assertEquals(calls[0]!.route?.glob, false);
-    const end = await ended.promise;
+    const end = await structured.firstEnd;
     assertEquals(end.client, calls[0]!.client);
     assertEquals([end.outcome, end.target, end.username, end.uuid], [
       "referral",

@@ -1,15 +1,18 @@
 import { assert, assertEquals, assertRejects } from "../support/assert.ts";
 import {
   type ChainState,
-  type ConnectCall,
   type ConnectionEnd,
   loadChain,
   PluginError,
-  type PluginTransport,
 } from "../../src/plugins/mod.ts";
 import type { PluginConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
-import { type FakeBehaviour, FakeTransport, SAMPLE_EVENT } from "./fake_transport.ts";
+import {
+  type FakeBehaviour,
+  FakeConnectTransport,
+  FakeTransport,
+  SAMPLE_EVENT,
+} from "./fake_transport.ts";
 import { silentLogger } from "../support/logger.ts";
 
 const event = { ...SAMPLE_EVENT, language: "en" };
@@ -166,25 +169,15 @@ Deno.test("a transport that never settles is cut off by the chain's own guard", 
 });
 
 Deno.test("a structured transport gets the call with its context; JSON ones are unchanged", async () => {
-  const calls: ConnectCall[] = [];
-  const ends: ConnectionEnd[] = [];
-  const structured: PluginTransport = {
-    name: "proc",
-    call: () => Promise.reject(new Error("the chain must use connect")),
-    connect(call) {
-      calls.push(call);
-      return Promise.resolve({
-        deny: false,
-        denyReason: "",
-        candidates: null,
-        selectedIndex: null,
-        backend: { host: "c", port: 3, weight: 0, meta: null },
-        referralContent: new Uint8Array([9]),
-      });
-    },
-    connectionEnded: (end) => ends.push(end),
-    close: () => Promise.resolve(),
-  };
+  const structured = new FakeConnectTransport("proc", {
+    deny: false,
+    denyReason: "",
+    candidates: null,
+    selectedIndex: null,
+    backend: { host: "c", port: 3, weight: 0, meta: null },
+    referralContent: new Uint8Array([9]),
+  });
+  const { calls, ends } = structured;
   const json = new FakeTransport("json", () => ({}));
   const chain = await loadChain(
     [config("proc"), config("json")],

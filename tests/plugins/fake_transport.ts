@@ -1,4 +1,10 @@
-import { PluginError, type PluginTransport } from "../../src/plugins/mod.ts";
+import {
+  type ConnectCall,
+  type ConnectionEnd,
+  PluginError,
+  type PluginResponse,
+  type PluginTransport,
+} from "../../src/plugins/mod.ts";
 import type { ConnectEvent } from "../../src/protocol/mod.ts";
 
 /** A decoded v2 Connect as plugin tests need it. */
@@ -41,6 +47,42 @@ export class FakeTransport implements PluginTransport {
 
   close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A fake structured plugin transport (one that takes `connect` calls with their context, as a
+ * process plugin does): records every call and every connection end, and answers each call
+ * with `answer`. A JSON `call` is refused, since the chain must not use it.
+ */
+export class FakeConnectTransport implements PluginTransport {
+  readonly calls: ConnectCall[] = [];
+  readonly ends: ConnectionEnd[] = [];
+  readonly #firstEnd = Promise.withResolvers<ConnectionEnd>();
+
+  constructor(readonly name: string, readonly answer: PluginResponse) {}
+
+  /** The first connection end the chain reports. */
+  get firstEnd(): Promise<ConnectionEnd> {
+    return this.#firstEnd.promise;
+  }
+
+  call(): Promise<Uint8Array> {
+    return Promise.reject(new Error("the chain must use connect"));
+  }
+
+  connect(call: ConnectCall): Promise<PluginResponse> {
+    this.calls.push(call);
+    return Promise.resolve(this.answer);
+  }
+
+  connectionEnded(end: ConnectionEnd): void {
+    this.ends.push(end);
+    this.#firstEnd.resolve(end);
+  }
+
+  close(): Promise<void> {
     return Promise.resolve();
   }
 }
