@@ -50,8 +50,11 @@ export function encodeConnect(routeId: string, call: ConnectCall): Uint8Array {
   });
 }
 
+// Shared by every backend without meta: the encoder only reads it.
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+
 function backendData(b: Backend) {
-  return { h: b.host, p: b.port, w: b.weight, m: b.meta ?? {} };
+  return { h: b.host, p: b.port, w: b.weight, m: b.meta ?? NO_META };
 }
 
 /** The `on_disconnect` data: `r tg a rx tx ms o u id`. */

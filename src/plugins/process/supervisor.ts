@@ -172,7 +172,7 @@ export class Supervisor {
   async #launch(): Promise<Running> {
     const { name, socketDir, socketPath, readyTimeoutMs, watchdog } = this.#o;
     await prepareSocketDir(socketDir, socketPath);
-    const child = new PluginChild({ ...this.#o });
+    const child = new PluginChild(this.#o);
     this.#starting = child;
     let why: string | null = null;
     const fail = (reason: string) => {
