@@ -6,6 +6,7 @@ import {
   asString,
   badResponse,
   type Check,
+  isObject,
   isPort,
   listOf,
   optionalField,
@@ -207,9 +208,5 @@ function asMeta(meta: unknown): Readonly<Record<string, string>> | null | Proble
 }
 
 const asBackendList = listOf(asBackend, "expected a list of backends");
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 const bad = badResponse;

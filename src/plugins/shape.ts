@@ -67,6 +67,11 @@ export function listOf<T>(item: Check<T>, expected: string): Check<readonly T[]>
   };
 }
 
+/** A JSON object: any non-null, non-array object (its keys are checked where they are read). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
 /** A port number as a backend carries it: an integer 0–65535 (0: the plugin left it out). */
 export function isPort(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 65535;

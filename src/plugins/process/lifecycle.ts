@@ -6,6 +6,7 @@
 
 import type { Backend } from "../../config/mod.ts";
 import type { LogFields, Logger } from "../../observability/mod.ts";
+import { isObject } from "../shape.ts";
 import { PLUGIN_LOG_LEVELS, type PluginLog, TokenBucket } from "../wasm/plugin_log.ts";
 
 /** Longest stdout line, bytes without the newline; a longer one is a protocol error. */
@@ -251,10 +252,6 @@ function hostPort(entry: string): { host: string; port: number } | null {
   const port = Number(m[3]);
   if (port < 1 || port > 65535) return null;
   return { host: m[1] ?? m[2]!, port };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 // Any JSON value as text (strings as they are).
