@@ -39,6 +39,25 @@ export function moduleEnv(): Record<string, string> {
   return denoDir === undefined ? {} : { DENO_DIR: denoDir };
 }
 
+/** The grants a Deno child needs to listen on or dial the Unix socket `socket`, and no more. */
+export function socketGrants(socket: string): string[] {
+  return [`--allow-read=${socket}`, `--allow-write=${socket}`, `--allow-net=unix:${socket}`];
+}
+
+/**
+ * A relay child (tests/support/unix_relay.ts) piping its stdin to the Unix socket `socket` and
+ * the socket to its stdout, with the exact grant for it: the test run's own `--allow-net` cannot
+ * name a socket path that is only made now.
+ */
+export function spawnRelay(socket: string, stderr: "inherit" | "null"): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...socketGrants(socket), RELAY, socket],
+    stdin: "piped",
+    stdout: "piped",
+    stderr,
+  }).spawn();
+}
+
 /** A running plugin process. */
 export class PluginProcess {
   /** The socket path given in `configure`. */
@@ -122,22 +141,7 @@ export class PluginProcess {
    * name a socket path that is only made now.
    */
   connect(): HookConnection {
-    const socket = this.socket;
-    const relay = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        `--allow-net=unix:${socket}`,
-        `--allow-read=${socket}`,
-        `--allow-write=${socket}`,
-        RELAY,
-        socket,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    return new HookConnection(relay);
+    return new HookConnection(spawnRelay(this.socket, "inherit"));
   }
 
   /**

@@ -11,6 +11,7 @@ import {
   ON_CONNECT,
   ON_DISCONNECT,
   PluginProcess,
+  socketGrants,
 } from "../../support/process_driver.ts";
 import type { Message } from "../../support/process_driver.ts";
 
@@ -21,9 +22,7 @@ const command = (socket: string) => [
   "run",
   "--no-prompt",
   "--no-config",
-  `--allow-read=${socket}`,
-  `--allow-write=${socket}`,
-  `--allow-net=unix:${socket}`,
+  ...socketGrants(socket),
   FIXTURE,
 ];
 

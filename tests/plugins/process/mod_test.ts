@@ -15,6 +15,7 @@ import {
 import type { ConnectCall } from "../../../src/plugins/transport.ts";
 import { SAMPLE_EVENT } from "../fake_transport.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { socketGrants } from "../../support/process_driver.ts";
 import { type Fake, FAKE_PLUGIN, loadFake } from "./support.ts";
 
 const a = { host: "10.0.0.1", port: 5520, weight: 1, meta: null };
@@ -244,9 +245,7 @@ Deno.test("process plugin: a command plugin gets only its configured env and PAT
     "run",
     "--no-prompt",
     "--no-config",
-    `--allow-read=${socket}`,
-    `--allow-write=${socket}`,
-    `--allow-net=unix:${socket}`,
+    ...socketGrants(socket),
     "--allow-env",
     FAKE_PLUGIN,
   ];

@@ -14,8 +14,8 @@ import {
 } from "../../../src/plugins/process/mod.ts";
 import type { ProcessPluginConfig } from "../../../src/config/mod.ts";
 import { Lines } from "../../support/child_lines.ts";
+import { spawnRelay } from "../../support/process_driver.ts";
 
-const RELAY = new URL("../../support/unix_relay.ts", import.meta.url).pathname;
 /** The scripted plugin. */
 export const FAKE_PLUGIN = new URL("../../fixtures/process/fake_plugin.ts", import.meta.url)
   .pathname;
@@ -30,20 +30,7 @@ export class Relays {
 
   /** The pool's connector. */
   readonly connect: HookConnector = (path) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--no-prompt",
-        `--allow-net=unix:${path}`,
-        `--allow-read=${path}`,
-        `--allow-write=${path}`,
-        RELAY,
-        path,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
+    const child = spawnRelay(path, "null");
     this.#children.add(child);
     this.opened++;
     return Promise.resolve(new RelayConn(child, () => this.writes++));
