@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { KubeApiError, KubeClient } from "../../../src/discovery/kube/client.ts";
 import { Informer, type InformerOptions } from "../../../src/discovery/kube/informer.ts";
 import type { Pod } from "../../../src/discovery/kube/objects.ts";
+import { within as withinMs } from "../../support/deadline.ts";
 import { silentLogger } from "../../support/logger.ts";
 import {
   type ApiObject,
@@ -26,17 +27,9 @@ function pod(name: string, ip = "10.0.0.1", namespace = "hytale"): ApiObject {
   return p;
 }
 
-/** Rejects when `promise` has not settled within the deadline; clears its timer either way. */
-async function within<T>(promise: Promise<T>, what: string, ms = DEADLINE_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** What `promise` settles to, or a rejection once the deadline has passed. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  return withinMs(promise, DEADLINE_MS, `timed out waiting for ${what}`);
 }
 
 /** A running informer on a fake server, with waits driven by its `onChange` calls. */
