@@ -12,6 +12,7 @@ import { createGrpcPlugin } from "../../../src/plugins/grpc/mod.ts";
 import { silentLogger } from "../../support/logger.ts";
 import {
   ACK,
+  CLIENT_PREFACE,
   DATA,
   END_HEADERS,
   END_STREAM,
@@ -22,13 +23,13 @@ import {
   PING,
   SETTINGS,
   STATUS_200,
+  takeFrame,
   u32,
   WINDOW_UPDATE,
 } from "../grpc/fake_server.ts";
 import { type Answer, ANSWERS, PLUGIN } from "./cases.ts";
 import type { Harness, TransportUnderTest } from "./harness.ts";
 
-const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /** What a gRPC plugin answers for `garbage`: an OK response whose message is not JSON. */
 export const GRPC_GARBAGE = "not json {";
 
@@ -114,19 +115,16 @@ async function serve(conn: Deno.TcpConn): Promise<void> {
       joined.set(buf.subarray(0, n), pending.length);
       pending = joined;
       if (!prefaceSeen) {
-        if (pending.length < PREFACE.length) continue;
-        if (new TextDecoder().decode(pending.subarray(0, PREFACE.length)) !== PREFACE) return;
-        pending = pending.subarray(PREFACE.length);
+        if (pending.length < CLIENT_PREFACE.length) continue;
+        if (
+          new TextDecoder().decode(pending.subarray(0, CLIENT_PREFACE.length)) !== CLIENT_PREFACE
+        ) return;
+        pending = pending.subarray(CLIENT_PREFACE.length);
         prefaceSeen = true;
       }
-      while (pending.length >= 9) {
-        const len = (pending[0]! << 16) | (pending[1]! << 8) | pending[2]!;
-        if (pending.length < 9 + len) break;
-        const type = pending[3]!, flags = pending[4]!;
-        const stream = ((pending[5]! & 127) << 24) | (pending[6]! << 16) | (pending[7]! << 8) |
-          pending[8]!;
-        const payload = pending.slice(9, 9 + len);
-        pending = pending.subarray(9 + len);
+      for (let taken = takeFrame(pending); taken; taken = takeFrame(pending)) {
+        pending = taken.rest;
+        const { type, flags, stream, payload } = taken.next;
         await onFrame(type, flags, stream, payload, bodies, write);
       }
       pending = pending.slice();

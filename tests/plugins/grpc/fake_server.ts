@@ -35,6 +35,23 @@ export function frame(type: number, flags: number, stream: number, payload: numb
   ]);
 }
 
+/** The client connection preface (RFC 9113 §3.4), before the client's first frame. */
+export const CLIENT_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/** The first whole frame in `b` and the bytes after it; null while `b` holds less than one. */
+export function takeFrame<B extends ArrayBufferLike>(
+  b: Uint8Array<B>,
+): { next: TestFrame; rest: Uint8Array<B> } | null {
+  if (b.length < 9) return null;
+  const len = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
+  if (b.length < 9 + len) return null;
+  const stream = ((b[5]! & 127) << 24) | (b[6]! << 16) | (b[7]! << 8) | b[8]!;
+  return {
+    next: { type: b[3]!, flags: b[4]!, stream, payload: b.slice(9, 9 + len) },
+    rest: b.subarray(9 + len),
+  };
+}
+
 export const u32 = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 
 /** HPACK "literal without indexing, new name" (RFC 7541 §6.2.2), short strings, no Huffman. */
@@ -118,20 +135,17 @@ export class FakeSocket implements ByteConn {
   /** The next frame the client sent (after its preface), waiting for it if need be. */
   async nextFrame(): Promise<TestFrame> {
     for (let i = 0; i < 10_000; i++) {
-      if (!this.#prefaceSeen && this.#fromClient.length >= 24) {
-        const preface = new TextDecoder().decode(this.#fromClient.subarray(0, 24));
-        if (preface !== "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") throw new Error("bad preface");
-        this.#fromClient = this.#fromClient.subarray(24);
+      const plen = CLIENT_PREFACE.length;
+      if (!this.#prefaceSeen && this.#fromClient.length >= plen) {
+        const preface = new TextDecoder().decode(this.#fromClient.subarray(0, plen));
+        if (preface !== CLIENT_PREFACE) throw new Error("bad preface");
+        this.#fromClient = this.#fromClient.subarray(plen);
         this.#prefaceSeen = true;
       }
-      const b = this.#fromClient;
-      if (this.#prefaceSeen && b.length >= 9) {
-        const len = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
-        if (b.length >= 9 + len) {
-          this.#fromClient = b.subarray(9 + len);
-          const stream = ((b[5]! & 127) << 24) | (b[6]! << 16) | (b[7]! << 8) | b[8]!;
-          return { type: b[3]!, flags: b[4]!, stream, payload: b.slice(9, 9 + len) };
-        }
+      const taken = this.#prefaceSeen ? takeFrame(this.#fromClient) : null;
+      if (taken) {
+        this.#fromClient = taken.rest;
+        return taken.next;
       }
       if (this.closed) throw new Error("client closed the socket");
       // Bounded: a client that stops writing fails the test instead of hanging it.

@@ -6,6 +6,7 @@
  */
 import {
   ACK,
+  CLIENT_PREFACE,
   DATA,
   END_HEADERS,
   END_STREAM,
@@ -15,10 +16,9 @@ import {
   literal,
   SETTINGS,
   STATUS_200,
+  takeFrame,
   type TestFrame,
 } from "./fake_server.ts";
-
-const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /** What a connection does once accepted; its result is kept for the test. */
 export type Behaviour = (peer: H2Peer) => Promise<unknown>;
@@ -169,10 +169,10 @@ export class H2Peer {
         joined.set(pending);
         joined.set(buf.subarray(0, n), pending.length);
         pending = joined;
-        if (!prefaceSeen && pending.length >= PREFACE.length) {
-          const text = new TextDecoder().decode(pending.subarray(0, PREFACE.length));
-          if (text !== PREFACE) throw new Error("bad client preface");
-          pending = pending.subarray(PREFACE.length);
+        if (!prefaceSeen && pending.length >= CLIENT_PREFACE.length) {
+          const text = new TextDecoder().decode(pending.subarray(0, CLIENT_PREFACE.length));
+          if (text !== CLIENT_PREFACE) throw new Error("bad client preface");
+          pending = pending.subarray(CLIENT_PREFACE.length);
           prefaceSeen = true;
         }
         if (prefaceSeen) pending = this.#takeFrames(pending);
@@ -185,12 +185,9 @@ export class H2Peer {
   }
 
   #takeFrames(b: Uint8Array): Uint8Array {
-    while (b.length >= 9) {
-      const len = (b[0]! << 16) | (b[1]! << 8) | b[2]!;
-      if (b.length < 9 + len) break;
-      const stream = ((b[5]! & 127) << 24) | (b[6]! << 16) | (b[7]! << 8) | b[8]!;
-      this.#frames.push({ type: b[3]!, flags: b[4]!, stream, payload: b.slice(9, 9 + len) });
-      b = b.subarray(9 + len);
+    for (let taken = takeFrame(b); taken; taken = takeFrame(b)) {
+      this.#frames.push(taken.next);
+      b = taken.rest;
     }
     const wake = this.#wake;
     this.#wake = null;
