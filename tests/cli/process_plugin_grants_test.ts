@@ -18,6 +18,7 @@ import {
   procFile,
   startRouterProcess,
 } from "../support/process_router.ts";
+import { socketGrants } from "../support/process_driver.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { startTaskFlags } from "../support/start_task.ts";
 
@@ -34,16 +35,11 @@ routing: { default: { strategy: round_robin, backends: [{ host: a.internal, port
  * connections send; `close` stops it.
  */
 async function listenOn(socket: string): Promise<ChildLines & { close(): Promise<void> }> {
-  const grants = [
-    `--allow-read=${socket}`,
-    `--allow-write=${socket}`,
-    `--allow-net=unix:${socket}`,
-  ];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--no-prompt",
-      ...grants,
+      ...socketGrants(socket),
       new URL("./unix_listener.ts", import.meta.url).pathname,
       socket,
     ],
