@@ -14,6 +14,7 @@ import { within } from "../support/deadline.ts";
 import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import {
   commandLine,
+  endsWithin,
   onlyChildPid,
   procFile,
   startRouterProcess,
@@ -159,14 +160,7 @@ async function running(pid: number): Promise<boolean> {
  * Whether `pid` stops running within 2 s. Polled: the process is not the test's child, so its
  * end is no event the test could await.
  */
-async function stops(pid: number): Promise<boolean> {
-  const until = performance.now() + 2000;
-  while (await running(pid)) {
-    if (performance.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
+const stops = (pid: number) => endsWithin(pid, running);
 
 Deno.test("start: a router killed with SIGKILL leaves no plugin process: the launcher kills its process group", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "gatehouse-group-" });

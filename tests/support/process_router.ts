@@ -111,6 +111,23 @@ export async function processExists(pid: number): Promise<boolean> {
   return await procFile(pid, "stat") !== null;
 }
 
+/**
+ * Whether `present(pid)` turns false within `ms`, polled every 10 ms: a process that is not the
+ * test's child (or whose exit its parent keeps to itself) ends with no event a test could await.
+ */
+export async function endsWithin(
+  pid: number,
+  present: (pid: number) => Promise<boolean>,
+  ms = 2000,
+): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (await present(pid)) {
+    if (performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
 /** Threads of process `pid` (`Threads:` of its status). */
 export async function threadCount(pid: number): Promise<number> {
   const status = await procFile(pid, "status") ?? "";

@@ -14,7 +14,7 @@ import {
 } from "../../../src/plugins/wasm/process_command.ts";
 import { ProcessHost } from "../../../src/plugins/wasm/process_host.ts";
 import type { Lines } from "../../support/child_lines.ts";
-import { commandLine, processExists } from "../../support/process_router.ts";
+import { commandLine, endsWithin, processExists } from "../../support/process_router.ts";
 import { captureLogger, fixture, load, req, text } from "./support.ts";
 
 const TIMEOUT_MS = 200;
@@ -36,14 +36,7 @@ const alive = processExists;
  * Whether process `pid` is gone within 2 s (a killed child is reaped asynchronously). Polled:
  * the host keeps its child's exit to itself, so there is no event for a test to await.
  */
-async function gone(pid: number): Promise<boolean> {
-  const until = performance.now() + 2000;
-  while (await alive(pid)) {
-    if (performance.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
+const gone = (pid: number) => endsWithin(pid, alive);
 
 /** Awaits the host's log line for a restarted child (≤ 10 s); then the next call is answered. */
 async function servedAgain(p: PluginTransport, log: Lines): Promise<void> {
