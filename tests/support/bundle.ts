@@ -4,6 +4,7 @@
  */
 import { fixture } from "../plugins/wasm/support.ts";
 import type { Requirement } from "./requires.ts";
+import { startTaskFlags } from "./start_task.ts";
 
 const BUNDLE = new URL("../../dist/gatehouse.js", import.meta.url).pathname;
 
@@ -13,14 +14,8 @@ export const BUNDLE_BUILT: Requirement = {
   install: "deno task bundle",
 };
 
-/** The flags `deno task start` gives the launcher. */
-export const LAUNCHER_FLAGS = [
-  "--no-config",
-  "--no-prompt",
-  "--allow-read",
-  "--allow-run",
-  "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
-];
+/** The flags `deno task start` gives the launcher, and `--no-config`: the bundle has no deno.json. */
+export const LAUNCHER_FLAGS = ["--no-config", ...await startTaskFlags()];
 
 /** A new temporary directory holding `gatehouse.js` and `echo.wasm`; returns its path. */
 export async function bundleDir(prefix: string): Promise<string> {
