@@ -28,6 +28,8 @@ import { type BackoffOptions, Supervisor } from "./supervisor.ts";
 
 export type { BackoffOptions } from "./supervisor.ts";
 export type { HookConn, HookConnector } from "./pool.ts";
+// What a `HookConn` is made of; public because `HookConn` (a connector's result) is.
+export type { ByteReader, ByteWriter } from "./frames.ts";
 
 /** `on_disconnect` data waiting to be sent, per plugin; more are dropped and counted. */
 const DISCONNECT_QUEUE = 1024;
