@@ -2,7 +2,7 @@ import type { Config } from "../config/mod.ts";
 import {
   type AdminApi,
   type AdminServer,
-  type ApiView,
+  type ApiEndpoint,
   type Logger,
   Metrics,
   Readiness,
@@ -116,14 +116,16 @@ export class AdminEndpoint {
 
   #api(): AdminApi {
     const config = () => this.#router?.config ?? this.#config;
-    const router = (pick: (views: RouterViews) => unknown): ApiView => () => {
-      const router = this.#router;
-      return router === null ? null : pick(router.views);
-    };
+    const router = (pick: (views: RouterViews) => unknown): ApiEndpoint => ({
+      GET: () => {
+        const router = this.#router;
+        return router === null ? null : pick(router.views);
+      },
+    });
     return {
       token: () => config().admin.token,
-      views: new Map<string, ApiView>([
-        ["status", () => this.#status(config())],
+      endpoints: new Map<string, ApiEndpoint>([
+        ["status", { GET: () => this.#status(config()) }],
         ["routes", router((v) => v.routes())],
         ["backends", router((v) => v.backends())],
         ["plugins", router((v) => v.plugins())],

@@ -46,9 +46,13 @@ export {
 } from "./admin_server.ts";
 export type { AdminServer, AdminServerOptions } from "./admin_server.ts";
 export {
-  /** `/api/v1/<name>` serves the view `<name>`. */
+  /** `/api/v1/<name>` serves the endpoint `<name>`. */
   API_PREFIX,
+  /** A request the API refuses, with its HTTP status and the body field at fault. */
+  ApiError,
   /** Whether an `Authorization` header carries the token (constant-time comparison). */
   bearerMatches,
+  /** Request bodies larger than this are refused (413). */
+  MAX_BODY_BYTES,
 } from "./admin_api.ts";
-export type { AdminApi, ApiView } from "./admin_api.ts";
+export type { AdminApi, ApiEndpoint, ApiHandler, ApiRequest } from "./admin_api.ts";
