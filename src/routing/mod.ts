@@ -6,8 +6,12 @@
  * @module
  */
 
-/** Compiles the `routing` section into a {@link Router}; `decide` never throws. */
-export { compileRouter } from "./router.ts";
+export {
+  /** `host:port` of a backend: how drains and decision records name it. */
+  backendKey,
+  /** Compiles the `routing` section into a {@link Router}; `decide` never throws. */
+  compileRouter,
+} from "./router.ts";
 /** What a decision is made from and what it yields, and what `compileRouter` takes. */
 export type {
   Allocate,

@@ -1,4 +1,5 @@
 import {
+  type Backend,
   canonicalHost,
   compileHostPattern,
   goTrimSpace,
@@ -31,6 +32,7 @@ interface CompiledRoute {
 export function compileRouter(config: RoutingConfig, options: RouterOptions = {}): Router {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const drained = options.drained ?? null;
   const compileRoute = (label: string, index: number, pool: PoolConfig): CompiledRoute => {
     let turn = 0;
     return {
@@ -62,15 +64,30 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
         }
         const chosen = route;
         const resolved = chosen.candidates();
+        const undrained = (r: Resolved) => drained === null ? r : withoutDrained(r, drained());
         // The table's own entry: nothing is allocated per connection.
-        if (!(resolved instanceof Promise)) return decideOnRoute(chosen, match, req, now, resolved);
-        return resolved.then((r) => decideOnRoute(chosen, match, req, now, r))
+        if (!(resolved instanceof Promise)) {
+          return decideOnRoute(chosen, match, req, now, undrained(resolved));
+        }
+        return resolved.then((r) => decideOnRoute(chosen, match, req, now, undrained(r)))
           .catch((err) => unexpected(chosen, err));
       } catch (err) {
         return unexpected(route, err);
       }
     },
   };
+}
+
+/** `host:port` of a backend, the key drains and decision records use. */
+export function backendKey(backend: Backend): string {
+  return `${backend.host}:${backend.port}`;
+}
+
+// Drained backends leave the candidates before filters, so a pool whose backends are all
+// drained answers no_backends like an empty pool. The list is copied only while drains exist.
+function withoutDrained(resolved: Resolved, drained: ReadonlySet<string>): Resolved {
+  if (drained.size === 0 || resolved instanceof RoutingError) return resolved;
+  return resolved.filter((b) => !drained.has(backendKey(b)));
 }
 
 /**

@@ -76,6 +76,11 @@ export interface RouterOptions {
    * one allocated for the connection; a rejection fails the decision with code `discovery`.
    */
   readonly allocator?: (provider: string) => Allocate | null;
+  /**
+   * The backends taken out of new decisions (`host:port`, as `backendKey` spells them),
+   * read once per decision; an operator's drain (admin API). Default: none.
+   */
+  readonly drained?: () => ReadonlySet<string>;
   /** Builds hostname-pattern matchers; default `compileHostPattern` (tests count calls). */
   readonly compilePattern?: (pattern: string) => HostMatcher;
 }
