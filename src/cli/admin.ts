@@ -3,6 +3,10 @@ import {
   type AdminApi,
   type AdminServer,
   type ApiEndpoint,
+  ApiError,
+  decisionJson,
+  type DecisionLog,
+  eventStream,
   type Logger,
   Metrics,
   Readiness,
@@ -15,6 +19,8 @@ import { VERSION } from "./version.ts";
 export interface AdminRouter {
   readonly config: Config;
   readonly views: RouterViews;
+  /** The newest decisions and their listeners. */
+  readonly decisions: DecisionLog;
 }
 
 /** Options of {@link AdminEndpoint.open}. */
@@ -40,6 +46,8 @@ export class AdminEndpoint {
   #discovery: string[] = [];
   #config: Config;
   #router: AdminRouter | null = null;
+  // Ends every open event stream on close (the HTTP server waits for open responses).
+  readonly #closing = new AbortController();
   readonly #now: () => number;
   readonly #startedAt: number;
 
@@ -111,6 +119,7 @@ export class AdminEndpoint {
 
   /** Closes the HTTP endpoint, if any. */
   async close(): Promise<void> {
+    this.#closing.abort();
     await this.#server?.close();
   }
 
@@ -129,8 +138,33 @@ export class AdminEndpoint {
         ["routes", router((v) => v.routes())],
         ["backends", router((v) => v.backends())],
         ["plugins", router((v) => v.plugins())],
+        ["decisions", { GET: ({ url }) => this.#decisions(url) }],
+        ["events", { GET: ({ request }) => this.#events(request.signal) }],
       ]),
     };
+  }
+
+  // GET decisions?limit=N: the ring's newest N (default 100).
+  #decisions(url: URL) {
+    const router = this.#router;
+    if (router === null) return null;
+    const limit = url.searchParams.get("limit") ?? "100";
+    const n = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : NaN;
+    const max = router.decisions.capacity;
+    if (!(n >= 1 && n <= max)) {
+      throw new ApiError(400, `limit must be a whole number from 1 to ${max}`, "limit");
+    }
+    return { decisions: router.decisions.recent(n).map(decisionJson) };
+  }
+
+  // GET events: every new decision as it is made, until the client goes away.
+  #events(signal: AbortSignal) {
+    const router = this.#router;
+    if (router === null) return null;
+    return eventStream({
+      signal: AbortSignal.any([signal, this.#closing.signal]),
+      subscribe: (emit) => router.decisions.subscribe((r) => emit("decision", decisionJson(r))),
+    });
   }
 
   #status(config: Config) {

@@ -75,16 +75,23 @@ export async function handleApi(request: Request, path: string, api: AdminApi): 
     return json(405, { error: `method not allowed; use ${allow}` }, { allow });
   }
   try {
-    const body = await handler({ request, url: new URL(request.url), json: () => readJson(request) });
+    const body = await handler({
+      request,
+      url: new URL(request.url),
+      json: () => readJson(request),
+    });
     if (body instanceof Response) return body;
     if (body === null) return json(503, { error: "the router is starting" });
     return json(200, body);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    return json(err.status, err.field === null ? { error: err.message } : {
-      error: err.message,
-      field: err.field,
-    });
+    return json(
+      err.status,
+      err.field === null ? { error: err.message } : {
+        error: err.message,
+        field: err.field,
+      },
+    );
   }
 }
 

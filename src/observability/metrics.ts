@@ -24,6 +24,7 @@ export const CONNECTION_OUTCOMES = [
   "no_backends",
   "discovery_error",
   "routing_error",
+  "maintenance",
   "timeout",
   "closed",
   "protocol_error",

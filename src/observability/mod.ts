@@ -36,6 +36,24 @@ export type {
   RefusalReason,
 } from "./metrics.ts";
 export {
+  /** How many decisions the ring keeps by default. */
+  DECISION_LOG_SIZE,
+  /** A decision record as the API shows it. */
+  decisionJson,
+  /** A bounded ring of the newest decisions, with listeners (`/api/v1/decisions`, events). */
+  DecisionLog,
+} from "./decision_log.ts";
+export type { DecisionJson, DecisionRecord, PluginVerdictRecord } from "./decision_log.ts";
+export {
+  /** A Server-Sent Events response fed by subscriptions, cutting off clients that lag. */
+  eventStream,
+  /** Comment-line interval of an event stream. */
+  KEEP_ALIVE_MS,
+  /** Events one stream client may have waiting before it is cut off. */
+  MAX_QUEUED_EVENTS,
+} from "./event_stream.ts";
+export type { EmitEvent, EventStreamOptions } from "./event_stream.ts";
+export {
   /** Named readiness checks, evaluated on every `/readyz` request. */
   Readiness,
 } from "./readiness.ts";

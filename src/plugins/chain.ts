@@ -27,6 +27,24 @@ export type ChainOutcome =
   /** `plugin` denied; `reason` is its deny_reason (or `null` when a failure policy denied). */
   | { readonly kind: "deny"; readonly plugin: string; readonly reason: string | null };
 
+/** What one plugin did in one `apply`: for decision records and explain. */
+export interface PluginVerdict {
+  /** The plugin's configured name. */
+  readonly plugin: string;
+  /**
+   * `continue`: answered without denying; `deny`: denied (its own or, with `error`, by failure
+   * policy); `error`: the call failed and was skipped; `skipped`: not called (a plugin before
+   * it denied).
+   */
+  readonly verdict: "continue" | "deny" | "error" | "skipped";
+  /** How long the call took (0 when skipped). */
+  readonly ms: number;
+  /** The failure (`timeout: no answer within 50 ms`), when the call failed. */
+  readonly error?: string;
+  /** The plugin's answer, when it gave one. */
+  readonly answer?: PluginResponse;
+}
+
 /** Observes each call (metrics, tests). */
 export type CallObserver = (plugin: string, ms: number, error: PluginError | null) => void;
 
@@ -67,30 +85,55 @@ export class PluginChain {
 
   /**
    * Runs every plugin in order over `state`. `context` reaches only transports that take
-   * structured calls (the JSON ConnectRequest has no room for it). Never throws.
+   * structured calls (the JSON ConnectRequest has no room for it). When `verdicts` is given,
+   * one entry per plugin is appended to it, in order. Never throws.
    */
   async apply(
     sni: string,
     event: ConnectEvent,
     initial: ChainState,
     context: ConnectContext = NO_CONTEXT,
+    verdicts?: PluginVerdict[],
   ): Promise<ChainOutcome> {
     let state = initial;
     for (let i = 0; i < this.#links.length; i++) {
       const link = this.#links[i]!;
+      const plugin = link.transport.name;
+      const started = verdicts === undefined ? 0 : performance.now();
       const response = await this.#call(link, { ...context, sni, event, state });
+      const ms = verdicts === undefined ? 0 : performance.now() - started;
       if (response instanceof PluginError) {
-        if (link.failurePolicy === "deny") {
-          return { kind: "deny", plugin: link.transport.name, reason: null };
-        }
+        const deny = link.failurePolicy === "deny";
+        const error = `${response.kind}: ${response.message}`;
+        verdicts?.push({ plugin, verdict: deny ? "deny" : "error", ms, error });
+        if (deny) return this.#denied(plugin, null, i, verdicts);
         continue;
       }
-      if (response.deny) {
-        return { kind: "deny", plugin: link.transport.name, reason: response.denyReason };
-      }
+      verdicts?.push({
+        plugin,
+        verdict: response.deny ? "deny" : "continue",
+        ms,
+        answer: response,
+      });
+      if (response.deny) return this.#denied(plugin, response.denyReason, i, verdicts);
       state = applyResponse(state, response);
     }
     return { kind: "continue", state };
+  }
+
+  // The plugins after the one at `index` are not called; their verdicts say so.
+  #denied(
+    plugin: string,
+    reason: string | null,
+    index: number,
+    verdicts: PluginVerdict[] | undefined,
+  ): ChainOutcome {
+    if (verdicts !== undefined) {
+      for (const link of this.#links.slice(index + 1)) {
+        verdicts.push({ plugin: link.transport.name, verdict: "skipped", ms: 0 });
+      }
+    }
+    return { kind: "deny", plugin, reason };
   }
 
   /**

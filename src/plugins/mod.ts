@@ -12,6 +12,7 @@ export type {
   CallObserver,
   ChainLink,
   ChainOutcome,
+  PluginVerdict,
   ReuseTransport,
   TransportFactory,
 } from "./chain.ts";

@@ -12,6 +12,8 @@ import {
   REDACTED,
 } from "../config/mod.ts";
 import type { Metrics } from "../observability/mod.ts";
+import { backendKey } from "../routing/mod.ts";
+import type { RuntimeControls } from "./controls.ts";
 import type { RuntimeSnapshot } from "./snapshot.ts";
 
 /** A pool's discovery reference as shown: the provider and how it combines with static backends. */
@@ -48,6 +50,8 @@ export interface BackendView {
   readonly meta: Readonly<Record<string, string>> | null;
   /** From the config, or from the pool's discovery provider. */
   readonly source: "static" | "discovered";
+  /** Taken out of new decisions by an operator (admin API drain). */
+  readonly drained: boolean;
 }
 
 /** One plugin in `/api/v1/plugins`. */
@@ -81,7 +85,11 @@ export interface RouterViews {
 }
 
 /** Views of whatever `current()` returns at the time of each call. */
-export function routerViews(current: () => RuntimeSnapshot, metrics: Metrics): RouterViews {
+export function routerViews(
+  current: () => RuntimeSnapshot,
+  metrics: Metrics,
+  controls: RuntimeControls,
+): RouterViews {
   return {
     routes: () => {
       const { config } = current();
@@ -93,11 +101,12 @@ export function routerViews(current: () => RuntimeSnapshot, metrics: Metrics): R
     },
     backends: () => {
       const { config, discovery } = current();
+      const { drained } = controls;
       const pools = poolsOf(config).map(({ label, hostnames, pool }) => {
-        const live = pool.backends.map((b) => backendView(b, "static"));
+        const live = pool.backends.map((b) => backendView(b, "static", drained));
         if (pool.discovery !== null && discovery.names.includes(pool.discovery.provider)) {
           for (const b of discovery.discovered(pool.discovery.provider)) {
-            live.push(backendView(b, "discovered"));
+            live.push(backendView(b, "discovered", drained));
           }
         }
         return { ...routeView(label, hostnames, pool), backends: live };
@@ -146,10 +155,15 @@ function routeView(route: string, hostnames: readonly string[], pool: PoolConfig
   };
 }
 
-function backendView(backend: Backend, source: BackendView["source"]): BackendView {
+function backendView(
+  backend: Backend,
+  source: BackendView["source"],
+  drained: ReadonlySet<string>,
+): BackendView {
   const meta = backend.meta &&
     Object.fromEntries(
       Object.entries(backend.meta).map(([k, v]) => [k, isSecretKey(k) ? REDACTED : v]),
     );
-  return { host: backend.host, port: backend.port, weight: backend.weight, meta, source };
+  const { host, port, weight } = backend;
+  return { host, port, weight, meta, source, drained: drained.has(backendKey(backend)) };
 }

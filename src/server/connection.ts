@@ -1,34 +1,14 @@
-import type { Backend, DisconnectKind } from "../config/mod.ts";
-import type { ConnectionOutcome, Logger, Metrics } from "../observability/mod.ts";
-import {
-  type ConnectEvent,
-  decodeConnect,
-  encodeClientReferral,
-  encodeDisconnect,
-  encodeFrame,
-  PacketId,
-  ProtocolError,
-} from "../protocol/mod.ts";
-import type { ChainState } from "../plugins/mod.ts";
-import type { DecideResult, RoutingError } from "../routing/mod.ts";
+import type { DecisionLog, Logger, Metrics } from "../observability/mod.ts";
+import { type ConnectEvent, decodeConnect } from "../protocol/mod.ts";
+import type { PluginVerdict } from "../plugins/mod.ts";
+import type { RuntimeControls } from "./controls.ts";
 import { readFirstConnect } from "./read_connect.ts";
+import { chooseReply, type Reply } from "./reply.ts";
 import type { RuntimeSnapshot } from "./snapshot.ts";
 import { closeQuietly, settleWithin } from "./timing.ts";
 
 /** How long to wait for the client to close after the reply before closing ourselves. */
 export const CLOSE_WAIT_MS = 2_000;
-
-/** The reply chosen for a Connect, with what the log line needs. */
-interface Reply {
-  /** How the connection ended; one per connection, logged and counted. */
-  readonly kind: ConnectionOutcome;
-  readonly packet: Uint8Array;
-  /** Route label for the log line, when a route was chosen. */
-  readonly route: string | null;
-  /** `host:port` referred to. */
-  readonly backend: string | null;
-  readonly detail: string | null;
-}
 
 /** What one connection needs from the server around it. */
 export interface ConnectionContext {
@@ -38,41 +18,16 @@ export interface ConnectionContext {
   readonly remote: string | null;
   /** The client's address for the plugins (`ip:port`); `""` when no plugin is configured. */
   readonly client: string;
+  /** The client's IP as the server read it at accept (maintenance bypass by CIDR). */
+  readonly ip: string;
+  /** Maintenance mode and drained backends now. */
+  readonly controls: RuntimeControls;
+  /** Gets a record of each decision (the admin API's decisions and events). */
+  readonly decisions: DecisionLog;
   readonly now: () => number;
   /** Counts the outcome and the decision and reply latencies. */
   readonly metrics: Metrics;
 }
-
-// The RoutingError → player message mapping lives here and only here (docs/configuration.md
-// §6 "messages").
-// `${error}` expands to the short text the Go router's sentinel errors carry, never to our
-// internal error message (which names routes and providers and stays in the logs).
-const MESSAGE_FOR: Readonly<
-  Record<RoutingError["code"], { readonly kind: DisconnectKind; readonly error: string }>
-> = {
-  no_route: { kind: "no_route", error: "" },
-  no_backends: { kind: "no_backends", error: "no backends" },
-  discovery: { kind: "discovery_error", error: "discovery error" },
-  routing: { kind: "routing_error", error: "routing error" },
-};
-
-const EMPTY = new Uint8Array(0);
-
-/** The event plugins see when the Connect could not be decoded: only the SNI is known. */
-const SNI_ONLY_EVENT: ConnectEvent = {
-  layout: "v2",
-  protocolHash: "",
-  protocolCrc: 0,
-  protocolBuildNumber: 0,
-  clientVersion: "",
-  clientType: 0,
-  uuid: "",
-  username: "",
-  language: "",
-  identityTokenPresent: false,
-  referralDataLength: 0,
-  referralSource: null,
-};
 
 /**
  * Serves one accepted QUIC connection: read the first Connect → decode → decide → plugins →
@@ -98,8 +53,12 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   const event = decodeConnect(first.payload);
   if (!event) ctx.logger.debug("connect undecodable; routing by SNI alone", { sni: sni ?? "" });
   const deciding = ctx.now();
-  const reply = await chooseReply(ctx, sni, event, client);
-  ctx.metrics.decision(ctx.now() - deciding);
+  const verdicts: PluginVerdict[] | undefined = ctx.snapshot.chain.empty ? undefined : [];
+  const { snapshot, controls, logger, ip } = ctx;
+  const reply = await chooseReply({ snapshot, controls, logger, sni, event, client, ip, verdicts });
+  const decisionMs = ctx.now() - deciding;
+  ctx.metrics.decision(decisionMs);
+  record(ctx, sni, event, reply, verdicts, decisionMs);
   await sendAndClose(
     conn,
     first.writable,
@@ -112,6 +71,33 @@ export async function serveConnection(conn: Deno.QuicConn, ctx: ConnectionContex
   tellPlugins(ctx, { client, started, event, reply, received: first.received, sent });
 }
 
+/** Adds the decision to the admin API's ring (client address only when it is logged). */
+function record(
+  ctx: ConnectionContext,
+  sni: string | null,
+  event: ConnectEvent | null,
+  reply: Reply,
+  verdicts: readonly PluginVerdict[] | undefined,
+  durationMs: number,
+): void {
+  ctx.decisions.record({
+    at: Date.now(),
+    sni: sni ?? "",
+    username: event?.username ?? "",
+    uuid: event?.uuid ?? "",
+    route: reply.route,
+    backend: reply.backend,
+    outcome: reply.kind,
+    plugins: verdicts?.map(({ plugin, verdict, ms, error }) =>
+      error === undefined
+        ? { plugin, verdict, ms: round(ms) }
+        : { plugin, verdict, ms: round(ms), error }
+    ) ?? [],
+    durationMs,
+    client: ctx.remote,
+  });
+}
+
 /** Tells the plugins that listen (process plugins' `on_disconnect`) how the connection ended. */
 function tellPlugins(
   ctx: ConnectionContext,
@@ -119,7 +105,7 @@ function tellPlugins(
     readonly client: string;
     readonly started: number;
     readonly event: ConnectEvent | null;
-    readonly reply: Omit<Reply, "packet">;
+    readonly reply: Pick<Reply, "kind" | "route" | "backend" | "detail">;
     readonly received: number;
     readonly sent: number;
   },
@@ -136,146 +122,6 @@ function tellPlugins(
     username: end.event?.username ?? "",
     uuid: end.event?.uuid ?? "",
   });
-}
-
-/**
- * Route → plugins → reply. An undecodable Connect is routed by SNI alone, and the plugins see the
- * SNI alone (so a garbage payload cannot bypass a deny plugin).
- */
-async function chooseReply(
-  ctx: ConnectionContext,
-  sni: string | null,
-  event: ConnectEvent | null,
-  client: string,
-): Promise<Reply> {
-  const snap = ctx.snapshot;
-  // Immediate, except for pools that allocate a game server per connection (bounded).
-  const result = await snap.router.decide({
-    sni,
-    uuid: event?.uuid ?? "",
-    username: event?.username ?? "",
-  });
-  const route = result.ok ? result.decision.route : result.error.route;
-  let state = initialState(result);
-  if (!snap.chain.empty) {
-    // An undecodable Connect still goes through the plugins (with the SNI alone), so deny
-    // plugins and failure_policy deny cannot be bypassed with a garbage payload.
-    // Structured transports (process plugins) also get the address and the matched pattern.
-    const context = { client, route: result.ok ? result.decision.matched : null };
-    const outcome = await snap.chain.apply(sni ?? "", event ?? SNI_ONLY_EVENT, state, context);
-    if (outcome.kind === "deny") return denyReply(snap, outcome, sni, event, route);
-    state = outcome.state;
-  }
-  if (!state.backend || state.backend.host === "") {
-    // As the Go router: plugins that leave no backend after a successful route mean no_route.
-    const failure = result.ok
-      ? { code: "no_route" as const, message: "the plugins left no backend" }
-      : result.error;
-    return disconnectReply(snap, MESSAGE_FOR[failure.code], sni, event, failure.message, route);
-  }
-  return await referralReply(ctx, state.backend, state.referralContent, sni, event, route);
-}
-
-/** The chain's starting state: the routing decision, or nothing selected when routing failed. */
-function initialState(result: DecideResult): ChainState {
-  if (!result.ok) {
-    return {
-      strategy: "",
-      candidates: [],
-      selectedIndex: -1,
-      backend: null,
-      referralContent: EMPTY,
-    };
-  }
-  const d = result.decision;
-  return {
-    // Plugins see the pool's own strategy, as the Go router reports it.
-    strategy: d.poolStrategy,
-    candidates: d.candidates,
-    selectedIndex: d.selectedIndex,
-    backend: d.backend,
-    referralContent: EMPTY,
-  };
-}
-
-async function referralReply(
-  ctx: ConnectionContext,
-  backend: Backend,
-  content: Uint8Array,
-  sni: string | null,
-  event: ConnectEvent | null,
-  route: string | null,
-): Promise<Reply> {
-  const snap = ctx.snapshot;
-  try {
-    const envelope = await seal(ctx, content);
-    const payload = encodeClientReferral(backend.host, backend.port, envelope);
-    return {
-      kind: "referral",
-      packet: encodeFrame(PacketId.ClientReferral, payload),
-      route,
-      backend: `${backend.host}:${backend.port}`,
-      detail: null,
-    };
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    return disconnectReply(snap, MESSAGE_FOR.routing, sni, event, err.message, route);
-  }
-}
-
-/** Seals the referral content; content that cannot fit is logged and replaced by none. */
-async function seal(ctx: ConnectionContext, content: Uint8Array): Promise<Uint8Array> {
-  try {
-    return await ctx.snapshot.sealer.seal(content);
-  } catch (err) {
-    if (!(err instanceof ProtocolError) || err.code !== "envelope_too_large") throw err;
-    ctx.logger.warn("referral content dropped", { error: err.message, bytes: content.length });
-    return await ctx.snapshot.sealer.seal(EMPTY);
-  }
-}
-
-function denyReply(
-  snap: RuntimeSnapshot,
-  outcome: { readonly plugin: string; readonly reason: string | null },
-  sni: string | null,
-  event: ConnectEvent | null,
-  route: string | null,
-): Reply {
-  // A plugin's deny_reason is meant for the player; a failure-policy deny is not, so it gets
-  // the configured routing_error text instead of internal error detail.
-  const detail = outcome.reason === null
-    ? `plugin "${outcome.plugin}" failed (failure_policy deny)`
-    : `denied by plugin "${outcome.plugin}"`;
-  if (outcome.reason !== null) {
-    try {
-      const packet = encodeFrame(PacketId.Disconnect, encodeDisconnect(outcome.reason));
-      return { kind: "deny", packet, route, backend: null, detail };
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      // A reason too long for a Disconnect: the player gets the routing_error text instead.
-    }
-  }
-  const reply = disconnectReply(snap, MESSAGE_FOR.routing, sni, event, detail, route);
-  return { ...reply, kind: "deny" };
-}
-
-function disconnectReply(
-  snap: RuntimeSnapshot,
-  message: { readonly kind: DisconnectKind; readonly error: string },
-  sni: string | null,
-  event: ConnectEvent | null,
-  detail: string,
-  route: string | null,
-): Reply {
-  const vars = { sni: sni ?? "", error: message.error };
-  const text = snap.messages.text(message.kind, event?.language ?? "", vars);
-  return {
-    kind: message.kind,
-    packet: encodeFrame(PacketId.Disconnect, encodeDisconnect(text)),
-    route,
-    backend: null,
-    detail,
-  };
 }
 
 /**
@@ -309,7 +155,7 @@ function logOutcome(
   started: number,
   sni: string | null,
   event: ConnectEvent | null,
-  reply: Omit<Reply, "packet">,
+  reply: Pick<Reply, "kind" | "route" | "backend" | "detail">,
 ): void {
   const { logger } = ctx;
   const level = reply.kind === "protocol_error" ? "warn" : "info";
@@ -337,4 +183,8 @@ function logOutcome(
       identity_token_present: event.identityTokenPresent,
     });
   }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }

@@ -15,6 +15,9 @@ export type {
   RouterViews,
   RouteView,
 } from "./admin_views.ts";
+/** What the server reads of the operator's maintenance mode and drains, per connection. */
+export { NO_CONTROLS } from "./controls.ts";
+export type { MaintenanceGate, RuntimeControls } from "./controls.ts";
 /** Live reload: what `GatehouseServer.reload` did, and how it is logged. */
 export { logReloadResult } from "./reload.ts";
 export type { DiscoveryChanges, PluginChanges, ReloadResult } from "./reload.ts";

@@ -1,11 +1,12 @@
 import type { Config } from "../config/mod.ts";
-import { type Logger, Metrics, type RefusalReason } from "../observability/mod.ts";
+import { DecisionLog, type Logger, Metrics, type RefusalReason } from "../observability/mod.ts";
 import type { SourceOpener } from "../discovery/mod.ts";
 import type { RouterOptions } from "../routing/mod.ts";
 import { defaultTransportFactory, type TransportFactory } from "../plugins/mod.ts";
 import { type RouterViews, routerViews } from "./admin_views.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
+import { NO_CONTROLS, type RuntimeControls } from "./controls.ts";
 import { GenerationSlot } from "./generations.ts";
 import { Admission, ADMISSION_CLOSE_CODE, REFUSAL_TEXTS } from "./admission.ts";
 import { ChurnCollector, exposedGc } from "./churn_collector.ts";
@@ -39,6 +40,13 @@ export interface ServerOptions {
   readonly discoverySources?: SourceOpener;
   /** How long start waits for the providers' first sync (tests); default 5 s. */
   readonly discoveryWaitMs?: number;
+  /**
+   * Maintenance mode and drained backends, read per connection (`start` passes the admin
+   * state's `ConsoleControls`); default: neither.
+   */
+  readonly controls?: RuntimeControls;
+  /** Gets every decision (the admin API); default: a ring of the server's own. */
+  readonly decisions?: DecisionLog;
 }
 
 /** The listen socket could not be bound; names the address. */
@@ -68,6 +76,8 @@ export class GatehouseServer {
   readonly #reloader: Reloader;
   readonly #admission: Admission;
   readonly #churn: ChurnCollector;
+  readonly #controls: RuntimeControls;
+  readonly #decisions: DecisionLog;
   #acceptLoop: Promise<void> = Promise.resolve();
   #draining = false;
 
@@ -85,6 +95,8 @@ export class GatehouseServer {
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
     this.#metrics = options.metrics;
+    this.#controls = options.controls ?? NO_CONTROLS;
+    this.#decisions = options.decisions ?? new DecisionLog();
     this.#metrics.beforeScrape(() => {
       const { chain, discovery } = this.#slot.current.snapshot;
       for (const plugin of chain.transports) {
@@ -118,11 +130,13 @@ export class GatehouseServer {
   static async start(config: Config, options: ServerOptions): Promise<GatehouseServer> {
     const tls = options.tls ?? await loadTlsMaterial(config.tls);
     const metrics = options.metrics ?? new Metrics();
+    const controls = options.controls ?? NO_CONTROLS;
     const deps = {
       logger: options.logger,
       metrics,
       transports: options.transports ?? defaultTransportFactory,
-      ...(options.routerOptions ? { routerOptions: options.routerOptions } : {}),
+      // Drains are read per decision, so a change applies to the next connection.
+      routerOptions: { ...options.routerOptions, drained: () => controls.drained },
       ...(options.discoverySources ? { discoverySources: options.discoverySources } : {}),
       ...(options.discoveryWaitMs ? { discoveryWaitMs: options.discoveryWaitMs } : {}),
     };
@@ -161,7 +175,12 @@ export class GatehouseServer {
    * the snapshot served at that moment.
    */
   get views(): RouterViews {
-    return routerViews(() => this.#slot.current.snapshot, this.#metrics);
+    return routerViews(() => this.#slot.current.snapshot, this.#metrics, this.#controls);
+  }
+
+  /** The newest decisions, and listeners for new ones (the admin API). */
+  get decisions(): DecisionLog {
+    return this.#decisions;
   }
 
   /**
@@ -292,6 +311,9 @@ export class GatehouseServer {
       logger: this.#logger,
       remote,
       client,
+      ip: addr.hostname,
+      controls: this.#controls,
+      decisions: this.#decisions,
       now: this.#now,
       metrics: this.#metrics,
     };

@@ -160,6 +160,7 @@ Deno.test("admin API: status, routes, backends and plugins as JSON", async () =>
       weight: 3,
       meta: { zone: "eu", api_token: "<redacted>" },
       source: "static",
+      drained: false,
     }]);
     const live = pools[1]?.backends as { host: string; source: string }[];
     assert.deepEqual(live[0], {
@@ -168,6 +169,7 @@ Deno.test("admin API: status, routes, backends and plugins as JSON", async () =>
       weight: 0,
       meta: null,
       source: "static",
+      drained: false,
     });
     assert.deepEqual(live.slice(1).map((b) => [b.host, b.source]), [[
       podJson.status.podIP,

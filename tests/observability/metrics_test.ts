@@ -18,6 +18,7 @@ const OUTCOMES: Record<ConnectionOutcome, true> = {
   no_backends: true,
   discovery_error: true,
   routing_error: true,
+  maintenance: true,
   timeout: true,
   closed: true,
   protocol_error: true,
