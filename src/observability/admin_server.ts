@@ -1,11 +1,13 @@
 /**
  * The admin HTTP endpoint: `/metrics` (Prometheus text), `/healthz` (the process answers) and
- * `/readyz` (every readiness check passes), open to anyone who can reach it, and the JSON API
- * under `/api/v1/` behind a bearer token (`admin_api.ts`). GET only; anything else is 404 or
- * 405. A failing request is logged (never with its headers) and answered 500; it never reaches
- * the router.
+ * `/readyz` (every readiness check passes), open to anyone who can reach it, the JSON API under
+ * `/api/v1/` behind a bearer token (`admin_api.ts`), and with the API the operator dashboard at
+ * `/` (`dashboard/`: a page and its assets holding no data, so open too). GET only; anything else
+ * is 404 or 405. A failing request is logged (never with its headers) and answered 500; it never
+ * reaches the router.
  */
 import { type AdminApi, API_PREFIX, handleApi } from "./admin_api.ts";
+import { isDashboardPath, serveDashboard } from "./dashboard/dashboard.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Readiness } from "./readiness.ts";
@@ -24,6 +26,11 @@ export interface AdminServerOptions {
   readonly logger: Logger;
   /** Serves `/api/v1/*`; without it those paths are 404. */
   readonly api?: AdminApi;
+  /**
+   * Serve the operator dashboard at `/` and `/assets/*` (it reads everything through `api`).
+   * Default: whenever `api` is given; without an API there is nothing for it to show.
+   */
+  readonly dashboard?: boolean;
 }
 
 /** The admin address could not be bound; names it. */
@@ -82,6 +89,9 @@ async function handle(request: Request, options: AdminServerOptions): Promise<Re
   const path = new URL(request.url).pathname;
   if (options.api && path.startsWith(API_PREFIX)) {
     return await handleApi(request, path, options.api);
+  }
+  if ((options.dashboard ?? options.api !== undefined) && isDashboardPath(path)) {
+    return serveDashboard(request.method, path);
   }
   const route = ROUTES.get(path);
   if (!route) return text(404, "not found\n");

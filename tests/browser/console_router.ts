@@ -1,0 +1,61 @@
+/**
+ * A real router started in-process with its admin endpoint, as `start` does it (admin open,
+ * router start, attach, serving): the dashboard at `base`, players on `quicPort`. Plugins get an
+ * in-memory transport that lets every player through.
+ */
+import { AdminEndpoint } from "../../src/cli/admin.ts";
+import { type Config, loadConfig } from "../../src/config/mod.ts";
+import { Logger } from "../../src/observability/mod.ts";
+import { GatehouseServer } from "../../src/server/mod.ts";
+import { FakeTransport } from "../plugins/fake_transport.ts";
+
+/** The token the browser tests log in with. */
+export const TOKEN = "browser-test-token-5d1c";
+
+/** A router serving the dashboard. */
+export interface ConsoleRouter {
+  /** `http://127.0.0.1:<admin port>`. */
+  readonly base: string;
+  /** The QUIC port players connect to. */
+  readonly quicPort: number;
+  /** The config as loaded. */
+  readonly config: Config;
+}
+
+const CONFIG_PATH = "/srv/gatehouse/config.yaml";
+
+/**
+ * Loads `yaml` (its `admin.token_file` is `admin.token`, holding {@link TOKEN}), starts the
+ * router and its admin endpoint, runs `body`, and closes both.
+ */
+export async function withConsoleRouter(
+  yaml: string,
+  body: (router: ConsoleRouter) => Promise<void>,
+): Promise<void> {
+  const files = new Map([[CONFIG_PATH, yaml], ["/srv/gatehouse/admin.token", `${TOKEN}\n`]]);
+  const config = await loadConfig(CONFIG_PATH, {
+    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
+  });
+  const logger = new Logger({
+    level: "error",
+    format: "json",
+    sink: { write: () => {}, now: () => new Date() },
+  });
+  const admin = AdminEndpoint.open(config, logger);
+  let server: GatehouseServer | null = null;
+  try {
+    server = await GatehouseServer.start(config, {
+      logger,
+      metrics: admin.metrics,
+      transports: (p) => Promise.resolve(new FakeTransport(p.name, () => ({}))),
+    });
+    admin.attach(server);
+    admin.serving();
+    const address = admin.address;
+    if (address === null) throw new Error("the config has no admin.listen");
+    await body({ base: `http://127.0.0.1:${address.port}`, quicPort: server.addr.port, config });
+  } finally {
+    await server?.close(1_000);
+    await admin.close();
+  }
+}

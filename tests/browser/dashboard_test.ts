@@ -1,0 +1,171 @@
+/**
+ * The operator dashboard in a real browser (Debian's chromium through puppeteer-core) against a
+ * real router started in-process: what the page shows, its login, its live decisions, and that
+ * what an operator does in it (maintenance, explain) is what players then get. Every wait is
+ * bounded (chromium.ts WAIT_MS); the browser is closed in `finally`.
+ */
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
+import { testRequiring } from "../support/requires.ts";
+import { askConnect } from "../support/router_harness.ts";
+import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
+import type { Page } from "puppeteer-core";
+import { CHROMIUM, DESKTOP, PHONE, textOf, withPage } from "./chromium.ts";
+import { type ConsoleRouter, TOKEN, withConsoleRouter } from "./console_router.ts";
+
+const CONFIG = `
+listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0", token_file: admin.token }
+routing:
+  routes:
+    - match: { hostnames: ["play.example.com", "*.play.example.com"] }
+      pool:
+        strategy: round_robin
+        backends:
+          - { host: lobby-1.internal, port: 5521, meta: { zone: eu } }
+  default:
+    strategy: round_robin
+    backends: [ { host: fallback.internal, port: 5520 } ]
+plugins:
+  - { name: gate, type: grpc, stage: deny, failure_policy: continue, grpc: { address: "127.0.0.1:1" } }
+`;
+
+const REFERRAL = 18;
+const DISCONNECT = 1;
+
+/** Opens the console logged in through `?token=` and waits until its first data is shown. */
+async function openConsole(page: Page, router: ConsoleRouter): Promise<void> {
+  await page.goto(`${router.base}/?token=${encodeURIComponent(TOKEN)}`);
+  await page.waitForSelector("#console:not([hidden])");
+  await page.waitForSelector("#routes-body tr");
+}
+
+/** Waits until `selector`'s text matches `pattern`. */
+async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<void> {
+  await page.waitForFunction(
+    (sel: string, source: string, flags: string) => {
+      const el = (globalThis as unknown as {
+        document: { querySelector(s: string): { textContent: string | null } | null };
+      }).document.querySelector(sel);
+      return el !== null && new RegExp(source, flags).test(el.textContent ?? "");
+    },
+    {},
+    selector,
+    pattern.source,
+    pattern.flags,
+  );
+}
+
+async function probe(router: ConsoleRouter, sni: string, username: string) {
+  const reply = await askConnect(router.quicPort, sni, username);
+  if (reply.id === REFERRAL) {
+    const { host, port } = parseClientReferral(reply.payload);
+    return { kind: "referral", backend: `${host}:${port}` } as const;
+  }
+  assertEquals(reply.id, DISCONNECT, `frame ${reply.id}`);
+  return { kind: "disconnect", message: parseDisconnect(reply.payload).reason } as const;
+}
+
+testRequiring(CHROMIUM, "dashboard: shows the configured routes and backends", async () => {
+  await withConsoleRouter(CONFIG, async (router) => {
+    await withPage(DESKTOP, async (page, pageErrors) => {
+      await openConsole(page, router);
+      assert(!page.url().includes("token"), `the token stays in the address bar: ${page.url()}`);
+      const routes = await textOf(page, "#routes-body");
+      assertMatch(routes, /routes\[0\]\s+play\.example\.com, \*\.play\.example\.com\s+round_robin/);
+      assertMatch(routes, /default\s+\(every other hostname\)\s+round_robin/);
+      await page.waitForSelector('table[data-pool="default"]');
+      const pool = await textOf(page, 'table[data-pool="routes[0]"]');
+      assertMatch(pool, /lobby-1\.internal:5521\s+0\s+static\s+zone=eu/);
+      assertMatch(await textOf(page, 'table[data-pool="default"]'), /fallback\.internal:5520/);
+      assertMatch(await textOf(page, "#plugins-body"), /gate\s+grpc\s+deny/);
+      await waitForText(page, '[data-field="version"]', /\d+\.\d+\.\d+/);
+      assertMatch(await textOf(page, '[data-field="ready"]'), /^ready/);
+      assertEquals(pageErrors, []);
+    });
+  });
+});
+
+testRequiring(
+  CHROMIUM,
+  "dashboard: a wrong token shows the login error; the right one logs in",
+  async () => {
+    await withConsoleRouter(CONFIG, async (router) => {
+      await withPage(DESKTOP, async (page, pageErrors) => {
+        await page.goto(`${router.base}/`);
+        await page.waitForSelector("#login:not([hidden])");
+        assertEquals(await textOf(page, "#login-msg"), "", "no error before a try");
+        await page.type("#login-token", "not-the-token");
+        await page.click('#login-form button[type="submit"]');
+        await waitForText(page, "#login-msg", /not accepted/);
+        await waitForText(page, "#announce", /not accepted/);
+        assert(await page.$eval("#console", (el) => el.hasAttribute("hidden")));
+        // Keyboard only: the field has focus after a click on its label, Enter submits.
+        await page.click('label[for="login-token"]');
+        await page.keyboard.type(TOKEN);
+        await page.keyboard.press("Enter");
+        await page.waitForSelector("#console:not([hidden])");
+        await page.waitForSelector("#routes-body tr");
+        assertEquals(await textOf(page, "#login-msg"), "");
+        assertEquals(pageErrors, []);
+      });
+    });
+  },
+);
+
+testRequiring(
+  CHROMIUM,
+  "dashboard: usable on a phone (390x844, no sideways scrolling)",
+  async () => {
+    await withConsoleRouter(CONFIG, async (router) => {
+      await withPage(PHONE, async (page, pageErrors) => {
+        await openConsole(page, router);
+        await page.waitForSelector('table[data-pool="routes[0]"]');
+        const widths = await page.evaluate(() => {
+          const doc = globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number }; body: { scrollWidth: number } };
+            innerWidth: number;
+          };
+          return {
+            page: doc.document.documentElement.scrollWidth,
+            body: doc.document.body.scrollWidth,
+            viewport: doc.innerWidth,
+          };
+        });
+        assertEquals(widths.viewport, PHONE.width);
+        assert(widths.page <= widths.viewport, `page ${widths.page} > ${widths.viewport}`);
+        assert(widths.body <= widths.viewport, `body ${widths.body} > ${widths.viewport}`);
+        // The explain form's fields stack: each is as wide as the form, not squeezed side by side.
+        const boxes = await Promise.all(
+          ["#x-sni", "#x-username"].map(async (s) => (await page.$(s))?.boundingBox()),
+        );
+        assert(boxes.every((b) => b && b.width > PHONE.width / 2), JSON.stringify(boxes));
+        assertEquals(pageErrors, []);
+      });
+    });
+  },
+);
+
+testRequiring(
+  CHROMIUM,
+  "dashboard: a probe appears in the decisions table without a reload",
+  async () => {
+    await withConsoleRouter(CONFIG, async (router) => {
+      await withPage(DESKTOP, async (page, pageErrors) => {
+        await openConsole(page, router);
+        await waitForText(page, "#live-state", /^Live:/);
+        assertEquals(await probe(router, "play.example.com", "LiveProbe"), {
+          kind: "referral",
+          backend: "lobby-1.internal:5521",
+        });
+        await page.waitForSelector('#decisions-body tr[data-username="LiveProbe"]');
+        const row = await textOf(page, '#decisions-body tr[data-username="LiveProbe"]');
+        assertMatch(
+          row,
+          /play\.example\.com\s+LiveProbe\s+routes\[0\]\s+lobby-1\.internal:5521\s+referral/,
+        );
+        assertMatch(row, /gate: continue/);
+        assertEquals(pageErrors, []);
+      });
+    });
+  },
+);
