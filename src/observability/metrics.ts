@@ -119,7 +119,12 @@ export interface PluginCounts {
   readonly calls: number;
   /** Failed calls per error kind ({@link PLUGIN_ERROR_KINDS}). */
   readonly errors: Readonly<Record<string, number>>;
+  /** Median and 99th percentile of the last {@link RECENT_CALLS} calls; `null` before any. */
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly calls: number } | null;
 }
+
+/** How many of a plugin's latest call durations the admin API's percentiles cover. */
+export const RECENT_CALLS = 256;
 
 /** One plugin's pre-resolved series. */
 interface PluginSeries {
@@ -127,6 +132,8 @@ interface PluginSeries {
   readonly errors: Map<string, Cell>;
   /** prom-client's child: builds one short label string per observation (per plugin call). */
   readonly latency: { observe(seconds: number): void };
+  /** The latest call durations (ms), a ring; `calls.value` says how far it is filled. */
+  readonly recent: Float64Array;
 }
 
 /** The per-plugin (and per-discovery-provider) metric families. */
@@ -379,6 +386,7 @@ export class Metrics {
   /** One plugin call took `ms` and failed with `errorKind`, or succeeded (`null`). */
   pluginCall(plugin: string, ms: number, errorKind: string | null): void {
     const series = this.#pluginSeries(plugin);
+    series.recent[series.calls.value % RECENT_CALLS] = ms;
     series.calls.value++;
     series.latency.observe(ms / 1000);
     if (errorKind !== null) this.#pluginError(series, plugin, errorKind).value++;
@@ -393,7 +401,14 @@ export class Metrics {
     if (!series) return null;
     const errors: Record<string, number> = {};
     for (const [kind, cell] of series.errors) errors[kind] = cell.value;
-    return { calls: series.calls.value, errors };
+    const calls = series.calls.value;
+    const recent = series.recent.slice(0, Math.min(calls, RECENT_CALLS)).sort();
+    const at = (q: number) =>
+      round(recent[Math.min(recent.length - 1, Math.floor(q * recent.length))]!);
+    const latencyMs = recent.length === 0
+      ? null
+      : { p50: at(0.5), p99: at(0.99), calls: recent.length };
+    return { calls, errors, latencyMs };
   }
 
   /** Sets whether `plugin`'s calls are skipped (breaker open; server, process or workers down). */
@@ -525,6 +540,7 @@ export class Metrics {
         calls: this.#plugins.calls.cell({ plugin }),
         errors,
         latency: this.#plugins.latency.labels(plugin),
+        recent: new Float64Array(RECENT_CALLS),
       };
       this.#byPlugin.set(plugin, series);
     }
@@ -567,4 +583,8 @@ class ReadCounter {
     cell.value += total - seen;
     this.#seen.set(source, total);
   }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }

@@ -26,6 +26,8 @@ export {
   Metrics,
   /** Every plugin call failure kind, as the `kind` label spells it. */
   PLUGIN_ERROR_KINDS,
+  /** How many of a plugin's latest calls the admin API's latency percentiles cover. */
+  RECENT_CALLS,
 } from "./metrics.ts";
 export type {
   ConnectionOutcome,

@@ -72,6 +72,10 @@ export interface PluginView {
   readonly calls: number;
   /** Failed calls per kind. */
   readonly errors: Readonly<Record<string, number>>;
+  /** Median and 99th percentile (ms) of the latest calls; `null` before any. */
+  readonly latency_ms:
+    | { readonly p50: number; readonly p99: number; readonly calls: number }
+    | null;
 }
 
 /** The admin API's router views, read from the snapshot now served on each call. */
@@ -128,6 +132,7 @@ export function routerViews(
             breaker_open: breakers.get(p.name) ?? null,
             calls: counts?.calls ?? 0,
             errors: counts?.errors ?? {},
+            latency_ms: counts?.latencyMs ?? null,
           };
         }),
       };

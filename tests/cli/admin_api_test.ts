@@ -179,6 +179,14 @@ Deno.test("admin API: status, routes, backends and plugins as JSON", async () =>
     await askConnect(server.addr.port, "play.example.com", "steve");
     const plugins = await api(`${base}/api/v1/plugins`);
     const zero = { timeout: 0, trap: 0, bad_response: 0, unavailable: 0 };
+    type Latency = { p50: number; p99: number; calls: number } | null;
+    const listed = (plugins.body as { plugins: { latency_ms?: Latency }[] }).plugins;
+    for (const plugin of listed) {
+      const latency = plugin.latency_ms!;
+      assert.equal(latency.calls, 1);
+      assert.ok(latency.p50 >= 0 && latency.p99 >= latency.p50, JSON.stringify(latency));
+      delete plugin.latency_ms;
+    }
     assert.deepEqual(plugins.body, {
       plugins: [
         {

@@ -5,6 +5,7 @@ import {
   Metrics,
   PLUGIN_ERROR_KINDS,
   type PluginErrorKind,
+  RECENT_CALLS,
 } from "../../src/observability/mod.ts";
 import { parseSamples, sample } from "./prom_text.ts";
 import { loadConfig } from "../../src/config/mod.ts";
@@ -234,4 +235,21 @@ Deno.test("config info shows the same value for configs that differ only in the 
   }
   assertMatch(rendered[0]!, /^gatehouse_config_info\{sha256="[0-9a-f]{64}"\} 1$/);
   assertEquals(rendered[1], rendered[0]);
+});
+
+Deno.test("plugin latency percentiles cover the latest RECENT_CALLS calls", () => {
+  const metrics = new Metrics();
+  assertEquals(metrics.pluginCounts("p"), null);
+  metrics.preparePlugins(["p"]);
+  assertEquals(metrics.pluginCounts("p")?.latencyMs, null, "no calls yet");
+  for (let ms = 1; ms <= 100; ms++) metrics.pluginCall("p", ms, null);
+  assertEquals(metrics.pluginCounts("p")?.latencyMs, { p50: 51, p99: 100, calls: 100 });
+  // Older calls fall out: after RECENT_CALLS calls of 1000 ms, only those count.
+  for (let i = 0; i < RECENT_CALLS; i++) metrics.pluginCall("p", 1000, "timeout");
+  assertEquals(metrics.pluginCounts("p")?.latencyMs, {
+    p50: 1000,
+    p99: 1000,
+    calls: RECENT_CALLS,
+  });
+  assertEquals(metrics.pluginCounts("p")?.calls, 100 + RECENT_CALLS);
 });
