@@ -5,6 +5,7 @@ import { ConfigError, ConfigErrors } from "./errors.ts";
 import { Reader } from "./fields.ts";
 import { configFingerprint } from "./fingerprint.ts";
 import { deepFreeze } from "./freeze.ts";
+import { readMaintenance } from "./maintenance.ts";
 import { readMessages } from "./messages.ts";
 import type { ProviderRef } from "./pool.ts";
 import { readPlugins } from "./plugins.ts";
@@ -29,6 +30,7 @@ const TOP_LEVEL_KEYS = [
   "admin",
   "limits",
   "access",
+  "maintenance",
 ];
 
 /**
@@ -62,6 +64,7 @@ function parseWithPositions(
     plugins: readPlugins(r, root?.get("plugins"), processCtx),
     discovery: readDiscovery(r, root?.get("discovery"), pluginRefs),
     access: readAccess(r, root?.get("access")),
+    maintenance: readMaintenance(r, root?.get("maintenance"), "maintenance"),
   };
   checkProviders(r, refs, new Set(config.discovery.providers.map((p) => p.name)));
   checkPluginProviders(r, pluginRefs, config.plugins);

@@ -25,6 +25,27 @@ export { maskWord } from "./cidr.ts";
 export { canonicalHost, compileHostPattern, type HostMatcher } from "./host_pattern.ts";
 export { goTrimSpace } from "./go_trim_space.ts";
 
+/**
+ * How a client's language picks a locale (`localeKey` normalises a key, `selectLocale` finds
+ * the exact locale or its base language): shared by every player-facing text.
+ */
+export { localeKey, selectLocale } from "./locale.ts";
+
+/**
+ * Maintenance mode: the defaults, the validator both the config loader and the admin API's
+ * `PUT /api/v1/maintenance` use (`parseMaintenance`, errors naming the field such as
+ * `bypass[2]`), and the JSON form the API shows.
+ */
+export {
+  DEFAULT_MAINTENANCE,
+  DEFAULT_MAINTENANCE_MESSAGE,
+  maintenanceJson,
+  parseMaintenance,
+} from "./maintenance.ts";
+
+/** `host:port` text → host and port, or why it is not one (Go's `net.SplitHostPort` rules). */
+export { type ParsedAddress, parseListenAddress } from "./address.ts";
+
 /** The longest timeout a timer can wait (2^31−1 ms); config and CLI durations are capped to it. */
 export { MAX_TIMER_MS } from "./duration.ts";
 import type { Config } from "./types.ts";
@@ -49,6 +70,7 @@ export type {
   AgonesDiscoveryConfig,
   AnnotationRequirement,
   Backend,
+  BypassEntry,
   CidrRange,
   CompareOp,
   Config,
@@ -66,6 +88,7 @@ export type {
   LabelRequirement,
   LimitsConfig,
   ListenAddress,
+  MaintenanceConfig,
   MessagesConfig,
   ObjectSelector,
   PluginBase,
@@ -80,6 +103,7 @@ export type {
   RouteConfig,
   RoutingConfig,
   SortKeyConfig,
+  StateConfigMapConfig,
   StrategyName,
   WasmIsolation,
   WasmPluginConfig,

@@ -19,6 +19,7 @@ const DEFAULT_ALPN = ["hytale/*"];
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
+const ADMIN_KEYS = ["listen", "token_file", "state_file", "state_config_map"];
 const LIMIT_KEYS = [
   "connect_timeout",
   "max_connections_per_ip",
@@ -64,7 +65,7 @@ export function readSettings(
     logging: readLogging(r, section("logging", ["log_client_ip"])),
     referral: readReferral(r, section("referral", ["key_id", "hmac_secret"])),
     limits: readLimits(r, section("limits", LIMIT_KEYS)),
-    admin: readAdmin(r, section("admin", ["listen", "token_file"]), configDir, positions),
+    admin: readAdmin(r, section("admin", ADMIN_KEYS), configDir, positions),
   };
 }
 
@@ -265,7 +266,90 @@ function readAdmin(
         "needs a bearer token",
     );
   }
-  return { listen, tokenFile, token: null };
+  const stateFile = readStateFile(r, obj, configDir);
+  const stateConfigMap = readStateConfigMap(r, obj);
+  if (obj && stateFile !== null && stateConfigMap !== null) {
+    r.report(
+      "invalid",
+      "admin.state_config_map",
+      obj.keyPosition("state_config_map"),
+      "admin.state_file and admin.state_config_map are mutually exclusive: set one",
+    );
+  }
+  return { listen, tokenFile, token: null, stateFile, stateConfigMap };
+}
+
+/** `admin.state_file`: a path, relative to the config file's folder as `token_file` is. */
+function readStateFile(r: Reader, obj: Obj | undefined, configDir: string): string | null {
+  const node = obj?.get("state_file");
+  const file = obj && r.string(node, obj.at("state_file"));
+  if (node === undefined || file === undefined) return null;
+  if (file.trim() === "") {
+    return r.report("invalid", "admin.state_file", node.position, "must not be empty") ?? null;
+  }
+  if (file.includes(",")) {
+    r.report(
+      "invalid",
+      "admin.state_file",
+      node.position,
+      "must not contain a comma (it cannot be granted to the router)",
+    );
+    return null;
+  }
+  return resolve(configDir, file.trim());
+}
+
+// Kubernetes object names: a DNS subdomain (ConfigMap) and a DNS label (namespace).
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `admin.state_config_map: {name, namespace, kubeconfig}`; `kubeconfig: ""` = in-cluster. */
+function readStateConfigMap(
+  r: Reader,
+  admin: Obj | undefined,
+): Settings["admin"]["stateConfigMap"] {
+  const obj = r.object(admin?.get("state_config_map"), "admin.state_config_map", [
+    "name",
+    "namespace",
+    "kubeconfig",
+  ]);
+  if (obj === undefined) return null;
+  const name = r.text(obj, "name");
+  const namespace = r.text(obj, "namespace");
+  const check = (
+    value: string | undefined,
+    key: string,
+    pattern: RegExp,
+    max: number,
+    what: string,
+  ) => {
+    if (value === undefined) return false;
+    if (value.length <= max && pattern.test(value)) return true;
+    r.report(
+      "invalid",
+      obj.at(key),
+      obj.get(key)?.position ?? null,
+      `${JSON.stringify(value)} is not ${what}`,
+    );
+    return false;
+  };
+  const nameOk = check(
+    name,
+    "name",
+    DNS_SUBDOMAIN,
+    253,
+    "a Kubernetes object name (lower-case letters, digits, - and .)",
+  );
+  const nsOk = check(
+    namespace,
+    "namespace",
+    DNS_LABEL,
+    63,
+    "a Kubernetes namespace name (lower-case letters, digits and -)",
+  );
+  const kubeconfig = r.string(obj.get("kubeconfig"), obj.at("kubeconfig"))?.trim() ?? "";
+  if (!nameOk || !nsOk || name === undefined || namespace === undefined) return null;
+  return { name, namespace, kubeconfig: kubeconfig === "" ? null : kubeconfig };
 }
 
 /** 127.0.0.0/8, `::1` and `localhost`: only this host can reach an address bound there. */

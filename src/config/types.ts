@@ -473,6 +473,37 @@ export interface AccessConfig {
   readonly deny: readonly CidrRange[];
 }
 
+/** One `maintenance.bypass` entry, classified once at load. */
+export type BypassEntry =
+  /** A player name, compared case-insensitively. */
+  | { readonly kind: "username"; readonly text: string }
+  /** A player UUID, `8-4-4-4-12` lower-case hex. */
+  | { readonly kind: "uuid"; readonly text: string }
+  /** A client address range (a bare address is its /32 or /128); `text` is canonical. */
+  | { readonly kind: "ip"; readonly text: string; readonly range: CidrRange };
+
+/** The `maintenance` section (and the runtime value `PUT /api/v1/maintenance` sets). */
+export interface MaintenanceConfig {
+  /** Whether players not bypassing get the maintenance Disconnect instead of a referral. */
+  readonly enabled: boolean;
+  /** The Disconnect text when no locale applies. */
+  readonly message: string;
+  /** `message_locales`: locale key (lower case, `_` → `-`) → text. */
+  readonly messageLocales: Readonly<Record<string, string>>;
+  /** Who is routed as usual while maintenance is on. */
+  readonly bypass: readonly BypassEntry[];
+}
+
+/** `admin.state_config_map`: the ConfigMap replicas share their runtime state through. */
+export interface StateConfigMapConfig {
+  /** The ConfigMap's name. */
+  readonly name: string;
+  /** Its namespace. */
+  readonly namespace: string;
+  /** Path of a kubeconfig file as configured; `null` (`""`) = in-cluster service account. */
+  readonly kubeconfig: string | null;
+}
+
 /** The whole configuration. */
 export interface Config {
   /** Path of the file this was loaded from (for messages). */
@@ -511,6 +542,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   /** Which client addresses may connect at all. */
   readonly access: AccessConfig;
+  /** Maintenance mode as configured (the admin API may override it at run time). */
+  readonly maintenance: MaintenanceConfig;
   /** Plugins in execution order: by stage, then `before`/`after`, then config order. */
   readonly plugins: readonly PluginConfig[];
   /** Discovery providers, by config order; pools reference them by name. */
@@ -527,5 +560,12 @@ export interface Config {
      * redacted from the fingerprint, never logged.
      */
     readonly token: Uint8Array | null;
+    /**
+     * `admin.state_file`, absolute (resolved against the config file's folder): where the
+     * runtime state (maintenance, drains) is kept for one process; `null` unset.
+     */
+    readonly stateFile: string | null;
+    /** `admin.state_config_map`: the runtime state shared by replicas; `null` unset. */
+    readonly stateConfigMap: StateConfigMapConfig | null;
   };
 }

@@ -71,6 +71,20 @@ export type {
   KubeNetTarget,
 } from "./kube/access.ts";
 export {
+  /**
+   * One ConfigMap over the Kubernetes API client discovery uses: get, create, replace with
+   * optimistic concurrency (`resourceVersion`, 409 → `"conflict"`) and a list-then-watch that
+   * re-lists with back-off like the informers (the replicas' shared runtime state).
+   */
+  ConfigMapApi,
+} from "./kube/config_map_api.ts";
+export type {
+  /** How {@link ConfigMapApi.open} connects (tests pass the connection and tuning). */
+  ConfigMapApiOptions,
+  /** A ConfigMap as {@link ConfigMapApi} reads it: name, resourceVersion, `data`. */
+  ConfigMapObject,
+} from "./kube/config_map_api.ts";
+export {
   /** A kubeconfig or the in-cluster environment cannot be used (`code` names why). */
   KubeConfigError,
 } from "./kube/kubeconfig.ts";

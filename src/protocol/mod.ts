@@ -49,3 +49,6 @@ export { parseHmacSecret } from "./hmac_secret.ts";
 
 /** Whether a string is a UUID in `8-4-4-4-12` hex form. */
 export { isUuidText } from "./uuid.ts";
+
+/** The longest username a Connect may carry (UTF-8 bytes). */
+export { MAX_USERNAME_BYTES } from "./limits.ts";

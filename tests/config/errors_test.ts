@@ -89,9 +89,9 @@ Deno.test("ConfigErrors lists every message; one error keeps its own message", (
   assert.equal(
     many.message,
     '2 config errors:\n  config.yaml:1:1 a: unknown key "a" (valid keys: listen, tls, quic, logging, ' +
-      "routing, referral, messages, plugins, discovery, admin, limits, access)\n  config.yaml:2:1 b: " +
+      "routing, referral, messages, plugins, discovery, admin, limits, access, maintenance)\n  config.yaml:2:1 b: " +
       'unknown key "b" (valid keys: listen, tls, quic, logging, routing, referral, messages, ' +
-      "plugins, discovery, admin, limits, access)",
+      "plugins, discovery, admin, limits, access, maintenance)",
   );
   const one = new ConfigErrors(errorsOf("listen: 1\n"));
   assert.equal(one.message, one.errors[0]?.message);

@@ -46,6 +46,8 @@ Deno.test("Hyrouter's config.yaml loads with its values and our defaults", () =>
   assert.deepEqual(config.admin, {
     listen: { hostname: "127.0.0.1", port: 9090 },
     tokenFile: null,
+    stateFile: null,
+    stateConfigMap: null,
     token: null,
   });
   assert.deepEqual(config.routing, {

@@ -2,8 +2,10 @@
  * A scriptable Kubernetes API server for tests, speaking the wire protocol the real one does:
  * list JSON with `metadata.resourceVersion` and `limit`/`continue` paging, chunked watch streams
  * of newline-delimited events (with bookmarks when asked), `410 Gone` both as an HTTP status (a
- * too-old resourceVersion) and as an ERROR Status event, the Agones allocation endpoint, and a
- * bearer-token check. Shares no code with `src/` (it imports one type, for `plainConnection`).
+ * too-old resourceVersion) and as an ERROR Status event, the Agones allocation endpoint, a
+ * bearer-token check, and single objects: GET, create (POST, 409 when it exists), replace (PUT,
+ * 409 Conflict when `metadata.resourceVersion` is not the stored one) and `fieldSelector:
+ * metadata.name=X` on lists and watches. Shares no code with `src/` (it imports one type, for `plainConnection`).
  */
 import type { KubeConnection } from "../../src/discovery/mod.ts";
 
@@ -32,11 +34,13 @@ interface Watcher {
   readonly collection: string;
   readonly namespace: string | null;
   readonly selector: string | null;
+  readonly name: string | null;
   readonly bookmarks: boolean;
   readonly controller: ReadableStreamDefaultController<Uint8Array>;
 }
 
 const PATH_RE = /^(\/api\/v1|\/apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)$/;
+const OBJECT_RE = /^(\/api\/v1|\/apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/;
 const encoder = new TextEncoder();
 
 /** The fake server; `start()` binds it on 127.0.0.1, port 0. */
@@ -45,6 +49,8 @@ export class FakeApiServer {
   readonly url: string;
   /** Every request, in order. */
   readonly requests: RecordedRequest[] = [];
+  /** Replaces (PUT) refused with 409 because the resourceVersion was stale. */
+  conflicts = 0;
   /** Bodies of the allocation POSTs received. */
   readonly allocations: unknown[] = [];
   /** The bearer token required, or `null` for none. */
@@ -210,14 +216,22 @@ export class FakeApiServer {
       this.#failures.count--;
       return statusResponse(this.#failures.status, "InternalError", "scripted failure");
     }
+    const object = OBJECT_RE.exec(url.pathname);
+    if (object !== null) {
+      const [, prefix = "", namespace = "", resource = "", name = ""] = object;
+      return this.#object(req, `${prefix}/${resource}`, namespace, decodeURIComponent(name));
+    }
     const m = PATH_RE.exec(url.pathname);
     if (m === null) return statusResponse(404, "NotFound", `no route ${url.pathname}`);
     const [, prefix = "", namespace = null, resource = ""] = m;
     if (req.method === "POST" && resource === "gameserverallocations" && namespace !== null) {
       return this.#allocate(req, namespace);
     }
-    if (req.method !== "GET") return statusResponse(405, "MethodNotAllowed", req.method);
     const collection = `${prefix}/${resource}`;
+    if (req.method === "POST" && namespace !== null) {
+      return this.#create(req, collection, namespace);
+    }
+    if (req.method !== "GET") return statusResponse(405, "MethodNotAllowed", req.method);
     const selector = url.searchParams.get("labelSelector");
     if (url.searchParams.get("watch") === "1") {
       return this.#watch(collection, namespace, selector, url.searchParams);
@@ -231,8 +245,9 @@ export class FakeApiServer {
     selector: string | null,
     query: URLSearchParams,
   ): Response {
+    const name = nameSelected(query);
     const all = [...(this.#objects.get(collection)?.values() ?? [])]
-      .filter((o) => inScope(o, namespace, selector))
+      .filter((o) => inScope(o, namespace, selector) && (name === null || o.metadata.name === name))
       .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
     const offset = Number(query.get("continue") ?? "0") || 0;
     const limit = Number(query.get("limit") ?? "0") || all.length;
@@ -260,7 +275,8 @@ export class FakeApiServer {
     let watcher: Watcher | undefined;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        watcher = { collection, namespace, selector, bookmarks, controller };
+        const name = nameSelected(query);
+        watcher = { collection, namespace, selector, name, bookmarks, controller };
         for (const c of this.#log) if (c.rv > from && matches(watcher, c)) this.#send(watcher, c);
         this.#watchers.add(watcher);
       },
@@ -269,6 +285,44 @@ export class FakeApiServer {
       },
     });
     return new Response(body, { headers: { "content-type": "application/json" } });
+  }
+
+  /** GET or PUT (replace) of one object. */
+  async #object(
+    req: Request,
+    collection: string,
+    namespace: string,
+    name: string,
+  ): Promise<Response> {
+    const stored = this.#objects.get(collection)?.get(`${namespace}/${name}`);
+    if (req.method === "GET") {
+      if (stored === undefined) return statusResponse(404, "NotFound", `${name} not found`);
+      return Response.json(stored);
+    }
+    if (req.method !== "PUT") return statusResponse(405, "MethodNotAllowed", req.method);
+    const body = await req.json() as ApiObject;
+    if (stored === undefined) return statusResponse(404, "NotFound", `${name} not found`);
+    if (body.metadata?.resourceVersion !== stored.metadata.resourceVersion) {
+      this.conflicts++;
+      return statusResponse(409, "Conflict", `the object has been modified; ${name}`);
+    }
+    body.metadata = { ...body.metadata, name, namespace };
+    this.#change(collection, "MODIFIED", body);
+    return Response.json(this.#objects.get(collection)?.get(`${namespace}/${name}`));
+  }
+
+  /** POST to a namespaced collection: create, 409 AlreadyExists when the name is taken. */
+  async #create(req: Request, collection: string, namespace: string): Promise<Response> {
+    const body = await req.json() as ApiObject;
+    const name = body.metadata?.name ?? "";
+    if (this.#objects.get(collection)?.has(`${namespace}/${name}`)) {
+      return statusResponse(409, "AlreadyExists", `${name} already exists`);
+    }
+    body.metadata = { ...body.metadata, name, namespace };
+    this.#change(collection, "ADDED", body);
+    return Response.json(this.#objects.get(collection)?.get(`${namespace}/${name}`), {
+      status: 201,
+    });
   }
 
   async #allocate(req: Request, namespace: string): Promise<Response> {
@@ -305,7 +359,17 @@ export class FakeApiServer {
 }
 
 function matches(w: Watcher, c: Change): boolean {
-  return w.collection === c.collection && inScope(c.object, w.namespace, w.selector);
+  return w.collection === c.collection && inScope(c.object, w.namespace, w.selector) &&
+    (w.name === null || c.object.metadata.name === w.name);
+}
+
+/** The name a `fieldSelector=metadata.name=X` selects (the only field selector supported). */
+function nameSelected(query: URLSearchParams): string | null {
+  const field = query.get("fieldSelector");
+  if (field === null || field === "") return null;
+  const m = /^metadata\.name=(.*)$/.exec(field);
+  if (m === null) throw new Error(`fake API server: unsupported fieldSelector ${field}`);
+  return m[1] ?? "";
 }
 
 function inScope(o: ApiObject, namespace: string | null, selector: string | null): boolean {

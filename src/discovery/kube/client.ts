@@ -66,8 +66,8 @@ export interface TlsPem {
 const DEFAULT_TOKEN_REFRESH_MS = 60_000;
 
 /**
- * A minimal Kubernetes API client: JSON GET and POST, and watch streams, over `fetch` — or, when
- * a CA is configured, over connections that trust that CA alone (`pinned.ts`). Bearer
+ * A minimal Kubernetes API client: JSON GET, POST and PUT, and watch streams, over `fetch` — or,
+ * when a CA is configured, over connections that trust that CA alone (`pinned.ts`). Bearer
  * tokens from a file are re-read every `tokenRefreshMs` and after a 401, since projected
  * service-account tokens rotate. Credentials never go to a plain `http://` server unless
  * `insecureHttp` allows it.
@@ -119,6 +119,15 @@ export class KubeClient {
   /** POSTs `body` as JSON to `path` and returns the parsed JSON answer. */
   async post(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
     const res = await this.#request("POST", path, {}, JSON.stringify(body), signal);
+    return await jsonBody(res, path);
+  }
+
+  /**
+   * PUTs `body` as JSON to `path` (a replace: with `metadata.resourceVersion` set, the API
+   * answers 409 Conflict when the object changed since) and returns the parsed JSON answer.
+   */
+  async put(path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.#request("PUT", path, {}, JSON.stringify(body), signal);
     return await jsonBody(res, path);
   }
 

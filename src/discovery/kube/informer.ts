@@ -24,6 +24,8 @@ export interface InformerOptions {
   readonly path: string;
   /** A Kubernetes label selector sent to the API, or `undefined`. */
   readonly labelSelector?: string | undefined;
+  /** A field selector sent to the API (`metadata.name=X` for one object), or `undefined`. */
+  readonly fieldSelector?: string | undefined;
   /** LIST page size (`limit`; default 500). */
   readonly pageSize?: number;
   /** WATCH `timeoutSeconds` (default 300); the watch is then resumed. */
@@ -173,6 +175,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         limit: this.#o.pageSize ?? 500,
         continue: cont,
         labelSelector: this.#o.labelSelector,
+        fieldSelector: this.#o.fieldSelector,
       };
       const page = listPage<T>(await client.get(path, query, signal), path);
       for (const item of page.items) fresh.set(keyOf(item), item);
@@ -195,6 +198,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       allowWatchBookmarks: true,
       timeoutSeconds: this.#o.watchTimeoutSeconds ?? 300,
       labelSelector: this.#o.labelSelector,
+      fieldSelector: this.#o.fieldSelector,
     };
     const started = this.#now();
     let stream: ReadableStream<Uint8Array>;
