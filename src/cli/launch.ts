@@ -57,6 +57,9 @@ export function isCompiledBinary(moduleUrl: string = import.meta.url): boolean {
   return moduleUrl.includes("/deno-compile-");
 }
 
+/** Tells `serve` that its stdin is the launcher's lifeline (`signals.ts`). */
+export const LIFELINE_FLAG = "--lifeline-stdin";
+
 /**
  * Runs the router sandboxed. `configPath` is the `--config` value; `serveArgs` are the
  * arguments `serve` gets (the same as `start`'s).
@@ -89,9 +92,12 @@ export async function runLauncher(
       ...flags,
       location.entry,
       "serve",
+      LIFELINE_FLAG,
       ...serveArgs,
     ],
-    stdin: "null",
+    // Never written and never closed: the router sees it end only when this process is gone
+    // (`signals.ts`), so a launcher killed with SIGKILL leaves no router behind.
+    stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",
     // Its own process group (Deno: setsid, so the group id is its pid): a terminal's Ctrl-C

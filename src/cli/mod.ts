@@ -13,7 +13,7 @@ import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
 import { isUuidText } from "../protocol/mod.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
-import { isCompiledBinary, runLauncher } from "./launch.ts";
+import { isCompiledBinary, LIFELINE_FLAG, runLauncher } from "./launch.ts";
 import { runProbe } from "./probe.ts";
 import { CHILD_COMMAND, runChildCommand } from "../plugins/mod.ts";
 import { runStart, type StartOptions } from "./start.ts";
@@ -78,9 +78,13 @@ function start(args: readonly string[], io: CommandIO): Promise<number> {
   return runLauncher(options.configPath, args, io);
 }
 
-/** `serve`: the router in this process, with the permissions this process has. */
+/**
+ * `serve`: the router in this process, with the permissions this process has. Under `start` the
+ * launcher puts {@link LIFELINE_FLAG} first: the router then stops when its stdin ends.
+ */
 function serve(args: readonly string[], io: CommandIO): Promise<number> {
-  return runStart(startOptions(args), io);
+  const lifeline = args[0] === LIFELINE_FLAG;
+  return runStart({ ...startOptions(lifeline ? args.slice(1) : args), lifeline }, io);
 }
 
 function startOptions(args: readonly string[]): StartOptions {

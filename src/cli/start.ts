@@ -13,6 +13,8 @@ export interface StartOptions {
   readonly logFormat: LogFormat;
   /** Called after every reload attempt, failed ones included (the metrics hook). */
   readonly onReload?: (result: ReloadResult) => void;
+  /** Stop when stdin ends: the launcher that holds it open is gone (`start`'s router). */
+  readonly lifeline?: boolean;
 }
 
 /** How long a graceful shutdown waits for connections in flight before closing them. */
@@ -48,6 +50,7 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     onHangup: () => onHangup(),
     onForcedExit: (signal, code) =>
       logger.warn("second stop signal: exiting now", { signal, code }),
+    lifeline: options.lifeline ? Deno.stdin.readable : null,
   });
   let admin: AdminEndpoint | undefined;
   let server: GatehouseServer;
