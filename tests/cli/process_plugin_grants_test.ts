@@ -15,8 +15,8 @@ import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import {
   commandLine,
   endsWithin,
+  isRunning,
   onlyChildPid,
-  procFile,
   startRouterProcess,
 } from "../support/process_router.ts";
 import { socketGrants } from "../support/process_driver.ts";
@@ -149,12 +149,7 @@ Deno.test("Deno 2.9.6: a Unix socket connect needs read, write and net unix:PATH
   }
 });
 
-/** Whether `pid` is a running process: a zombie no one has reaped yet counts as gone. */
-async function running(pid: number): Promise<boolean> {
-  const stat = await procFile(pid, "stat");
-  if (stat === null) return false;
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
+const running = isRunning;
 
 /**
  * Whether `pid` stops running within 2 s. Polled: the process is not the test's child, so its

@@ -111,6 +111,13 @@ export async function processExists(pid: number): Promise<boolean> {
   return await procFile(pid, "stat") !== null;
 }
 
+/** Whether `pid` is a running process: a zombie no one has reaped yet counts as gone. */
+export async function isRunning(pid: number): Promise<boolean> {
+  const stat = await procFile(pid, "stat");
+  if (stat === null) return false;
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
+
 /**
  * Whether `present(pid)` turns false within `ms`, polled every 10 ms: a process that is not the
  * test's child (or whose exit its parent keeps to itself) ends with no event a test could await.
