@@ -22,19 +22,20 @@ export interface ConsoleRouter {
   readonly config: Config;
 }
 
-const CONFIG_PATH = "/srv/gatehouse/config.yaml";
-
 /**
- * Loads `yaml` (its `admin.token_file` is `admin.token`, holding {@link TOKEN}), starts the
- * router and its admin endpoint, runs `body`, and closes both.
+ * Loads `yaml` as if read from `source` (its `admin.token_file` is `admin.token` beside it,
+ * holding {@link TOKEN}; nothing is read from disk), starts the router and its admin endpoint,
+ * runs `body`, and closes both.
  */
 export async function withConsoleRouter(
   yaml: string,
   body: (router: ConsoleRouter) => Promise<void>,
+  source = "/srv/gatehouse/config.yaml",
 ): Promise<void> {
-  const files = new Map([[CONFIG_PATH, yaml], ["/srv/gatehouse/admin.token", `${TOKEN}\n`]]);
-  const config = await loadConfig(CONFIG_PATH, {
-    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
+  const config = await loadConfig(source, {
+    // The token file's path is resolved against the config's folder, absolute either way.
+    readTextFile: (p) =>
+      Promise.resolve(p === source ? yaml : p.endsWith("/admin.token") ? `${TOKEN}\n` : ""),
   });
   const logger = new Logger({
     level: "error",

@@ -25,7 +25,15 @@ section h3 { font-size: .95rem; margin: .8rem 0 .3rem; }
 .grid2 { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); }
 .wide { grid-column: 1 / -1; }
 .scroll { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; overflow-wrap: break-word; }
+/* Every pool's table has the same columns: the same widths, so they line up under each other. */
+table.pool { table-layout: fixed; min-width: 40rem; }
+table.pool th:nth-child(1) { width: 34%; }
+table.pool th:nth-child(2) { width: 8%; }
+table.pool th:nth-child(3) { width: 11%; }
+table.pool th:nth-child(4) { width: 22%; }
+table.pool th:nth-child(5) { width: 13%; }
+table.pool th:nth-child(6) { width: 12%; }
 caption { text-align: left; font-weight: 600; padding: .2rem 0; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eef1f4; white-space: nowrap; }

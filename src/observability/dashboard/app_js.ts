@@ -209,7 +209,7 @@ export const APP_JS = String.raw`
       const rows = (p.backends || []).map((b) => backendRow(p.route, b));
       const hosts = Array.isArray(p.hostnames) && p.hostnames.length ? " — " + p.hostnames.join(", ") : "";
       const source = p.discovery ? " · discovery " + text(p.discovery.provider) : "";
-      return h("div", { class: "scroll" }, h("table", { "data-pool": p.route },
+      return h("div", { class: "scroll" }, h("table", { class: "pool", "data-pool": p.route },
         h("caption", null, text(p.route) + hosts + " · " + text(p.strategy) + source),
         h("thead", null, h("tr", null, ["Backend", "Weight", "Source", "Meta", "State", "Action"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", null, rows.length ? rows : h("tr", null, h("td", { colspan: "6", class: "note" }, "No backends right now.")))));
