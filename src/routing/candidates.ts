@@ -10,7 +10,14 @@ export type Resolved = readonly Backend[] | RoutingError;
  * Produces a pool's candidates for one decision: at once from snapshots, or a promise (that
  * never rejects) when the pool's provider allocates per connection.
  */
-export type CandidateSource = () => Resolved | Promise<Resolved>;
+export interface CandidateSource {
+  (): Resolved | Promise<Resolved>;
+  /**
+   * The provider, when calling the source allocates a game server (explain must not call it);
+   * absent otherwise.
+   */
+  readonly allocates?: string;
+}
 
 /** Where discovered backends come from (both optional; see `RouterOptions`). */
 export interface DiscoveredSources {
@@ -48,13 +55,14 @@ export function compileCandidateSource(
   if (allocate !== null) {
     // An allocation's error already names its provider.
     const allocationFailure = failure(`${route}: `);
-    return () => {
+    const source = () => {
       try {
         return allocate().then((backend) => merge([backend]), allocationFailure);
       } catch (err) {
         return allocationFailure(err);
       }
     };
+    return Object.assign(source, { allocates: provider });
   }
   const snapshotFailure = failure(`${route}: discovery provider "${provider}" failed: `);
   const { discovered } = sources;

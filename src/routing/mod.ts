@@ -21,5 +21,7 @@ export type {
   RouteRequest,
   RouterOptions,
 } from "./types.ts";
+/** What `Router.explain` returns: the decision and its steps (admin API explain). */
+export type { AttemptTrace, ResolvedCandidate, RouteExplanation, RouteTrace } from "./types.ts";
 /** Why no backend was chosen; `code` picks the player's Disconnect message. */
 export { RoutingError, type RoutingErrorCode } from "./routing_error.ts";

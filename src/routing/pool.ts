@@ -11,6 +11,7 @@ import { type BackendFilter, type ClientFacts, compileFilters } from "./filters.
 import { compileSort, type Sorter } from "./sort.ts";
 import { createStrategy } from "./strategies/create.ts";
 import type { PickContext, Strategy } from "./strategies/strategy.ts";
+import type { AttemptTrace } from "./types.ts";
 
 /** One selection pass: the pool's own settings, or the pool's overridden by one fallback. */
 export interface Attempt {
@@ -103,4 +104,43 @@ export function runAttempts(
     return { attempt, candidates: list, index };
   }
   return null;
+}
+
+/**
+ * {@link runAttempts} with every step kept, for explain: one trace per attempt run. Kept apart
+ * from `runAttempts` so that the per-connection path builds none of these lists.
+ */
+export function traceAttempts(
+  attempts: readonly Attempt[],
+  resolved: readonly Backend[],
+  client: () => ClientFacts,
+  ctx: PickContext,
+): { readonly picked: Picked | null; readonly trace: readonly AttemptTrace[] } {
+  const trace: AttemptTrace[] = [];
+  let facts: ClientFacts | undefined;
+  for (const attempt of attempts) {
+    const strategy = attempt.strategyName;
+    let afterFilters: readonly Backend[] = resolved;
+    if (attempt.filter !== null) {
+      const pass = attempt.filter;
+      const who = facts ??= client();
+      afterFilters = resolved.filter((b) => pass(b, who));
+    }
+    if (afterFilters.length === 0) {
+      const note = "the filters left no candidate: the next pass runs";
+      trace.push({ strategy, afterFilters, afterSort: [], afterLimit: [], picked: -1, note });
+      continue;
+    }
+    const afterSort = attempt.sort === null ? afterFilters : attempt.sort(afterFilters);
+    const afterLimit = attempt.limit > 0 && afterSort.length > attempt.limit
+      ? afterSort.slice(0, attempt.limit)
+      : afterSort;
+    const index = typeof attempt.strategy === "string"
+      ? -1
+      : attempt.strategy.pick(afterLimit, ctx);
+    const note = typeof attempt.strategy === "string" ? attempt.strategy : null;
+    trace.push({ strategy, afterFilters, afterSort, afterLimit, picked: index, note });
+    return { picked: { attempt, candidates: afterLimit, index }, trace };
+  }
+  return { picked: null, trace };
 }

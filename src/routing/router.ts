@@ -9,11 +9,20 @@ import {
 } from "../config/mod.ts";
 import { type CandidateSource, compileCandidateSource, type Resolved } from "./candidates.ts";
 import type { ClientFacts } from "./filters.ts";
-import { type Attempt, compileAttempts, runAttempts } from "./pool.ts";
+import { type Attempt, compileAttempts, type Picked, runAttempts, traceAttempts } from "./pool.ts";
 import { compileRouteTable } from "./route_table.ts";
 import { RoutingError } from "./routing_error.ts";
 import type { PickContext } from "./strategies/strategy.ts";
-import type { DecideResult, Decision, Router, RouteRequest, RouterOptions } from "./types.ts";
+import type {
+  DecideResult,
+  Decision,
+  ResolvedCandidate,
+  RouteExplanation,
+  Router,
+  RouteRequest,
+  RouterOptions,
+  RouteTrace,
+} from "./types.ts";
 
 /** A route (or the default pool) ready to decide: everything parsed, its own counter. */
 interface CompiledRoute {
@@ -23,6 +32,10 @@ interface CompiledRoute {
   readonly candidates: CandidateSource;
   readonly attempts: readonly Attempt[];
   readonly ctx: PickContext;
+  /** `ctx` for explain: round robin reads the counter without advancing it. */
+  readonly peek: PickContext;
+  /** The pool's static backends (what explain shows of a pool that allocates). */
+  readonly statics: readonly Backend[];
 }
 
 /**
@@ -42,6 +55,8 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
       candidates: compileCandidateSource(pool, label, options),
       attempts: compileAttempts(pool),
       ctx: { random, nextTurn: () => turn++ },
+      peek: { random, nextTurn: () => turn },
+      statics: pool.backends,
     };
   };
   const table = compileRouteTable(
@@ -50,6 +65,12 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
   );
   const routes = config.routes.map((r, i) => compileRoute(`routes[${i}]`, i, r.pool));
   const fallback = config.default === null ? null : compileRoute("default", -1, config.default);
+  // Explain's lookup: the pattern alone (the table's entry also carries its matcher).
+  const lookup = (req: RouteRequest) => {
+    const match = table.lookup(canonicalHost(req.sni));
+    const matched = match ? { hostname: match.hostname, glob: match.glob } : null;
+    return { route: match ? routes[match.route] ?? null : fallback, matched };
+  };
 
   return {
     decide(req) {
@@ -75,7 +96,92 @@ export function compileRouter(config: RoutingConfig, options: RouterOptions = {}
         return unexpected(route, err);
       }
     },
+    async explain(req) {
+      let found: ReturnType<typeof lookup> | null = null;
+      try {
+        found = lookup(req);
+        return await explainRoute(found.route, found.matched, req, now, drained?.() ?? null);
+      } catch (err) {
+        return { result: unexpected(found?.route ?? null, err), trace: NO_TRACE };
+      }
+    },
   };
+}
+
+const NO_TRACE: RouteTrace = {
+  route: null,
+  matched: null,
+  resolved: [],
+  allocation: null,
+  attempts: [],
+};
+
+/**
+ * `decide` with every step kept. Differs from it on purpose in two ways: round robin peeks at
+ * its counter (`peek`), and a pool that allocates per connection is not asked to allocate.
+ */
+async function explainRoute(
+  route: CompiledRoute | null,
+  matched: Decision["matched"],
+  req: RouteRequest,
+  now: () => number,
+  drained: ReadonlySet<string> | null,
+): Promise<RouteExplanation> {
+  if (route === null) {
+    const what = req.sni === null ? "a connection without SNI" : `SNI "${canonicalHost(req.sni)}"`;
+    const result = failed(
+      "no_route",
+      `no route matches ${what} and there is no default pool`,
+      null,
+    );
+    return { result, trace: NO_TRACE };
+  }
+  const base = { route: route.label, matched, allocation: null, attempts: [] };
+  const provider = route.candidates.allocates;
+  if (provider !== undefined) {
+    const resolved = marked(route.statics, drained);
+    const why = `${route.label}: provider "${provider}" allocates a game server per connection; ` +
+      "explain does not allocate one";
+    return {
+      result: failed("discovery", why, route.label),
+      trace: { ...base, resolved, allocation: provider },
+    };
+  }
+  const all = await route.candidates();
+  if (all instanceof RoutingError) {
+    return { result: { ok: false, error: all }, trace: { ...base, resolved: [] } };
+  }
+  const resolved = marked(all, drained);
+  const usable = resolved.filter((c) => !c.drained).map((c) => c.backend);
+  if (usable.length === 0) {
+    return {
+      result: failed("no_backends", `${route.label}: no backends`, route.label),
+      trace: { ...base, resolved },
+    };
+  }
+  const { picked, trace } = traceAttempts(route.attempts, usable, clientOf(req, now), route.peek);
+  return {
+    result: resultOf(route, matched, picked),
+    trace: { ...base, resolved, attempts: trace },
+  };
+}
+
+function marked(
+  backends: readonly Backend[],
+  drained: ReadonlySet<string> | null,
+): ResolvedCandidate[] {
+  return backends.map((backend) => ({
+    backend,
+    drained: drained?.has(backendKey(backend)) ?? false,
+  }));
+}
+
+function clientOf(req: RouteRequest, now: () => number): () => ClientFacts {
+  return () => ({
+    uuid: goTrimSpace(req.uuid),
+    username: goTrimSpace(req.username),
+    nowMs: now(),
+  });
 }
 
 /** `host:port` of a backend, the key drains and decision records use. */
@@ -108,14 +214,20 @@ function decideOnRoute(
   resolved: Resolved,
 ): DecideResult {
   if (resolved instanceof RoutingError) return { ok: false, error: resolved };
+  if (resolved.length === 0) {
+    return failed("no_backends", `${route.label}: no backends`, route.label);
+  }
+  const picked = runAttempts(route.attempts, resolved, clientOf(req, now), route.ctx);
+  return resultOf(route, matched, picked);
+}
+
+/** The decision (or failure) for what the attempts picked. */
+function resultOf(
+  route: CompiledRoute,
+  matched: Decision["matched"],
+  picked: Picked | null,
+): DecideResult {
   const noBackends = `${route.label}: no backends`;
-  if (resolved.length === 0) return failed("no_backends", noBackends, route.label);
-  const client = (): ClientFacts => ({
-    uuid: goTrimSpace(req.uuid),
-    username: goTrimSpace(req.username),
-    nowMs: now(),
-  });
-  const picked = runAttempts(route.attempts, resolved, client, route.ctx);
   if (picked === null) {
     return failed("no_backends", `${noBackends} left after filters and fallbacks`, route.label);
   }

@@ -51,6 +51,69 @@ export interface Router {
    * provider's allocation bound.
    */
   decide(req: RouteRequest): DecideResult | Promise<DecideResult>;
+  /**
+   * Decides as `decide` would now and says how: the matched route, the candidates and each
+   * selection pass. Separate from `decide` so that the per-connection path carries no tracing.
+   * It consumes no round-robin turn (it shows the pick the next real decision makes) and never
+   * allocates from a per-connection provider (the trace says so instead). Never rejects.
+   */
+  explain(req: RouteRequest): Promise<RouteExplanation>;
+}
+
+/** A decision as `Router.explain` made it, and how. */
+export interface RouteExplanation {
+  /** What `decide` would answer now (but see {@link RouteTrace.allocation}). */
+  readonly result: DecideResult;
+  /** How it was reached. */
+  readonly trace: RouteTrace;
+}
+
+/** The steps of one explained decision. */
+export interface RouteTrace {
+  /** `routes[i]` or `default`; `null` when no route matched and there is no default pool. */
+  readonly route: string | null;
+  /** The `match.hostname` pattern that matched; `null` for the default pool or no route. */
+  readonly matched: Decision["matched"];
+  /**
+   * The pool's candidates after discovery, in order, drained ones included and marked (they
+   * take no part in the passes).
+   */
+  readonly resolved: readonly ResolvedCandidate[];
+  /**
+   * The provider of a pool that allocates a game server per connection (agones `mode:
+   * allocate`): explain does not allocate one, so `resolved` holds the static backends only and
+   * the result is a `discovery` error saying so. `null` otherwise.
+   */
+  readonly allocation: string | null;
+  /** The selection passes run, in order: the pool's own, then each fallback tried. */
+  readonly attempts: readonly AttemptTrace[];
+}
+
+/** One resolved candidate of an explained decision. */
+export interface ResolvedCandidate {
+  /** The backend as discovery (or the config) gives it. */
+  readonly backend: Backend;
+  /** Taken out of new decisions by an operator's drain. */
+  readonly drained: boolean;
+}
+
+/** One selection pass of an explained decision: filter → sort → limit → pick. */
+export interface AttemptTrace {
+  /** The pass's strategy (a fallback's own, when it sets one). */
+  readonly strategy: StrategyName;
+  /** The candidates the pass's filters kept (all of them without filters). */
+  readonly afterFilters: readonly Backend[];
+  /** `afterFilters` in the pass's sort order (unchanged without `sort`). */
+  readonly afterSort: readonly Backend[];
+  /** `afterSort` cut to the pass's `limit` (unchanged without one). */
+  readonly afterLimit: readonly Backend[];
+  /** Index into `afterLimit` of the strategy's pick; -1 when the pass picked nothing. */
+  readonly picked: number;
+  /**
+   * Why the pass picked nothing (the filters left no candidate, so the next pass runs; or the
+   * strategy cannot run); `null` when it picked.
+   */
+  readonly note: string | null;
 }
 
 /**
