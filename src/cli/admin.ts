@@ -12,7 +12,14 @@ import {
   Readiness,
   startAdminServer,
 } from "../observability/mod.ts";
-import { formatAddr, type RouterViews } from "../server/mod.ts";
+import {
+  ExplainInputError,
+  type ExplainRequest,
+  type Explanation,
+  formatAddr,
+  parseExplainRequest,
+  type RouterViews,
+} from "../server/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** What the admin API reads from the running router (`GatehouseServer`). */
@@ -21,6 +28,8 @@ export interface AdminRouter {
   readonly views: RouterViews;
   /** The newest decisions and their listeners. */
   readonly decisions: DecisionLog;
+  /** The decision a player with these facts would get now, step by step. */
+  explain(request: ExplainRequest): Promise<Explanation>;
 }
 
 /** Options of {@link AdminEndpoint.open}. */
@@ -140,6 +149,7 @@ export class AdminEndpoint {
         ["plugins", router((v) => v.plugins())],
         ["decisions", { GET: ({ url }) => this.#decisions(url) }],
         ["events", { GET: ({ request }) => this.#events(request.signal) }],
+        ["explain", { POST: ({ json }) => this.#explain(json) }],
       ]),
     };
   }
@@ -155,6 +165,18 @@ export class AdminEndpoint {
       throw new ApiError(400, `limit must be a whole number from 1 to ${max}`, "limit");
     }
     return { decisions: router.decisions.recent(n).map(decisionJson) };
+  }
+
+  // POST explain: the body's player facts (400 naming the field) → the decision step by step.
+  async #explain(json: () => Promise<unknown>): Promise<Explanation | null> {
+    const router = this.#router;
+    if (router === null) return null;
+    try {
+      return await router.explain(parseExplainRequest(await json()));
+    } catch (err) {
+      if (!(err instanceof ExplainInputError)) throw err;
+      throw new ApiError(400, err.message, err.field);
+    }
   }
 
   // GET events: every new decision as it is made, until the client goes away.

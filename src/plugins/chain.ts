@@ -86,7 +86,8 @@ export class PluginChain {
   /**
    * Runs every plugin in order over `state`. `context` reaches only transports that take
    * structured calls (the JSON ConnectRequest has no room for it). When `verdicts` is given,
-   * one entry per plugin is appended to it, in order. Never throws.
+   * one entry per plugin is appended to it, in order. `observed: false` keeps the calls from
+   * the observer (explain's calls are not counted in the metrics). Never throws.
    */
   async apply(
     sni: string,
@@ -94,13 +95,14 @@ export class PluginChain {
     initial: ChainState,
     context: ConnectContext = NO_CONTEXT,
     verdicts?: PluginVerdict[],
+    observed = true,
   ): Promise<ChainOutcome> {
     let state = initial;
     for (let i = 0; i < this.#links.length; i++) {
       const link = this.#links[i]!;
       const plugin = link.transport.name;
       const started = verdicts === undefined ? 0 : performance.now();
-      const response = await this.#call(link, { ...context, sni, event, state });
+      const response = await this.#call(link, { ...context, sni, event, state }, observed);
       const ms = verdicts === undefined ? 0 : performance.now() - started;
       if (response instanceof PluginError) {
         const deny = link.failurePolicy === "deny";
@@ -160,19 +162,23 @@ export class PluginChain {
     await Promise.allSettled(this.#links.map((l) => l.transport.close()));
   }
 
-  async #call(link: ChainLink, call: ConnectCall): Promise<PluginResponse | PluginError> {
+  async #call(
+    link: ChainLink,
+    call: ConnectCall,
+    observed: boolean,
+  ): Promise<PluginResponse | PluginError> {
     const { transport, timeoutMs } = link;
     const { name } = transport;
     const started = performance.now();
     try {
       const response = await this.#send(transport, call, timeoutMs);
-      this.#observe(name, performance.now() - started, null);
+      if (observed) this.#observe(name, performance.now() - started, null);
       return response;
     } catch (err) {
       const error = err instanceof PluginError
         ? err
         : new PluginError(name, "trap", err instanceof Error ? err.message : String(err));
-      this.#observe(name, performance.now() - started, error);
+      if (observed) this.#observe(name, performance.now() - started, error);
       this.#logger.warn("plugin call failed", {
         plugin: name,
         kind: error.kind,

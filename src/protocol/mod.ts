@@ -52,3 +52,5 @@ export { isUuidText } from "./uuid.ts";
 
 /** The longest username a Connect may carry (UTF-8 bytes). */
 export { MAX_USERNAME_BYTES } from "./limits.ts";
+/** The longest language a v2 Connect may carry (UTF-8 bytes). */
+export { MAX_LANGUAGE_BYTES_V2 } from "./limits.ts";

@@ -18,6 +18,35 @@ export type {
 /** What the server reads of the operator's maintenance mode and drains, per connection. */
 export { NO_CONTROLS } from "./controls.ts";
 export type { MaintenanceGate, RuntimeControls } from "./controls.ts";
+/**
+ * Explain: the decision a player with given facts would get now, step by step
+ * (`GatehouseServer.explain`, the admin API's `POST /api/v1/explain`, `gatehouse explain`).
+ */
+export {
+  explainDecision,
+  ExplainInputError,
+  MAX_SNI_BYTES,
+  NIL_UUID,
+  parseExplainRequest,
+} from "./explain.ts";
+export type {
+  ExplainContext,
+  ExplainedAnswer,
+  ExplainedAttempt,
+  ExplainedBackend,
+  ExplainedPlugin,
+  ExplainedReply,
+  ExplainRequest,
+  Explanation,
+} from "./explain.ts";
+/**
+ * A config's compiled rules, plugins and discovery, built and closed outside a running server
+ * (offline `gatehouse explain`).
+ */
+export { buildSnapshot, closeSnapshot } from "./snapshot.ts";
+export type { RuntimeSnapshot, SnapshotDeps } from "./snapshot.ts";
+/** The Disconnect texts of one config, per outcome and language (`RuntimeSnapshot.messages`). */
+export type { DisconnectTexts, MessageVars } from "./messages.ts";
 /** Live reload: what `GatehouseServer.reload` did, and how it is logged. */
 export { logReloadResult } from "./reload.ts";
 export type { DiscoveryChanges, PluginChanges, ReloadResult } from "./reload.ts";

@@ -57,6 +57,8 @@ export interface ReplyInput {
   readonly ip: string | null;
   /** Gets one verdict per plugin, when given. */
   readonly verdicts?: PluginVerdict[] | undefined;
+  /** Keeps the plugin calls out of the metrics (explain); default `false`. */
+  readonly unobserved?: boolean;
   /** Decides instead of `snapshot.router` (explain traces the decision). */
   readonly decide?: (request: RouteRequest) => DecideResult | Promise<DecideResult>;
 }
@@ -119,6 +121,7 @@ export async function chooseReply(input: ReplyInput): Promise<Reply> {
       state,
       context,
       input.verdicts,
+      input.unobserved !== true,
     );
     if (outcome.kind === "deny") return denyReply(input, outcome, route);
     state = outcome.state;

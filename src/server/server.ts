@@ -7,6 +7,7 @@ import { type RouterViews, routerViews } from "./admin_views.ts";
 import { expandAlpn } from "./alpn.ts";
 import { serveConnection } from "./connection.ts";
 import { NO_CONTROLS, type RuntimeControls } from "./controls.ts";
+import { explainDecision, type ExplainRequest, type Explanation } from "./explain.ts";
 import { GenerationSlot } from "./generations.ts";
 import { Admission, ADMISSION_CLOSE_CODE, REFUSAL_TEXTS } from "./admission.ts";
 import { ChurnCollector, exposedGc } from "./churn_collector.ts";
@@ -176,6 +177,21 @@ export class GatehouseServer {
    */
   get views(): RouterViews {
     return routerViews(() => this.#slot.current.snapshot, this.#metrics, this.#controls);
+  }
+
+  /**
+   * The decision a player with `request`'s facts would get now, step by step (the admin API's
+   * explain). Plugins are called; nothing is counted, recorded or told to `on_disconnect`.
+   */
+  async explain(request: ExplainRequest): Promise<Explanation> {
+    // Leased like a connection's: a reload does not close the plugins under the explain.
+    const generation = this.#slot.acquire();
+    try {
+      const ctx = { snapshot: generation.snapshot, controls: this.#controls, logger: this.#logger };
+      return await explainDecision(ctx, request);
+    } finally {
+      generation.release();
+    }
   }
 
   /** The newest decisions, and listeners for new ones (the admin API). */

@@ -17,10 +17,15 @@ import { DisconnectTexts } from "./messages.ts";
  * under a connection in flight.
  */
 export interface RuntimeSnapshot {
+  /** The config it was built from. */
   readonly config: Config;
+  /** The compiled routing table. */
   readonly router: Router;
+  /** Seals referral content with the config's referral key. */
   readonly sealer: EnvelopeSealer;
+  /** The player-facing Disconnect texts. */
   readonly messages: DisconnectTexts;
+  /** The config's plugins, loaded. */
   readonly chain: PluginChain;
   /** This config's discovery providers (none when it has no `discovery.providers`). */
   readonly discovery: Discovery;
@@ -35,8 +40,11 @@ export const DISCOVERY_SYNC_WAIT_MS = 5_000;
 
 /** What building a snapshot needs besides the config. */
 export interface SnapshotDeps {
+  /** Gets load warnings and the plugins' logs. */
   readonly logger: Logger;
+  /** Makes each plugin's transport (`defaultTransportFactory` outside tests). */
   readonly transports: TransportFactory;
+  /** Randomness, clock and drains for the router (discovery is filled in). */
   readonly routerOptions?: RouterOptions;
   /** Gets this config's route and plugin series, and every plugin call. */
   readonly metrics?: Metrics;
