@@ -1,4 +1,4 @@
-import type { Config } from "../config/mod.ts";
+import { type Config, ConfigErrors, parseMaintenance } from "../config/mod.ts";
 import {
   type AdminApi,
   type AdminServer,
@@ -20,6 +20,7 @@ import {
   parseExplainRequest,
   type RouterViews,
 } from "../server/mod.ts";
+import { type ConsoleControls, replicaId, StateError } from "../state/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** What the admin API reads from the running router (`GatehouseServer`). */
@@ -36,6 +37,8 @@ export interface AdminRouter {
 export interface AdminEndpointOptions {
   /** Monotonic milliseconds, for `uptime_seconds` (tests). */
   readonly now?: () => number;
+  /** This replica's id in `status` (default: `POD_NAME`, `HOSTNAME`, or made up at start). */
+  readonly replicaId?: string;
 }
 
 type Phase = "starting" | "serving" | "stopping";
@@ -55,6 +58,8 @@ export class AdminEndpoint {
   #discovery: string[] = [];
   #config: Config;
   #router: AdminRouter | null = null;
+  #controls: ConsoleControls | null = null;
+  readonly #replica: string;
   // Ends every open event stream on close (the HTTP server waits for open responses).
   readonly #closing = new AbortController();
   readonly #now: () => number;
@@ -64,6 +69,7 @@ export class AdminEndpoint {
     this.#config = config;
     this.#now = options.now ?? (() => performance.now());
     this.#startedAt = this.#now();
+    this.#replica = options.replicaId ?? replicaId();
   }
 
   /**
@@ -116,6 +122,14 @@ export class AdminEndpoint {
     this.#router = router;
   }
 
+  /**
+   * The runtime state (maintenance, drains) the API shows and changes from now on; until then
+   * those endpoints answer 503.
+   */
+  attachControls(controls: ConsoleControls): void {
+    this.#controls = controls;
+  }
+
   /** The router is listening with its plugins loaded: ready. */
   serving(): void {
     this.#phase = "serving";
@@ -150,6 +164,13 @@ export class AdminEndpoint {
         ["decisions", { GET: ({ url }) => this.#decisions(url) }],
         ["events", { GET: ({ request }) => this.#events(request.signal) }],
         ["explain", { POST: ({ json }) => this.#explain(json) }],
+        ["maintenance", {
+          GET: () => this.#controls?.view().maintenance ?? null,
+          PUT: async ({ json }) => this.#setMaintenance(await json()),
+          DELETE: () => this.#withControls((c) => c.setMaintenance(null)),
+        }],
+        ["backends/drain", { POST: async ({ json }) => this.#drain(await json(), "drain") }],
+        ["backends/undrain", { POST: async ({ json }) => this.#drain(await json(), "undrain") }],
       ]),
     };
   }
@@ -185,7 +206,11 @@ export class AdminEndpoint {
     if (router === null) return null;
     return eventStream({
       signal: AbortSignal.any([signal, this.#closing.signal]),
-      subscribe: (emit) => router.decisions.subscribe((r) => emit("decision", decisionJson(r))),
+      subscribe: (emit) => {
+        const decisions = router.decisions.subscribe((r) => emit("decision", decisionJson(r)));
+        const state = this.#controls?.subscribe((view) => emit("state", view));
+        return () => (decisions(), state?.());
+      },
     });
   }
 
@@ -197,7 +222,66 @@ export class AdminEndpoint {
       config: { source: config.source, sha256: config.sha256 },
       ready,
       checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })),
+      replica: { id: this.#replica },
+      state: this.#controls?.store ?? { store: "memory", shared: false, where: "not opened yet" },
     };
+  }
+
+  // PUT maintenance: {enabled, message?, message_locales?, bypass?}; keys left out keep the
+  // setting in force. Validated by the config loader's own validator.
+  #setMaintenance(body: unknown) {
+    return this.#withControls((controls) => {
+      if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+        if (!("enabled" in body)) {
+          throw new ApiError(400, "enabled: missing required key", "enabled");
+        }
+      }
+      let value;
+      try {
+        value = parseMaintenance(body, controls.maintenance.settings);
+      } catch (err) {
+        if (!(err instanceof ConfigErrors)) throw err;
+        const first = err.errors[0];
+        const field = first?.path ?? "";
+        const message = field === "" ? `the body: ${first?.detail}` : `${field}: ${first?.detail}`;
+        throw new ApiError(400, message, field === "" ? null : field);
+      }
+      return controls.setMaintenance(value);
+    });
+  }
+
+  // POST backends/drain and backends/undrain: {backend: "host:port"} → the drained list.
+  #drain(body: unknown, action: "drain" | "undrain") {
+    return this.#withControls(async (controls) => {
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new ApiError(400, 'the body must be {"backend": "host:port"}');
+      }
+      const unknown = Object.keys(body).find((k) => k !== "backend");
+      if (unknown !== undefined) {
+        throw new ApiError(400, `${unknown}: unknown key (expected backend)`, unknown);
+      }
+      const backend = (body as { backend?: unknown }).backend;
+      if (typeof backend !== "string") {
+        throw new ApiError(400, 'backend: expected "host:port" text', "backend");
+      }
+      const drained = action === "drain"
+        ? await controls.drain(backend)
+        : await controls.undrain(backend);
+      return { drained };
+    });
+  }
+
+  /** Runs a change on the controls; `null` (503) before they are attached; state errors as 4xx/5xx. */
+  async #withControls<T>(change: (controls: ConsoleControls) => Promise<T> | T) {
+    const controls = this.#controls;
+    if (controls === null) return null;
+    try {
+      return await change(controls);
+    } catch (err) {
+      if (!(err instanceof StateError)) throw err;
+      const status = { invalid: 400, too_large: 413, conflict: 409, corrupt: 500, store: 503 };
+      throw new ApiError(status[err.code], err.message, err.field);
+    }
   }
 
   #check(okDetail: string, startingDetail: string): { ok: boolean; detail: string } {

@@ -12,6 +12,12 @@ import { kubeAccess, type KubeAccessDeps, KubeConfigError } from "../discovery/m
 /** Environment variables the router's libraries read: `yaml` and `hpack.js`' stream package. */
 export const ROUTER_ENV = ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"] as const;
 
+/**
+ * Environment variables naming this replica in the admin status (`state/replica.ts`): the
+ * Deployment sets `POD_NAME`; `HOSTNAME` is the pod's (or container's) name otherwise.
+ */
+export const REPLICA_ENV = ["POD_NAME", "HOSTNAME"] as const;
+
 /** Unstable APIs the router uses: QUIC, and permission-less plugin workers. */
 export const UNSTABLE_FLAGS = ["--unstable-net", "--unstable-worker-options"] as const;
 
@@ -69,7 +75,10 @@ export interface SandboxContext {
  * - discovery providers: net to the API server, read on the kubeconfig and the files it names
  *   (or the service-account mount), env `KUBERNETES_SERVICE_HOST`/`_PORT` when in-cluster
  *   (`type: plugin` providers need nothing of their own: their process plugin has it);
- * - env: {@link ROUTER_ENV}.
+ * - runtime state: read and write on exactly `admin.state_file` and its `<file>.tmp` (written,
+ *   then renamed over the file; its exclusive creation is the writers' lock); for
+ *   `admin.state_config_map`, what a discovery provider with the same `kubeconfig` gets;
+ * - env: {@link ROUTER_ENV} and {@link REPLICA_ENV}.
  *
  * Every net entry is checked by {@link netGrant} first: a host that is not a host name or an IP
  * literal (a comma would add entries to Deno's list) is a {@link SandboxError} naming where it
@@ -85,7 +94,7 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
   if (config.admin.listen) net.push(listenGrant(config.admin.listen, "admin.listen"));
   const run: string[] = [];
   const write: string[] = [];
-  const env: string[] = [...ROUTER_ENV];
+  const env: string[] = [...ROUTER_ENV, ...REPLICA_ENV];
   const deno = ctx.execPath ?? Deno.execPath();
   for (const plugin of config.plugins) {
     if (plugin.type === "grpc") net.push(grpcGrant(plugin.grpc.address, plugin.name));
@@ -111,6 +120,11 @@ export function computeGrants(config: Config, configPath: string, ctx: SandboxCo
     net.push(...access.net);
     env.push(...access.env);
   }
+  const state = stateAccess(config.admin, abs, kube);
+  read.push(...state.read);
+  write.push(...state.write);
+  net.push(...state.net);
+  env.push(...state.env);
   return {
     read: unique(read),
     write: unique(write),
@@ -151,6 +165,22 @@ export function processPluginGrants(
   };
 }
 
+/** What the runtime state store needs: its file (and `<file>.tmp`), or its ConfigMap's API. */
+function stateAccess(
+  admin: Config["admin"],
+  abs: (path: string) => string,
+  kube: KubeAccessDeps,
+): { read: readonly string[]; write: readonly string[]; net: string[]; env: readonly string[] } {
+  if (admin.stateFile !== null) {
+    const files = [admin.stateFile, `${admin.stateFile}.tmp`];
+    return { read: files, write: files, net: [], env: [] };
+  }
+  if (admin.stateConfigMap === null) return { read: [], write: [], net: [], env: [] };
+  const file = admin.stateConfigMap.kubeconfig;
+  const access = apiAccess(file === null ? null : abs(file), "admin.state_config_map", kube);
+  return { ...access, write: [] };
+}
+
 /** One provider's access, its API server checked into a net grant. */
 function providerAccess(
   p: Config["discovery"]["providers"][number],
@@ -160,9 +190,17 @@ function providerAccess(
   // Fed by a process plugin, whose own grants cover it.
   if (p.type === "plugin") return { read: [], net: [], env: [] };
   const file = (p.type === "kubernetes" ? p.kubernetes : p.agones).kubeconfig;
-  const where = `discovery provider "${p.name}"`;
+  return apiAccess(file === null ? null : abs(file), `discovery provider "${p.name}"`, kube);
+}
+
+/** The access to the Kubernetes API a `kubeconfig` setting (absolute, `null`: in-cluster) needs. */
+function apiAccess(
+  file: string | null,
+  where: string,
+  kube: KubeAccessDeps,
+): { read: readonly string[]; net: string[]; env: readonly string[] } {
   try {
-    const access = kubeAccess(file === null ? null : abs(file), kube);
+    const access = kubeAccess(file, kube);
     const net = access.net.map((t) => netGrant(t.host, t.port, `${where}: ${t.source}`));
     return { read: access.read, net, env: access.env };
   } catch (err) {

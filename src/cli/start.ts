@@ -1,6 +1,7 @@
 import type { Config } from "../config/mod.ts";
 import { type LogFormat, Logger, type LogLevel } from "../observability/mod.ts";
 import { formatAddr, GatehouseServer, type ReloadResult, settleWithin } from "../server/mod.ts";
+import { type ConsoleControls, openControls, storeSettingsChanged } from "../state/mod.ts";
 import { AdminEndpoint } from "./admin.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
 import { LiveReload } from "./live_reload.ts";
@@ -53,12 +54,17 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     lifeline: options.lifeline ? Deno.stdin.readable : null,
   });
   let admin: AdminEndpoint | undefined;
+  let controls: ConsoleControls | undefined;
   let server: GatehouseServer;
   try {
     admin = AdminEndpoint.open(config, logger);
-    server = await GatehouseServer.start(config, { logger, metrics: admin.metrics });
+    // The stored maintenance and drains apply from the first connection on.
+    controls = await openControls(config, { logger });
+    admin.attachControls(controls);
+    server = await GatehouseServer.start(config, { logger, metrics: admin.metrics, controls });
   } catch (err) {
     logger.error("cannot start", { error: err instanceof Error ? err.message : String(err) });
+    await controls?.close();
     await admin?.close();
     signals.dispose();
     return 1;
@@ -73,10 +79,11 @@ export async function runStart(options: StartOptions, io: CommandIO): Promise<nu
     config: config.source,
     routes: config.routing.routes.length,
   });
-  const live = liveReload(server, options, loadedText, logger, admin);
+  const live = liveReload(server, options, loadedText, logger, admin, controls);
   onHangup = () => void live.reload(true);
   if (hangupPending) onHangup();
   await stopGracefully(server, signals, live, logger, admin);
+  await controls.close();
   await admin.close();
   return 0;
 }
@@ -88,12 +95,16 @@ function liveReload(
   loadedText: string | null,
   logger: Logger,
   admin: AdminEndpoint,
+  controls: ConsoleControls,
 ): LiveReload {
+  let previous = server.config;
   const onReload = (result: ReloadResult) => {
     admin.metrics.reload(result.ok);
     if (result.ok) {
       const names = server.config.discovery.providers.map((p) => p.name);
       admin.discoveryChecks(names, (name) => server.discoveryReady(name));
+      controls.configChanged(server.config, storeSettingsChanged(previous, server.config));
+      previous = server.config;
     }
     const sha256 = server.config.sha256;
     if (result.ok && sha256 !== null) admin.metrics.configLoaded(sha256);
@@ -122,13 +133,14 @@ async function stopGracefully(
 }
 
 // gRPC plugins keep connecting (and reconnecting) to their servers, process plugins to their
-// Unix sockets (net `unix:PATH`), and discovery providers keep watching the Kubernetes API, so
-// net stays granted while any is configured. Read stays granted: live reload re-reads the config
+// Unix sockets (net `unix:PATH`), and discovery providers and the state ConfigMap keep watching
+// the Kubernetes API, so net stays granted while any is configured. Read stays granted: live reload re-reads the config
 // file and loads new WASM modules (and the WASM host starts replacement workers from their module
 // file). Under `start`, both grants are already narrowed to exactly those files and addresses
 // (launch.ts computes the router's flags); this revoke matters for `serve` run with broad flags.
 async function dropPermissions(config: Config): Promise<void> {
-  const connects = config.plugins.some((p) => p.type === "grpc" || p.type === "process");
+  const connects = config.plugins.some((p) => p.type === "grpc" || p.type === "process") ||
+    config.admin.stateConfigMap !== null;
   if (!connects && config.discovery.providers.length === 0) {
     await Deno.permissions.revoke({ name: "net" });
   }

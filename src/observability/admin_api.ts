@@ -44,7 +44,7 @@ export interface ApiRequest {
 export type ApiHandler = (request: ApiRequest) => unknown | Promise<unknown>;
 
 /** An endpoint's handlers per HTTP method. */
-export type ApiEndpoint = Readonly<Partial<Record<"GET" | "POST" | "PUT", ApiHandler>>>;
+export type ApiEndpoint = Readonly<Partial<Record<"GET" | "POST" | "PUT" | "DELETE", ApiHandler>>>;
 
 /** What `/api/v1/*` serves. */
 export interface AdminApi {

@@ -69,7 +69,7 @@ async function withRouter(config: Config, body: (r: Running) => Promise<void>): 
     sink: { write: (line) => logs.push(line), now: () => new Date() },
   });
   const clock = { ms: 1_000 };
-  const admin = AdminEndpoint.open(config, logger, { now: () => clock.ms });
+  const admin = AdminEndpoint.open(config, logger, { now: () => clock.ms, replicaId: "r-1" });
   const fake = fakeFactory();
   const open: SourceOpener = () =>
     Promise.resolve({ open: fake.open, createAllocation: NO_ALLOCATIONS, close: () => {} });
@@ -131,6 +131,8 @@ Deno.test("admin API: status, routes, backends and plugins as JSON", async () =>
         { name: "plugins_loaded", ok: true, detail: "2" },
         { name: "discovery_k8s", ok: true, detail: "synced" },
       ],
+      replica: { id: "r-1" },
+      state: { store: "memory", shared: false, where: "not opened yet" },
     });
 
     const routes = await api(`${base}/api/v1/routes`);

@@ -66,7 +66,7 @@ ${DISCOVERY_ROUTING}`,
     "/srv/gh/kube/tok",
   ]);
   assertEquals(grants.net, ["127.0.0.1:5520", "k8s.example.internal:6443"]);
-  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"]);
+  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM", "POD_NAME", "HOSTNAME"]);
 });
 
 Deno.test("sandbox grants: in-cluster uses the launcher's KUBERNETES_SERVICE_HOST:PORT and the service account", () => {
@@ -92,6 +92,8 @@ ${DISCOVERY_ROUTING}`,
     "LOG_TOKENS",
     "LOG_STREAM",
     "READABLE_STREAM",
+    "POD_NAME",
+    "HOSTNAME",
     "KUBERNETES_SERVICE_HOST",
     "KUBERNETES_SERVICE_PORT",
   ]);
@@ -313,7 +315,7 @@ plugins:
     "--no-prompt",
     "--allow-read=/srv/gh/conf,/srv/gh/certs/tls.crt,/etc/gh/tls.key,/srv/plugins/w.wasm,/opt/src/plugins/wasm",
     "--allow-net=[::]:5520,127.0.0.1:9091,10.0.0.5:7777",
-    "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM",
+    "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,POD_NAME,HOSTNAME",
   ]);
 });
 
