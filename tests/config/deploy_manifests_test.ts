@@ -45,3 +45,24 @@ Deno.test("deploy: RBAC grants what discovery reads and creates, the Deployment 
   const config = mounts.find((m) => m.mountPath === "/etc/gatehouse");
   assert.ok(config && config.subPath === undefined);
 });
+
+Deno.test("deploy: the replicas share their runtime state through one ConfigMap RBAC allows", async () => {
+  const [configMap] = await documents("configmap.yaml");
+  const text = (configMap?.data as Record<string, string>)["config.yaml"]!;
+  const state = parseConfig(text, "configmap/config.yaml").admin.stateConfigMap;
+  assert.ok(state, "admin.state_config_map");
+  const docs = await documents("rbac.yaml");
+  const role = docs.find((d) => d.kind === "Role");
+  const meta = role?.metadata as { name: string; namespace: string };
+  assert.equal(meta.namespace, state.namespace);
+  const rules = role?.rules as { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
+  const named = rules.find((r) => r.resourceNames?.includes(state.name));
+  assert.deepEqual(named?.verbs, ["get", "list", "watch", "update"]);
+  assert.ok(rules.some((r) => r.resources.includes("configmaps") && r.verbs.includes("create")));
+  const binding = docs.find((d) => d.kind === "RoleBinding");
+  assert.equal((binding?.roleRef as { name: string }).name, meta.name);
+  const [deployment] = await documents("deployment.yaml");
+  const spec = (deployment?.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+  const env = (spec.containers as { env?: { name: string }[] }[])[0]!.env ?? [];
+  assert.ok(env.some((e) => e.name === "POD_NAME"), "POD_NAME names the replica");
+});
