@@ -1,69 +1,14 @@
 /**
  * The operator dashboard in a real browser (Debian's chromium through puppeteer-core) against a
- * real router started in-process: what the page shows, its login, its live decisions, and that
- * what an operator does in it (maintenance, explain) is what players then get. Every wait is
- * bounded (chromium.ts WAIT_MS); the browser is closed in `finally`.
+ * real router started in-process: what the page shows, its login, the phone layout, and the live
+ * decisions. What an operator changes in it is console_actions_test.ts. Every wait is bounded
+ * (chromium.ts WAIT_MS); the browser is closed in `finally`.
  */
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { testRequiring } from "../support/requires.ts";
-import { askConnect } from "../support/router_harness.ts";
-import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
-import type { Page } from "puppeteer-core";
 import { CHROMIUM, DESKTOP, PHONE, textOf, withPage } from "./chromium.ts";
-import { type ConsoleRouter, TOKEN, withConsoleRouter } from "./console_router.ts";
-
-const CONFIG = `
-listen: "127.0.0.1:0"
-admin: { listen: "127.0.0.1:0", token_file: admin.token }
-routing:
-  routes:
-    - match: { hostnames: ["play.example.com", "*.play.example.com"] }
-      pool:
-        strategy: round_robin
-        backends:
-          - { host: lobby-1.internal, port: 5521, meta: { zone: eu } }
-  default:
-    strategy: round_robin
-    backends: [ { host: fallback.internal, port: 5520 } ]
-plugins:
-  - { name: gate, type: grpc, stage: deny, failure_policy: continue, grpc: { address: "127.0.0.1:1" } }
-`;
-
-const REFERRAL = 18;
-const DISCONNECT = 1;
-
-/** Opens the console logged in through `?token=` and waits until its first data is shown. */
-async function openConsole(page: Page, router: ConsoleRouter): Promise<void> {
-  await page.goto(`${router.base}/?token=${encodeURIComponent(TOKEN)}`);
-  await page.waitForSelector("#console:not([hidden])");
-  await page.waitForSelector("#routes-body tr");
-}
-
-/** Waits until `selector`'s text matches `pattern`. */
-async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<void> {
-  await page.waitForFunction(
-    (sel: string, source: string, flags: string) => {
-      const el = (globalThis as unknown as {
-        document: { querySelector(s: string): { textContent: string | null } | null };
-      }).document.querySelector(sel);
-      return el !== null && new RegExp(source, flags).test(el.textContent ?? "");
-    },
-    {},
-    selector,
-    pattern.source,
-    pattern.flags,
-  );
-}
-
-async function probe(router: ConsoleRouter, sni: string, username: string) {
-  const reply = await askConnect(router.quicPort, sni, username);
-  if (reply.id === REFERRAL) {
-    const { host, port } = parseClientReferral(reply.payload);
-    return { kind: "referral", backend: `${host}:${port}` } as const;
-  }
-  assertEquals(reply.id, DISCONNECT, `frame ${reply.id}`);
-  return { kind: "disconnect", message: parseDisconnect(reply.payload).reason } as const;
-}
+import { CONFIG, openConsole, probe, waitForText } from "./console_page.ts";
+import { TOKEN, withConsoleRouter } from "./console_router.ts";
 
 testRequiring(CHROMIUM, "dashboard: shows the configured routes and backends", async () => {
   await withConsoleRouter(CONFIG, async (router) => {
@@ -164,6 +109,34 @@ testRequiring(
           /play\.example\.com\s+LiveProbe\s+routes\[0\]\s+lobby-1\.internal:5521\s+referral/,
         );
         assertMatch(row, /gate: continue/);
+        assertEquals(pageErrors, []);
+      });
+    });
+  },
+);
+
+testRequiring(CHROMIUM, "dashboard: markup in data (a backend's meta) shows as text", async () => {
+  const config = CONFIG.replace("meta: { zone: eu }", 'meta: { zone: "<b id=injected>eu</b>" }');
+  await withConsoleRouter(config, async (router) => {
+    await withPage(DESKTOP, async (page, pageErrors) => {
+      await openConsole(page, router);
+      await waitForText(page, 'table[data-pool="routes[0]"]', /zone=<b id=injected>eu<\/b>/);
+      assertEquals(await page.$("#injected"), null, "the meta was parsed as markup");
+      assertEquals(pageErrors, []);
+    });
+  });
+});
+
+testRequiring(
+  CHROMIUM,
+  "dashboard: without admin.token_file the page says the API is off",
+  async () => {
+    await withConsoleRouter(CONFIG.replace(", token_file: admin.token", ""), async (router) => {
+      await withPage(DESKTOP, async (page, pageErrors) => {
+        await page.goto(`${router.base}/`);
+        await page.waitForSelector("#api-off:not([hidden])");
+        assertMatch(await textOf(page, "#api-off"), /admin\.token_file/);
+        assert(await page.$eval("#login", (el) => el.hasAttribute("hidden")), "login form shown");
         assertEquals(pageErrors, []);
       });
     });

@@ -116,9 +116,11 @@ export const APP_JS = String.raw`
 
   const text = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
 
+  // "host:port" of a backend, a "host:port" text, or an explained candidate {backend, drained}.
   function addr(b) {
     if (typeof b === "string") return b;
     if (!b || typeof b !== "object") return text(b);
+    if (b.backend && typeof b.backend === "object") return addr(b.backend) + (b.drained ? " (drained)" : "");
     const host = String(b.host);
     return (host.includes(":") ? "[" + host + "]" : host) + ":" + b.port;
   }
@@ -298,9 +300,11 @@ export const APP_JS = String.raw`
     const reply = r.kind === "referral"
       ? h("p", { class: "reply", id: "explain-reply", "data-kind": "referral" }, "Referral to ", h("strong", { class: "mono", "data-backend": r.backend }, text(r.backend)))
       : h("p", { class: "reply disconnect", id: "explain-reply", "data-kind": "disconnect" }, "Disconnect (" + text(r.outcome) + "): ", h("strong", null, text(r.message)));
-    const route = x.route
-      ? text(x.route.label) + (x.route.matched ? " (matched " + Object.entries(x.route.matched).map(([k, v]) => k + " " + text(v)).join(", ") + ")" : "")
-      : "no route";
+    const matched = x.route && x.route.matched;
+    const how = !matched ? "" : typeof matched.hostname === "string"
+      ? " (matched " + matched.hostname + (matched.glob ? ", a pattern)" : " exactly)")
+      : " (matched " + JSON.stringify(matched) + ")";
+    const route = x.route ? text(x.route.label) + how : "no route";
     const m = x.maintenance;
     const facts = [["route", "Route", route]];
     if (m) facts.push(["maintenance", "Maintenance", m.enabled ? (m.bypassed ? "on, this player is bypassed" : "on") : "off"]);
@@ -317,7 +321,7 @@ export const APP_JS = String.raw`
           h("td", { class: "mono" }, addrList(a.after_filters)),
           h("td", { class: "mono" }, addrList(a.after_sort)),
           h("td", { class: "mono" }, addrList(a.after_limit)),
-          h("td", { class: "mono" }, a.picked ? addr(a.picked) : "none")))))));
+          h("td", { class: "mono" }, picked(a))))))));
     }
     const plugins = x.plugins || [];
     if (plugins.length) {
@@ -332,6 +336,13 @@ export const APP_JS = String.raw`
           h("td", null, text(p.error))))))));
     }
     return nodes;
+  }
+
+  // An attempt's pick: "host:port", a backend, or an index into after_limit; else why none.
+  function picked(a) {
+    const p = typeof a.picked === "number" ? (a.picked >= 0 && Array.isArray(a.after_limit) ? a.after_limit[a.picked] : null) : a.picked;
+    if (p !== null && p !== undefined) return addr(p);
+    return "none" + (a.note ? ": " + a.note : "");
   }
 
   async function explain(event) {
