@@ -1,5 +1,6 @@
 import { BUILTIN_LOCALES, DEFAULT_DISCONNECT } from "./builtin_locales.ts";
 import { childPath, type Obj, type Reader } from "./fields.ts";
+import { localeKey } from "./locale.ts";
 import type { Node } from "./nodes.ts";
 import type { DisconnectKind, DisconnectMessages, MessagesConfig } from "./types.ts";
 
@@ -56,7 +57,7 @@ function readLocales(
   const locales = new Map<string, Partial<DisconnectMessages>>();
   for (const entry of r.entries(node, path) ?? []) {
     const entryPath = childPath(path, entry.key);
-    const key = entry.key.trim().toLowerCase().replaceAll("_", "-");
+    const key = localeKey(entry.key);
     if (key === "") {
       r.report("invalid", entryPath, entry.keyPosition, "locale key must not be empty");
     } else if (locales.has(key)) {

@@ -287,3 +287,42 @@ Deno.test("two replicas on one ConfigMap: a change through one API shows on the 
     await fake.close();
   }
 });
+
+Deno.test("state API: GET events sends a state event after each change", async () => {
+  const config = await load(WITH_TOKEN);
+  const r = await openReplica(config, "r");
+  const server = await GatehouseServer.start(config, {
+    logger: silentLogger(),
+    metrics: r.admin.metrics,
+    controls: r.controls,
+  });
+  r.admin.attach(server);
+  const stop = new AbortController();
+  try {
+    const res = await fetch(`${r.base}/events`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: stop.signal,
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const stateEvent = (async () => {
+      let text = "";
+      for (let i = 0; i < 100; i++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        const m = /event: state\ndata: (.*)\n\n/.exec(text);
+        if (m) return JSON.parse(m[1]!);
+      }
+      throw new Error(`no state event in ${JSON.stringify(text)}`);
+    })();
+    await call(`${r.base}/backends/drain`, "POST", { backend: "a.internal:5520" });
+    const event = await within(stateEvent, 3_000, "the state event");
+    assert.deepEqual(event.drained, ["a.internal:5520"]);
+    assert.equal(event.maintenance.source, "config");
+  } finally {
+    stop.abort();
+    await server.close(1_000);
+    await closeReplica(r);
+  }
+});
