@@ -64,9 +64,24 @@ export const LIFELINE_FLAG = "--lifeline-stdin";
  * Runs the router sandboxed. `configPath` is the `--config` value; `serveArgs` are the
  * arguments `serve` gets (the same as `start`'s).
  */
-export async function runLauncher(
+export function runLauncher(
   configPath: string,
   serveArgs: readonly string[],
+  io: CommandIO,
+  location: ProgramLocation = programLocation(),
+): Promise<number> {
+  return runSandboxed(configPath, ["serve", LIFELINE_FLAG, ...serveArgs], io, location);
+}
+
+/**
+ * Runs this program's command `commandArgs` (command name first) in a child holding exactly the
+ * permissions the config at `configPath` needs, as `start` runs `serve`; `explain` runs its
+ * offline decision this way too. Returns the child's exit code, or 1 when the config does not
+ * load (its errors printed as `check` prints them).
+ */
+export async function runSandboxed(
+  configPath: string,
+  commandArgs: readonly string[],
   io: CommandIO,
   location: ProgramLocation = programLocation(),
 ): Promise<number> {
@@ -91,12 +106,10 @@ export async function runLauncher(
       ...ROUTER_V8_FLAGS,
       ...flags,
       location.entry,
-      "serve",
-      LIFELINE_FLAG,
-      ...serveArgs,
+      ...commandArgs,
     ],
-    // Never written and never closed: the router sees it end only when this process is gone
-    // (`signals.ts`), so a launcher killed with SIGKILL leaves no router behind.
+    // Never written and never closed: `serve --lifeline-stdin` sees it end only when this
+    // process is gone (`signals.ts`), so a launcher killed with SIGKILL leaves no router behind.
     stdin: "piped",
     stdout: "inherit",
     stderr: "inherit",

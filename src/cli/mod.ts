@@ -1,9 +1,10 @@
 /**
  * The `gatehouse` command line (`usage.ts` has the help text): `start` (the sandboxed router: a
  * launcher running `serve` with exact permissions), `serve` (the router in this process), `check`
- * (validate a config), `probe` (act as a Hytale client), `plugin:test` (run one WASM plugin
- * against a sample request) and `help`; plus the hidden command with which the bundle runs as a
- * WASM plugin's child process.
+ * (validate a config), `probe` (act as a Hytale client), `explain` (a player's decision from a
+ * config, offline, sandboxed like `start`), `plugin:test` (run one WASM plugin against a sample
+ * request) and `help`; plus the hidden commands with which the bundle runs as a WASM plugin's
+ * child process and `explain` runs in its sandbox.
  *
  * @module
  */
@@ -13,7 +14,8 @@ import { MAX_TIMER_MS, parseDuration } from "../config/mod.ts";
 import { isUuidText } from "../protocol/mod.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../observability/mod.ts";
 import { type CommandIO, runCheck } from "./check.ts";
-import { isCompiledBinary, LIFELINE_FLAG, runLauncher } from "./launch.ts";
+import { EXPLAIN_CHILD, parseExplainArgs, runExplain } from "./explain.ts";
+import { isCompiledBinary, LIFELINE_FLAG, runLauncher, runSandboxed } from "./launch.ts";
 import { runProbe } from "./probe.ts";
 import { CHILD_COMMAND, runChildCommand } from "../plugins/mod.ts";
 import { runStart, type StartOptions } from "./start.ts";
@@ -44,6 +46,11 @@ export async function run(args: readonly string[], io: CommandIO = consoleIO): P
         return await check(rest, io);
       case "probe":
         return await probe(rest, io);
+      case "explain":
+        return await explain(rest, io);
+      case EXPLAIN_CHILD:
+        // Hidden: `explain` from source runs itself sandboxed as this command (launch.ts).
+        return await runExplain(parseExplainArgs(rest), io);
       case CHILD_COMMAND:
         // Hidden: the bundle running as a WASM plugin's child process (`wasm.isolation:
         // process`, see `plugins/wasm/process_command.ts`); from source the child has an entry
@@ -105,6 +112,13 @@ function check(args: readonly string[], io: CommandIO): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { config: { type: "string" } } });
   if (!values.config) throw new UsageError("check: --config FILE is required");
   return runCheck(values.config, io);
+}
+
+/** `explain`: arguments checked here (exit 2), then the decision in a sandboxed child. */
+function explain(args: readonly string[], io: CommandIO): Promise<number> {
+  const options = parseExplainArgs(args);
+  if (isCompiledBinary()) return runExplain(options, io);
+  return runSandboxed(options.configPath, [EXPLAIN_CHILD, ...args], io);
 }
 
 function probe(args: readonly string[], io: CommandIO): Promise<number> {

@@ -23,6 +23,10 @@ Commands:
   probe HOST:PORT --sni NAME [--username U] [--uuid X] [--language L]
         [--timeout DURATION] [--secret SECRET]
       Act as a Hytale client: send a Connect and print the outcome as one JSON line.
+  explain --config FILE --sni NAME --username NAME [--uuid X] [--language L]
+        [--client-type N] [--client-ip IP] [--json]
+      Explain, without a running router, the decision a player with these facts gets from
+      the config: route, candidates and each pass, every plugin's answer, the reply.
   plugin:test PLUGIN.wasm [--request FILE.json] [--config JSON] [--timeout DURATION]
       Run one WASM plugin against a sample ConnectRequest; print its response and the time.
 `;

@@ -3,8 +3,13 @@
 const DENO_JSON = new URL("../../deno.json", import.meta.url);
 
 /** The flags of `deno task start`, read from deno.json: the words between `run` and the entry. */
-export async function startTaskFlags(): Promise<string[]> {
+export function startTaskFlags(): Promise<string[]> {
+  return taskFlags("start");
+}
+
+/** The flags of `deno task <task>` (one that runs `src/cli/main.ts`), read from deno.json. */
+export async function taskFlags(task: string): Promise<string[]> {
   const tasks = JSON.parse(await Deno.readTextFile(DENO_JSON)).tasks;
-  const words = String(tasks.start).split(/\s+/);
+  const words = String(tasks[task]).split(/\s+/);
   return words.slice(2, words.indexOf("src/cli/main.ts"));
 }
