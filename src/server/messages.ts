@@ -1,4 +1,9 @@
-import type { DisconnectKind, DisconnectMessages, MessagesConfig } from "../config/mod.ts";
+import {
+  type DisconnectKind,
+  type DisconnectMessages,
+  type MessagesConfig,
+  selectLocale,
+} from "../config/mod.ts";
 
 /** Values a message template may reference as `${sni}` and `${error}`. */
 export interface MessageVars {
@@ -28,17 +33,8 @@ export class DisconnectTexts {
 
   /** The text for `kind` in the client's `language` (Connect field; `""` when unknown). */
   text(kind: DisconnectKind, language: string, vars: MessageVars): string {
-    return expand(this.#forLanguage(language)[kind], vars);
-  }
-
-  // Exact locale (case-insensitive, `_` = `-`), else its base language, else the base texts.
-  #forLanguage(language: string): DisconnectMessages {
-    if (language === "" || this.#locales.size === 0) return this.#base;
-    const key = language.replaceAll("_", "-").toLowerCase();
-    const exact = this.#locales.get(key);
-    if (exact) return exact;
-    const dash = key.indexOf("-");
-    return (dash > 0 ? this.#locales.get(key.slice(0, dash)) : undefined) ?? this.#base;
+    const texts = selectLocale(this.#locales, language) ?? this.#base;
+    return expand(texts[kind], vars);
   }
 }
 
