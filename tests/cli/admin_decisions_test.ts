@@ -138,9 +138,13 @@ Deno.test("events: a probe made after the stream opened arrives as a decision ev
     abort.abort();
     await reader.cancel().catch(() => {});
     // The server hears the client leave asynchronously and exposes no event for it: poll.
-    await within((async () => {
-      while (server.decisions.listeners > 0) await new Promise((r) => setTimeout(r, 10));
-    })(), 5_000, "the stream to unsubscribe");
+    await within(
+      (async () => {
+        while (server.decisions.listeners > 0) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      5_000,
+      "the stream to unsubscribe",
+    );
   });
 });
 
