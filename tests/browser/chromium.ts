@@ -1,10 +1,10 @@
 /**
  * Debian's chromium driven by `npm:puppeteer-core` for the dashboard's browser tests: one
- * headless browser per test, always closed. `.ci/setup_browser.sh` installs chromium; without it
+ * headless browser per test file (a {@link BrowserSuite}), always closed. `.ci/setup_browser.sh` installs chromium; without it
  * the tests are skipped locally and fail under `CI=true` (tests/support/requires.ts).
  */
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
-import type { Requirement } from "../support/requires.ts";
+import { type Requirement, testRequiring } from "../support/requires.ts";
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -30,15 +30,34 @@ export const WAIT_MS = 10_000;
 export const DESKTOP = { width: 1280, height: 900 } as const;
 export const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true } as const;
 
+/** A check run as a step of a {@link BrowserSuite}, with the suite's browser. */
+export type BrowserCase = (browser: Browser) => Promise<void>;
+
 /**
- * Launches headless chromium, opens one page (`viewport`), runs `body`, and closes the browser
- * whatever happens. Errors the page's script throws fail the test through `pageErrors`.
+ * Cases that share one headless chromium (starting one takes seconds on a loaded machine): each
+ * runs as a step of one test and opens its pages in a context of its own (no storage shared).
  */
-export async function withPage(
-  viewport: { readonly width: number; readonly height: number },
-  body: (page: Page, pageErrors: string[]) => Promise<void>,
-): Promise<void> {
-  const browser: Browser = await puppeteer.launch({
+export class BrowserSuite {
+  readonly #cases: [string, BrowserCase][] = [];
+
+  /** Adds a case, run in the order added. */
+  case(name: string, run: BrowserCase): void {
+    this.#cases.push([name, run]);
+  }
+
+  /** Registers the test `name` that launches the browser and runs every case as a step. */
+  register(name: string): void {
+    testRequiring(CHROMIUM, name, async (t) => {
+      await withBrowser(async (browser) => {
+        for (const [step, run] of this.#cases) await t.step(step, () => run(browser));
+      });
+    });
+  }
+}
+
+/** Launches headless chromium, runs `body`, and closes the browser whatever happens. */
+export async function withBrowser(body: (browser: Browser) => Promise<void>): Promise<void> {
+  const browser = await puppeteer.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     // The sandbox needs user namespaces, which a root CI container does not give; the browser
@@ -48,7 +67,25 @@ export async function withPage(
     protocolTimeout: WAIT_MS * 3,
   });
   try {
-    const page = await browser.newPage();
+    await body(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+/**
+ * Opens one page (`viewport`) in a new browser context of `browser`, runs `body`, and closes
+ * the context. Errors the page's script throws are collected in `pageErrors` for the test to
+ * assert on.
+ */
+export async function withPage(
+  browser: Browser,
+  viewport: { readonly width: number; readonly height: number },
+  body: (page: Page, pageErrors: string[]) => Promise<void>,
+): Promise<void> {
+  const context = await browser.createBrowserContext();
+  try {
+    const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
     page.setDefaultNavigationTimeout(WAIT_MS);
     await page.setViewport(viewport);
@@ -56,7 +93,7 @@ export async function withPage(
     page.on("pageerror", (err) => pageErrors.push(String(err)));
     await body(page, pageErrors);
   } finally {
-    await browser.close();
+    await context.close();
   }
 }
 

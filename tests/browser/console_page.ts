@@ -55,6 +55,12 @@ export async function waitForText(page: Page, selector: string, pattern: RegExp)
   );
 }
 
+/** Replaces the text of the field `selector` by typing `value` (as a user would, so it fires input). */
+export async function fill(page: Page, selector: string, value: string): Promise<void> {
+  await page.$eval(selector, (el) => ((el as unknown as { value: string }).value = ""));
+  await page.type(selector, value);
+}
+
 /**
  * Waits for `ready` in section `id`; when the section's note says why it is not (404: not
  * available, 503), fails with that note instead of a timeout.

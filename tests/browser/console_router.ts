@@ -1,12 +1,13 @@
 /**
  * A real router started in-process with its admin endpoint, as `start` does it (admin open,
- * router start, attach, serving): the dashboard at `base`, players on `quicPort`. Plugins get an
+ * runtime controls opened and attached, router start, attach, serving): the dashboard at `base`, players on `quicPort`. Plugins get an
  * in-memory transport that lets every player through.
  */
 import { AdminEndpoint } from "../../src/cli/admin.ts";
 import { type Config, loadConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
+import { type ConsoleControls, openControls } from "../../src/state/mod.ts";
 import { FakeTransport } from "../plugins/fake_transport.ts";
 
 /** The token the browser tests log in with. */
@@ -43,11 +44,15 @@ export async function withConsoleRouter(
     sink: { write: () => {}, now: () => new Date() },
   });
   const admin = AdminEndpoint.open(config, logger);
+  let controls: ConsoleControls | null = null;
   let server: GatehouseServer | null = null;
   try {
+    controls = await openControls(config, { logger });
+    admin.attachControls(controls);
     server = await GatehouseServer.start(config, {
       logger,
       metrics: admin.metrics,
+      controls,
       transports: (p) => Promise.resolve(new FakeTransport(p.name, () => ({}))),
     });
     admin.attach(server);
@@ -57,6 +62,7 @@ export async function withConsoleRouter(
     await body({ base: `http://127.0.0.1:${address.port}`, quicPort: server.addr.port, config });
   } finally {
     await server?.close(1_000);
+    await controls?.close();
     await admin.close();
   }
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import { askConnect } from "../support/router_harness.ts";
-import { DESKTOP, withPage } from "./chromium.ts";
+import { DESKTOP, withBrowser, withPage } from "./chromium.ts";
 import { TOKEN, withConsoleRouter } from "./console_router.ts";
 
 const OUTPUT = new URL("../../docs/dashboard.png", import.meta.url);
@@ -35,25 +35,27 @@ const PLAYERS = [
 async function main(): Promise<void> {
   const yaml = devConfig(await Deno.readTextFile(DEV_CONFIG));
   await withConsoleRouter(yaml, async (router) => {
-    await withPage(DESKTOP, async (page) => {
-      await page.goto(`${router.base}/?token=${encodeURIComponent(TOKEN)}`);
-      await page.waitForSelector("#routes-body tr");
-      await page.waitForSelector("#decisions-body");
-      for (const [sni, username] of PLAYERS) await askConnect(router.quicPort, sni, username);
-      await page.waitForFunction(
-        (n: number) =>
-          (globalThis as unknown as {
-            document: { querySelectorAll(s: string): { length: number } };
-          }).document.querySelectorAll("#decisions-body tr[data-username]").length >= n,
-        {},
-        PLAYERS.length,
-      );
-      await page.type("#x-sni", "eu.example.com");
-      await page.type("#x-username", "Bram");
-      await page.click('#explain-form button[type="submit"]');
-      await page.waitForSelector("#explain-reply, #explain-error");
-      await page.screenshot({ path: OUTPUT.pathname, fullPage: true });
-    });
+    await withBrowser((browser) =>
+      withPage(browser, DESKTOP, async (page) => {
+        await page.goto(`${router.base}/?token=${encodeURIComponent(TOKEN)}`);
+        await page.waitForSelector("#routes-body tr");
+        await page.waitForSelector("#decisions-body");
+        for (const [sni, username] of PLAYERS) await askConnect(router.quicPort, sni, username);
+        await page.waitForFunction(
+          (n: number) =>
+            (globalThis as unknown as {
+              document: { querySelectorAll(s: string): { length: number } };
+            }).document.querySelectorAll("#decisions-body tr[data-username]").length >= n,
+          {},
+          PLAYERS.length,
+        );
+        await page.type("#x-sni", "eu.example.com");
+        await page.type("#x-username", "Bram");
+        await page.click('#explain-form button[type="submit"]');
+        await page.waitForSelector("#explain-reply, #explain-error");
+        await page.screenshot({ path: OUTPUT.pathname, fullPage: true });
+      })
+    );
   }, "dev/config.dev.yaml");
   console.log(`wrote ${OUTPUT.pathname}`);
 }

@@ -116,16 +116,17 @@ export const APP_JS = String.raw`
 
   const text = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
 
-  // "host:port" of a backend, a "host:port" text, or an explained candidate {backend, drained}.
+  // "host:port" of a backend, or a "host:port" text as it is.
   function addr(b) {
     if (typeof b === "string") return b;
     if (!b || typeof b !== "object") return text(b);
-    if (b.backend && typeof b.backend === "object") return addr(b.backend) + (b.drained ? " (drained)" : "");
     const host = String(b.host);
     return (host.includes(":") ? "[" + host + "]" : host) + ":" + b.port;
   }
 
   const addrList = (list) => (Array.isArray(list) && list.length ? list.map(addr).join(", ") : "(none)");
+  // An explained candidate: its address, marked when an operator drained it.
+  const candidate = (b) => addr(b) + (b && b.drained === true ? " (drained)" : "");
 
   function uptime(seconds) {
     let s = Math.floor(Number(seconds) || 0);
@@ -147,12 +148,13 @@ export const APP_JS = String.raw`
     const config = s.config || {};
     const sha = typeof config.sha256 === "string" ? config.sha256 : "";
     const state = s.state;
+    const where = state ? text(state.where || state.store) + (state.shared ? " — shared by every replica" : " — not shared") : "—";
     $("status-list").replaceChildren(...kv([
       ["version", "Version", text(s.version)],
       ["replica", "Replica", s.replica ? text(s.replica.id) : "—"],
       ["config", "Config", h("span", null, text(config.source), " ", h("code", { title: sha }, sha ? "sha256 " + sha.slice(0, 12) + "…" : ""))],
       ["ready", "Ready", h("span", { class: s.ready ? "ok" : "bad" }, s.ready ? "ready" : "not ready" + (failing.length ? ": " + failing.join("; ") : ""))],
-      ["state", "State store", state ? text(state.store) + (state.shared ? " — shared by every replica" : " — this process only") + (state.where ? " (" + state.where + ")" : "") : "—"],
+      ["state", "State store", where],
       ["uptime", "Uptime", uptime(s.uptime_seconds)],
     ]));
     $("who").textContent = "v" + text(s.version) + (s.replica ? " · replica " + text(s.replica.id) : "");
@@ -299,7 +301,7 @@ export const APP_JS = String.raw`
     const r = x.reply || {};
     const reply = r.kind === "referral"
       ? h("p", { class: "reply", id: "explain-reply", "data-kind": "referral" }, "Referral to ", h("strong", { class: "mono", "data-backend": r.backend }, text(r.backend)))
-      : h("p", { class: "reply disconnect", id: "explain-reply", "data-kind": "disconnect" }, "Disconnect (" + text(r.outcome) + "): ", h("strong", null, text(r.message)));
+      : h("p", { class: "reply disconnect", id: "explain-reply", "data-kind": "disconnect" }, "Disconnect (" + text(r.outcome) + (r.detail ? ": " + r.detail : "") + "). The player reads: ", h("strong", null, text(r.message)));
     const matched = x.route && x.route.matched;
     const how = !matched ? "" : typeof matched.hostname === "string"
       ? " (matched " + matched.hostname + (matched.glob ? ", a pattern)" : " exactly)")
@@ -308,7 +310,9 @@ export const APP_JS = String.raw`
     const m = x.maintenance;
     const facts = [["route", "Route", route]];
     if (m) facts.push(["maintenance", "Maintenance", m.enabled ? (m.bypassed ? "on, this player is bypassed" : "on") : "off"]);
-    if (x.candidates) facts.push(["resolved", "Candidates", addrList(x.candidates.resolved)]);
+    const resolved = x.candidates && Array.isArray(x.candidates.resolved) ? x.candidates.resolved : [];
+    if (x.candidates) facts.push(["resolved", "Candidates", resolved.length ? resolved.map(candidate).join(", ") : "(none)"]);
+    if (x.candidates && x.candidates.allocation) facts.push(["allocation", "Allocation", "not made by explain (" + x.candidates.allocation + ")"]);
     const nodes = [reply, h("dl", { class: "kv" }, kv(facts))];
     const attempts = (x.candidates && x.candidates.attempts) || [];
     if (attempts.length) {
@@ -349,11 +353,13 @@ export const APP_JS = String.raw`
     event.preventDefault();
     const body = { sni: $("x-sni").value.trim(), username: $("x-username").value.trim() };
     const uuid = $("x-uuid").value.trim();
+    const clientIp = $("x-client-ip").value.trim();
     const language = $("x-language").value.trim();
     const clientType = $("x-client-type").value.trim();
     if (uuid) body.uuid = uuid;
     if (language) body.language = language;
     if (clientType !== "") body.client_type = Number(clientType);
+    if (clientIp) body.client_ip = clientIp;
     const out = $("explain-out");
     out.replaceChildren(h("p", { class: "note" }, "Asking the router…"));
     try {

@@ -106,6 +106,7 @@ export const PAGE_HTML = `<!doctype html>
         <div><label for="x-uuid">UUID</label><input id="x-uuid" type="text" maxlength="36" autocapitalize="off" spellcheck="false"></div>
         <div><label for="x-language">Language</label><input id="x-language" type="text" maxlength="16" value="en" autocapitalize="off" spellcheck="false"></div>
         <div><label for="x-client-type">Client type</label><input id="x-client-type" type="number" min="0" max="255" value="0"></div>
+        <div><label for="x-client-ip">Client IP (optional)</label><input id="x-client-ip" type="text" maxlength="45" autocapitalize="off" spellcheck="false"></div>
         <div class="buttons"><button type="submit">Explain</button></div>
       </form>
       <div id="explain-out" aria-live="polite"></div>
