@@ -48,8 +48,11 @@ export interface BackendView {
   readonly weight: number;
   /** Values at keys naming a secret are redacted. */
   readonly meta: Readonly<Record<string, string>> | null;
-  /** From the config, or from the pool's discovery provider. */
-  readonly source: "static" | "discovered";
+  /**
+   * From the config, from the pool's discovery provider (Kubernetes, Agones), or pushed by a
+   * process plugin (`set_targets` to a `type: plugin` provider).
+   */
+  readonly source: "static" | "discovered" | "pushed";
   /** Taken out of new decisions by an operator (admin API drain). */
   readonly drained: boolean;
 }
@@ -108,9 +111,13 @@ export function routerViews(
       const { drained } = controls;
       const pools = poolsOf(config).map(({ label, hostnames, pool }) => {
         const live = pool.backends.map((b) => backendView(b, "static", drained));
-        if (pool.discovery !== null && discovery.names.includes(pool.discovery.provider)) {
-          for (const b of discovery.discovered(pool.discovery.provider)) {
-            live.push(backendView(b, "discovered", drained));
+        const provider = pool.discovery?.provider;
+        if (provider !== undefined && discovery.names.includes(provider)) {
+          const pushed = config.discovery.providers.some((p) =>
+            p.name === provider && p.type === "plugin"
+          );
+          for (const b of discovery.discovered(provider)) {
+            live.push(backendView(b, pushed ? "pushed" : "discovered", drained));
           }
         }
         return { ...routeView(label, hostnames, pool), backends: live };

@@ -190,3 +190,53 @@ Deno.test("maintenance gate: a bypass by address; drained backends leave decisio
     assert.equal(parseClientReferral(again.payload).host, "lobby.internal");
   }, maintenance(true, drained));
 });
+
+Deno.test("backends: a process plugin's pushed targets show as source pushed", async () => {
+  const text = `
+listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0", token_file: admin.token }
+discovery:
+  providers:
+    - { name: lobbies, type: plugin, plugin: { name: feeder, route_id: lobbies } }
+routing:
+  default:
+    strategy: round_robin
+    backends: [ { host: static.internal, port: 5520 } ]
+    discovery: { provider: lobbies, mode: union }
+plugins:
+  - { name: feeder, type: process, stage: deny, process: { command: [/bin/true] } }
+`;
+  const config = await load(text);
+  const logger = new Logger({
+    level: "error",
+    format: "json",
+    sink: { write: () => {}, now: () => new Date() },
+  });
+  const pushed = [{ host: "10.0.0.7", port: 5520, weight: 1, meta: null }];
+  const feed = {
+    targets: (setId: string) => setId === "lobbies" ? pushed : null,
+    pushes: () => ({ count: 1, lastAtMs: Date.now() }),
+    subscribe: () => () => {},
+  };
+  class Feeder extends FakeTransport {
+    readonly targetFeed = feed;
+  }
+  const admin = AdminEndpoint.open(config, logger);
+  const server = await GatehouseServer.start(config, {
+    logger,
+    metrics: admin.metrics,
+    transports: (p) => Promise.resolve(new Feeder(p.name, () => ({}))),
+  });
+  try {
+    admin.attach(server);
+    const { pools } = await (await get(`http://127.0.0.1:${admin.address!.port}/api/v1/backends`))
+      .json();
+    assert.deepEqual(
+      pools[0].backends.map((b: { host: string; source: string }) => [b.host, b.source]),
+      [["static.internal", "static"], ["10.0.0.7", "pushed"]],
+    );
+  } finally {
+    await server.close(1_000);
+    await admin.close();
+  }
+});
