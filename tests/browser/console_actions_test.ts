@@ -7,7 +7,7 @@ import type { Page } from "puppeteer-core";
 import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { BrowserSuite, DESKTOP, textOf, withPage } from "./chromium.ts";
 import { CONFIG, fill, openConsole, probe, sectionReady, waitForText } from "./console_page.ts";
-import { withConsoleRouter } from "./console_router.ts";
+import { TOKEN, withConsoleRouter } from "./console_router.ts";
 
 const suite = new BrowserSuite();
 
@@ -98,6 +98,33 @@ suite.case("explain shows the backend a player then gets", async (browser) => {
       }
       assertMatch(await textOf(page, "#explain-out"), /Route\s+default/);
       assertMatch(await textOf(page, "#explain-out"), /Plugin answers[\s\S]*gate\s+continue/);
+      assertEquals(pageErrors, []);
+    });
+  });
+});
+
+suite.case("a change made through the API shows in the page without a reload", async (browser) => {
+  await withConsoleRouter(CONFIG, async (router) => {
+    await withPage(browser, DESKTOP, async (page, pageErrors) => {
+      await openConsole(page, router);
+      await waitForText(page, "#live-state", /^Live:/);
+      await sectionReady(page, "maintenance", "#maintenance-form:not([hidden])");
+      const api = (path: string, method: string, body: unknown) =>
+        fetch(`${router.base}/api/v1/${path}`, {
+          method,
+          headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }).then((r) => r.text());
+      await api("backends/drain", "POST", { backend: "fallback.internal:5520" });
+      await api("maintenance", "PUT", { enabled: true, message: "Back soon." });
+      // Well inside the page's 10 s refresh: the stream's state event brought these.
+      const row = 'table[data-pool="default"] tr[data-backend="fallback.internal:5520"]';
+      await waitForText(page, `${row} td:nth-of-type(4)`, /^drained$/, 4_000);
+      await waitForText(page, "#m-now", /^on$/, 4_000);
+      assertEquals(
+        await page.$eval("#m-message", (el) => (el as unknown as { value: string }).value),
+        "Back soon.",
+      );
       assertEquals(pageErrors, []);
     });
   });

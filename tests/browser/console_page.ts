@@ -38,8 +38,16 @@ export async function openConsole(page: Page, router: ConsoleRouter): Promise<vo
   await page.waitForSelector("#routes-body tr");
 }
 
-/** Waits (bounded by the page's default timeout) until `selector`'s text matches `pattern`. */
-export async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<void> {
+/**
+ * Waits until `selector`'s text matches `pattern`, at most `timeoutMs` (default: the page's
+ * default timeout).
+ */
+export async function waitForText(
+  page: Page,
+  selector: string,
+  pattern: RegExp,
+  timeoutMs?: number,
+): Promise<void> {
   await page.waitForFunction(
     (sel: string, source: string, flags: string) => {
       // Runs in the page; typed structurally (the test build has no DOM library).
@@ -48,7 +56,7 @@ export async function waitForText(page: Page, selector: string, pattern: RegExp)
       }).document.querySelector(sel);
       return el !== null && new RegExp(source, flags).test(el.textContent ?? "");
     },
-    {},
+    timeoutMs === undefined ? {} : { timeout: timeoutMs },
     selector,
     pattern.source,
     pattern.flags,
