@@ -240,6 +240,12 @@ export const APP_JS = String.raw`
     await refreshBackends();
   }
 
+  // {p50, p99} over the plugin's latest calls, in ms; null before any call.
+  function latency(l) {
+    if (!l || typeof l.p50 !== "number" || typeof l.p99 !== "number") return "—";
+    return l.p50.toFixed(1) + " / " + l.p99.toFixed(1);
+  }
+
   function renderPlugins(d) {
     const plugins = d.plugins || [];
     const rows = plugins.map((p) => {
@@ -253,9 +259,10 @@ export const APP_JS = String.raw`
         h("td", null, text(p.stage)),
         h("td", null, breaker),
         h("td", { class: "num" }, text(p.calls)),
-        h("td", null, errors.length ? errors.map(([k, n]) => k + " " + n).join(", ") : "0"));
+        h("td", null, errors.length ? errors.map(([k, n]) => k + " " + n).join(", ") : "0"),
+        h("td", { class: "num" }, latency(p.latency_ms)));
     });
-    $("plugins-body").replaceChildren(...(rows.length ? rows : [h("tr", null, h("td", { colspan: "6", class: "note" }, "No plugins configured."))]));
+    $("plugins-body").replaceChildren(...(rows.length ? rows : [h("tr", null, h("td", { colspan: "7", class: "note" }, "No plugins configured."))]));
   }
 
   function renderMaintenance(m, force) {

@@ -86,7 +86,7 @@ export const PAGE_HTML = `<!doctype html>
       <p class="note" data-note></p>
       <div class="scroll"><table>
         <caption>Plugins in execution order</caption>
-        <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Stage</th><th scope="col">Breaker</th><th scope="col">Calls</th><th scope="col">Errors</th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Stage</th><th scope="col">Breaker</th><th scope="col">Calls</th><th scope="col">Errors</th><th scope="col">ms p50 / p99</th></tr></thead>
         <tbody id="plugins-body"></tbody>
       </table></div>
     </section>
