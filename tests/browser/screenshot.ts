@@ -1,6 +1,5 @@
 /**
- * Saves docs/dashboard.png: the dashboard of dev/config.dev.yaml (given a token and loopback
- * ports) in chromium, after a few players arrived and one decision was explained.
+ * Saves docs/dashboard.png: the dashboard of dev/config.dev.yaml (on loopback ports) in chromium, after a few players arrived and one decision was explained.
  *
  *   deno task dashboard:screenshot   # needs chromium (bash .ci/setup_browser.sh)
  *
@@ -13,15 +12,14 @@ import { TOKEN, withConsoleRouter } from "./console_router.ts";
 const OUTPUT = new URL("../../docs/dashboard.png", import.meta.url);
 const DEV_CONFIG = new URL("../../dev/config.dev.yaml", import.meta.url);
 
-/** The dev config on loopback ports, with the admin API on (a token file). */
+/** The dev config (admin API on through its token file) on loopback ports picked by the system. */
 function devConfig(text: string): string {
   const listen = 'listen: ":5520"';
-  const admin = 'admin:\n  listen: "127.0.0.1:9090"';
-  if (!text.includes(listen) || !text.includes(admin)) {
-    throw new Error(`${DEV_CONFIG.pathname}: no ${listen} or ${admin} to replace`);
+  const admin = 'listen: "127.0.0.1:9090"';
+  if (!text.includes(listen) || !text.includes(admin) || !text.includes("token_file:")) {
+    throw new Error(`${DEV_CONFIG.pathname}: no ${listen}, ${admin} or admin.token_file`);
   }
-  return text.replace(listen, 'listen: "127.0.0.1:0"')
-    .replace(admin, 'admin:\n  listen: "127.0.0.1:0"\n  token_file: admin.token');
+  return text.replace(listen, 'listen: "127.0.0.1:0"').replace(admin, 'listen: "127.0.0.1:0"');
 }
 
 const PLAYERS = [
