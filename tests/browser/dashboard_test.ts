@@ -104,6 +104,28 @@ suite.case("a probe appears in the decisions table without a reload", async (bro
   });
 });
 
+suite.case("a dropped event stream is reconnected after a back-off", async (browser) => {
+  await withConsoleRouter(CONFIG, async (router) => {
+    await withPage(browser, DESKTOP, async (page) => {
+      // The first two tries of /api/v1/events fail as a dropped connection would.
+      let refused = 0;
+      await page.setRequestInterception(true);
+      page.on("request", (request) => {
+        if (request.url().endsWith("/api/v1/events") && refused < 2) {
+          refused++;
+          void request.abort("connectionreset");
+        } else void request.continue();
+      });
+      await openConsole(page, router);
+      await waitForText(page, "#live-state", /reconnecting in 2 s/);
+      await waitForText(page, "#live-state", /^Live:/);
+      assertEquals(refused, 2);
+      await probe(router, "play.example.com", "AfterDrop");
+      await page.waitForSelector('#decisions-body tr[data-username="AfterDrop"]');
+    });
+  });
+});
+
 suite.case("markup in data (a backend's meta) shows as text", async (browser) => {
   const config = CONFIG.replace("meta: { zone: eu }", 'meta: { zone: "<b id=injected>eu</b>" }');
   await withConsoleRouter(config, async (router) => {
