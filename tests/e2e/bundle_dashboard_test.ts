@@ -2,7 +2,7 @@
  * The one-file build serves the operator dashboard: its page and assets are compiled in, so
  * dist/gatehouse.js alone (no source tree beside it) answers `/` and `/assets/*` byte for byte.
  */
-import { assertEquals, assertMatch } from "../support/assert.ts";
+import { assert, assertEquals, assertMatch } from "../support/assert.ts";
 import { startRouterProcess } from "../support/process_router.ts";
 import { testRequiring } from "../support/requires.ts";
 import { BUNDLE_BUILT, bundleDir, LAUNCHER_FLAGS } from "../support/bundle.ts";
@@ -30,7 +30,10 @@ routing: { default: { strategy: round_robin, backends: [{ host: b.internal, port
     const base = `http://127.0.0.1:${port}`;
     for (const [path, body] of [["/", PAGE_HTML], ["/assets/app.js", APP_JS]] as const) {
       const response = await fetch(`${base}${path}`);
-      assertEquals([response.status, await response.text()], [200, body], path);
+      assertEquals(response.status, 200, path);
+      // Not printed whole when it differs: a stale dist/ is the usual cause.
+      const served = await response.text();
+      assert(served === body, `${path} differs from the source (rebuild: deno task bundle)`);
     }
     const status = await fetch(`${base}/api/v1/status`, {
       headers: { authorization: "Bearer bundle-dashboard-token" },
