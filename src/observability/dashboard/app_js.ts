@@ -539,6 +539,7 @@ export const APP_JS = String.raw`
     $("login").hidden = false;
     $("login-msg").textContent = message;
     if (message) announce(message);
+    $("login-token").focus();
   }
 
   function apiOff() {
@@ -561,6 +562,7 @@ export const APP_JS = String.raw`
     $("logout").hidden = false;
     decisions = [];
     seen.clear();
+    maintenanceDirty = false;
     renderDecisions();
     refreshAll();
     loadDecisions();
