@@ -92,7 +92,15 @@ discovery:
   assertEquals(grants.write, dirs);
   // A module's own permissions are its child's, never the router's.
   assertEquals(grants.net, ["127.0.0.1:5520", ...dirs.map((d) => `unix:${d}/plugin.sock`)]);
-  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM", "PATH", "DENO_DIR"]);
+  assertEquals(grants.env, [
+    "LOG_TOKENS",
+    "LOG_STREAM",
+    "READABLE_STREAM",
+    "POD_NAME",
+    "HOSTNAME",
+    "PATH",
+    "DENO_DIR",
+  ]);
   assertEquals(permissionFlags(grants), [
     "--unstable-net",
     "--unstable-worker-options",
@@ -100,7 +108,7 @@ discovery:
     `--allow-read=/etc/gh,${dirname(dirs[0]!)},${dirs.join(",")}`,
     `--allow-write=${dirs.join(",")}`,
     `--allow-net=127.0.0.1:5520,${dirs.map((d) => `unix:${d}/plugin.sock`).join(",")}`,
-    "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,PATH,DENO_DIR",
+    "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,POD_NAME,HOSTNAME,PATH,DENO_DIR",
     "--allow-run=/etc/gh/bin/guard,go,/opt/deno/bin/deno",
   ]);
 });
@@ -109,7 +117,7 @@ Deno.test("sandbox grants: no write, no PATH and no run without process plugins"
   const grants = computeGrants(parseConfig(ROUTING, SOURCE), SOURCE, CTX);
   assertEquals(grants.write, []);
   assertEquals(grants.run, []);
-  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM"]);
+  assertEquals(grants.env, ["LOG_TOKENS", "LOG_STREAM", "READABLE_STREAM", "POD_NAME", "HOSTNAME"]);
   assert(!permissionFlags(grants).some((f) => f.startsWith("--allow-write")));
 });
 
@@ -230,7 +238,7 @@ plugins:
       `--allow-read=${dir},${dirname(socketDir)},${socketDir},${ROOT}src/plugins/wasm`,
       `--allow-write=${socketDir}`,
       `--allow-net=127.0.0.1,unix:${socketDir}/plugin.sock`,
-      "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,PATH,DENO_DIR",
+      "--allow-env=LOG_TOKENS,LOG_STREAM,READABLE_STREAM,POD_NAME,HOSTNAME,PATH,DENO_DIR",
       `--allow-run=${Deno.execPath()}`,
     ]);
     // The plugin's Deno holds its socket and its ban list, nothing else.
