@@ -162,7 +162,7 @@ export class AdminEndpoint {
         ["backends", router((v) => v.backends())],
         ["plugins", router((v) => v.plugins())],
         ["decisions", { GET: ({ url }) => this.#decisions(url) }],
-        ["events", { GET: ({ request }) => this.#events(request.signal) }],
+        ["events", { GET: () => this.#events() }],
         ["explain", { POST: ({ json }) => this.#explain(json) }],
         ["maintenance", {
           GET: () => this.#controls?.view().maintenance ?? null,
@@ -201,11 +201,13 @@ export class AdminEndpoint {
   }
 
   // GET events: every new decision as it is made, until the client goes away.
-  #events(signal: AbortSignal) {
+  // A client that goes away cancels the body stream, which unsubscribes (`request.signal` is not
+  // needed, and reading it makes Deno 2.9 warn about its legacy abort-on-completion).
+  #events() {
     const router = this.#router;
     if (router === null) return null;
     return eventStream({
-      signal: AbortSignal.any([signal, this.#closing.signal]),
+      signal: this.#closing.signal,
       subscribe: (emit) => {
         const decisions = router.decisions.subscribe((r) => emit("decision", decisionJson(r)));
         const state = this.#controls?.subscribe((view) => emit("state", view));

@@ -16,7 +16,10 @@ export type EmitEvent = (event: string, data: unknown) => void;
 
 /** Options of {@link eventStream}. */
 export interface EventStreamOptions {
-  /** Ends the stream (the request's `signal`: the client went away). */
+  /**
+   * Ends the stream from the server's side (shutdown). A client that goes away cancels the body,
+   * which ends it too.
+   */
   readonly signal: AbortSignal;
   /** Subscribes the stream to its sources; returns what unsubscribes them. */
   readonly subscribe: (emit: EmitEvent) => () => void;
