@@ -26,6 +26,8 @@ import { VERSION } from "./version.ts";
 /** What the admin API reads from the running router (`GatehouseServer`). */
 export interface AdminRouter {
   readonly config: Config;
+  /** 1 for the config started with, one more per successful reload. */
+  readonly configGeneration: number;
   readonly views: RouterViews;
   /** The newest decisions and their listeners. */
   readonly decisions: DecisionLog;
@@ -221,7 +223,11 @@ export class AdminEndpoint {
     return {
       version: VERSION,
       uptime_seconds: Math.round(this.#now() - this.#startedAt) / 1000,
-      config: { source: config.source, sha256: config.sha256 },
+      config: {
+        source: config.source,
+        sha256: config.sha256,
+        generation: this.#router?.configGeneration ?? null,
+      },
       ready,
       checks: checks.map((c) => ({ name: c.name, ok: c.ok, detail: c.detail })),
       replica: { id: this.#replica },

@@ -46,6 +46,7 @@ export class Generation {
 export class GenerationSlot {
   #current: Generation;
   readonly #older = new Set<Generation>();
+  #count = 1;
 
   /** Starts with `snapshot` as the current generation. */
   constructor(snapshot: RuntimeSnapshot) {
@@ -55,6 +56,11 @@ export class GenerationSlot {
   /** The generation new connections get. */
   get current(): Generation {
     return this.#current;
+  }
+
+  /** How many configs have been served: 1 at start, one more per successful reload. */
+  get count(): number {
+    return this.#count;
   }
 
   /** Leases the current generation; the caller must `release` it. */
@@ -71,6 +77,7 @@ export class GenerationSlot {
   swap(snapshot: RuntimeSnapshot): readonly Generation[] {
     const previous = this.#current;
     this.#current = new Generation(snapshot);
+    this.#count++;
     this.#older.add(previous);
     for (const g of this.#older) if (g.inFlight === 0) this.#older.delete(g);
     return [...this.#older];

@@ -166,6 +166,11 @@ export class GatehouseServer {
     return this.#endpoint.addr;
   }
 
+  /** The config's generation: 1 for the config started with, one more per successful reload. */
+  get configGeneration(): number {
+    return this.#slot.count;
+  }
+
   /** The config new connections are served with (the last one loaded or reloaded). */
   get config(): Config {
     return this.#slot.current.snapshot.config;

@@ -124,7 +124,7 @@ Deno.test("admin API: status, routes, backends and plugins as JSON", async () =>
     assert.deepEqual(status.body, {
       version: "0.1.0",
       uptime_seconds: 2.5,
-      config: { source: CONFIG_PATH, sha256: config.sha256 },
+      config: { source: CONFIG_PATH, sha256: config.sha256, generation: 1 },
       ready: true,
       checks: [
         { name: "listening", ok: true, detail: "bound" },
@@ -280,7 +280,10 @@ Deno.test("admin API: a reload's new token applies at once, the old one stops wo
     const result = await server.reload(await load(CONFIG, "rotated-token-1234"));
     assert.ok(result.ok);
     assert.equal((await api(`${base}/api/v1/status`)).status, 401);
-    assert.equal((await api(`${base}/api/v1/status`, "rotated-token-1234")).status, 200);
+    const status = await api(`${base}/api/v1/status`, "rotated-token-1234");
+    assert.equal(status.status, 200);
+    const generation = (status.body as { config: { generation: number } }).config.generation;
+    assert.equal(generation, 2, "the reloaded config is generation 2");
   });
 });
 
@@ -298,6 +301,8 @@ Deno.test("admin API: router views are 503 until the router is attached; status 
     const status = await api(`${base}/api/v1/status`);
     assert.equal(status.status, 200);
     assert.equal((status.body as { ready: boolean }).ready, false);
+    const { generation } = (status.body as { config: { generation: unknown } }).config;
+    assert.equal(generation, null, "no router attached yet");
   } finally {
     await admin.close();
   }

@@ -218,6 +218,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Reads events until the stream ends; returns how many were read. */
   async #consume(stream: ReadableStream<Uint8Array>): Promise<number> {
     const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+    // Aborting the fetch does not always end a read already waiting on the piped body (seen on
+    // Deno 2.9.6: a stop then waited for the watch's own timeout); cancelling the reader does.
+    const { signal } = this.#o;
+    const stop = () => void reader.cancel().catch(() => {});
+    signal.addEventListener("abort", stop, { once: true });
     let pending = "";
     let events = 0;
     try {
@@ -238,6 +243,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (changed) this.#notify();
       }
     } finally {
+      signal.removeEventListener("abort", stop);
       await reader.cancel().catch(() => {});
     }
   }
