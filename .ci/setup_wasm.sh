@@ -5,21 +5,12 @@
 #   tests/fixtures/wasm/build/rust-example.wasm (Debian rustc, wasm32-wasi cdylib)
 # Idempotent and quiet; safe to run on a developer machine (needs root or sudo for apt-get).
 set -euo pipefail
+# shellcheck source=apt_install.sh
+source "$(dirname "$0")/apt_install.sh"
 cd "$(dirname "$0")/.."
 
 packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "setup_wasm: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+apt_install setup_wasm "${packages[@]}"
 
 if ! command -v deno >/dev/null 2>&1; then
   deno() { npx -y deno@2.9.6 "$@"; }
