@@ -40,29 +40,13 @@ export interface DecisionRecord {
   readonly client: string | null;
 }
 
-/** A decision as the API shows it. */
-export interface DecisionJson {
-  /** ISO 8601 time. */
-  readonly time: string;
-  /** TLS server name. */
-  readonly sni: string;
-  /** The Connect's username. */
-  readonly username: string;
-  /** The Connect's uuid. */
-  readonly uuid: string;
-  /** Route label or `null`. */
-  readonly route: string | null;
-  /** `host:port` or `null`. */
-  readonly backend: string | null;
-  /** The connection outcome. */
-  readonly outcome: string;
-  /** Each plugin's verdict. */
-  readonly plugins: readonly PluginVerdictRecord[];
-  /** Milliseconds, two decimals. */
-  readonly duration_ms: number;
-  /** Present only when client addresses are logged. */
-  readonly client?: string;
-}
+/**
+ * A decision as the API shows it: the record's fields with `time` (ISO 8601) for `at`,
+ * `duration_ms` (two decimals) for `durationMs`, and `client` only when it was recorded.
+ */
+export type DecisionJson =
+  & Omit<DecisionRecord, "at" | "durationMs" | "client">
+  & { readonly time: string; readonly duration_ms: number; readonly client?: string };
 
 /** The JSON form of a record; built when read, not when recorded. */
 export function decisionJson(r: DecisionRecord): DecisionJson {

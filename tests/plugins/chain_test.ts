@@ -4,6 +4,7 @@ import {
   type ConnectionEnd,
   loadChain,
   PluginError,
+  type PluginVerdict,
 } from "../../src/plugins/mod.ts";
 import type { PluginConfig } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
@@ -212,4 +213,45 @@ Deno.test("a structured transport gets the call with its context; JSON ones are 
   };
   chain.connectionEnded(end);
   assertEquals(ends, [end]);
+});
+
+// The per-plugin verdicts `apply` reports for decision records and explain.
+
+async function verdictsOf(
+  plugins: [string, FakeBehaviour, ("continue" | "deny")?][],
+): Promise<PluginVerdict[]> {
+  const { chain } = await chainOf(plugins);
+  const verdicts: PluginVerdict[] = [];
+  await chain.apply("x", event, start, undefined, verdicts);
+  await chain.close();
+  return verdicts;
+}
+
+const failing: FakeBehaviour = () => new PluginError("p", "trap", "boom");
+
+Deno.test("verdicts: one per plugin in order; a deny skips the rest", async () => {
+  const verdicts = await verdictsOf([
+    ["ok", () => ({})],
+    ["broken", failing],
+    ["gate", () => ({ deny: true, deny_reason: "no" })],
+    ["after", () => ({})],
+  ]);
+  assertEquals(verdicts.map((v) => [v.plugin, v.verdict]), [
+    ["ok", "continue"],
+    ["broken", "error"],
+    ["gate", "deny"],
+    ["after", "skipped"],
+  ]);
+  assertEquals(verdicts[1]!.error, `trap: plugin "p": boom`);
+  assertEquals(verdicts[2]!.answer?.denyReason, "no");
+  assertEquals(verdicts[3]!.ms, 0);
+  assert(verdicts.every((v) => v.ms >= 0));
+});
+
+Deno.test("verdicts: a failure under failure_policy deny is the deny, with its error", async () => {
+  const verdicts = await verdictsOf([["strict", failing, "deny"], ["after", () => ({})]]);
+  assertEquals(verdicts.map((v) => [v.plugin, v.verdict, v.error]), [
+    ["strict", "deny", `trap: plugin "p": boom`],
+    ["after", "skipped", undefined],
+  ]);
 });
