@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { AdminEndpoint } from "../../src/cli/admin.ts";
-import { type Config, loadConfig, parseConfig } from "../../src/config/mod.ts";
+import { type Config, parseConfig } from "../../src/config/mod.ts";
 import type { SourceOpener } from "../../src/discovery/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import { askConnect } from "../support/router_harness.ts";
+import { CONFIG_PATH, loadWithToken } from "../support/admin_router.ts";
 import { FakeTransport } from "../plugins/fake_transport.ts";
 import { fakeFactory, NO_ALLOCATIONS } from "../discovery/fake_sources.ts";
 import podJson from "../fixtures/discovery/pod.json" with { type: "json" };
 
 const TOKEN = "t0ken-Never-Shown-7f3a";
-const CONFIG_PATH = "/srv/gh/config.yaml";
 const CONFIG = `
 listen: "127.0.0.1:0"
 admin: { listen: "127.0.0.1:0", token_file: admin.token }
@@ -45,12 +45,7 @@ class TrippedTransport extends FakeTransport {
   readonly circuitOpen = true;
 }
 
-async function load(text: string, token: string): Promise<Config> {
-  const files = new Map([[CONFIG_PATH, text], ["/srv/gh/admin.token", token]]);
-  return await loadConfig(CONFIG_PATH, {
-    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
-  });
-}
+const load = loadWithToken;
 
 interface Running {
   readonly base: string;

@@ -5,10 +5,9 @@
  * address.
  */
 import assert from "node:assert/strict";
-import { AdminEndpoint } from "../../src/cli/admin.ts";
-import { type Config, loadConfig } from "../../src/config/mod.ts";
-import { Logger } from "../../src/observability/mod.ts";
-import { GatehouseServer, type RuntimeControls } from "../../src/server/mod.ts";
+import type { Config, PluginConfig } from "../../src/config/mod.ts";
+import type { GatehouseServer, RuntimeControls } from "../../src/server/mod.ts";
+import { loadWithToken, withAdminRouter } from "../support/admin_router.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
 import { FakeTransport } from "../plugins/fake_transport.ts";
@@ -27,10 +26,7 @@ plugins:
 `;
 
 async function load(text: string): Promise<Config> {
-  const files = new Map([["/srv/gh/config.yaml", text], ["/srv/gh/admin.token", TOKEN]]);
-  return await loadConfig("/srv/gh/config.yaml", {
-    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
-  });
+  return await loadWithToken(text, TOKEN);
 }
 
 /** A router whose `gate` plugin denies the username `banned`, with its admin endpoint. */
@@ -38,33 +34,18 @@ async function withRouter(
   body: (base: string, server: GatehouseServer) => Promise<void>,
   controls?: RuntimeControls,
 ): Promise<void> {
-  const config = await load(CONFIG);
-  const logger = new Logger({
-    level: "error",
-    format: "json",
-    sink: { write: () => {}, now: () => new Date() },
-  });
-  const admin = AdminEndpoint.open(config, logger);
-  const server = await GatehouseServer.start(config, {
-    logger,
-    metrics: admin.metrics,
-    ...(controls && { controls }),
-    transports: (p) =>
-      Promise.resolve(
-        new FakeTransport(p.name, (request) => {
-          const username = (request as { event?: { username?: string } }).event?.username;
-          return username === "banned" ? { deny: true, deny_reason: "go away" } : {};
-        }),
-      ),
-  });
-  try {
-    admin.attach(server);
-    admin.serving();
-    await body(`http://127.0.0.1:${admin.address!.port}`, server);
-  } finally {
-    await server.close(1_000);
-    await admin.close();
-  }
+  const transports = (p: PluginConfig) =>
+    Promise.resolve(
+      new FakeTransport(p.name, (request) => {
+        const username = (request as { event?: { username?: string } }).event?.username;
+        return username === "banned" ? { deny: true, deny_reason: "go away" } : {};
+      }),
+    );
+  await withAdminRouter(
+    await load(CONFIG),
+    { transports, ...(controls && { controls }) },
+    ({ base, server }) => body(base, server),
+  );
 }
 
 async function get(url: string, token: string | null = TOKEN): Promise<Response> {
@@ -206,12 +187,6 @@ routing:
 plugins:
   - { name: feeder, type: process, stage: deny, process: { command: [/bin/true] } }
 `;
-  const config = await load(text);
-  const logger = new Logger({
-    level: "error",
-    format: "json",
-    sink: { write: () => {}, now: () => new Date() },
-  });
   const pushed = [{ host: "10.0.0.7", port: 5520, weight: 1, meta: null }];
   const feed = {
     targets: (setId: string) => setId === "lobbies" ? pushed : null,
@@ -221,22 +196,12 @@ plugins:
   class Feeder extends FakeTransport {
     readonly targetFeed = feed;
   }
-  const admin = AdminEndpoint.open(config, logger);
-  const server = await GatehouseServer.start(config, {
-    logger,
-    metrics: admin.metrics,
-    transports: (p) => Promise.resolve(new Feeder(p.name, () => ({}))),
-  });
-  try {
-    admin.attach(server);
-    const { pools } = await (await get(`http://127.0.0.1:${admin.address!.port}/api/v1/backends`))
-      .json();
+  const transports = (p: PluginConfig) => Promise.resolve(new Feeder(p.name, () => ({})));
+  await withAdminRouter(await load(text), { transports }, async ({ base }) => {
+    const { pools } = await (await get(`${base}/api/v1/backends`)).json();
     assert.deepEqual(
       pools[0].backends.map((b: { host: string; source: string }) => [b.host, b.source]),
       [["static.internal", "static"], ["10.0.0.7", "pushed"]],
     );
-  } finally {
-    await server.close(1_000);
-    await admin.close();
-  }
+  });
 });

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { AdminEndpoint } from "../../src/cli/admin.ts";
-import { type Config, loadConfig } from "../../src/config/mod.ts";
-import { Logger } from "../../src/observability/mod.ts";
-import { type Explanation, GatehouseServer, type RuntimeControls } from "../../src/server/mod.ts";
+import type { Config } from "../../src/config/mod.ts";
+import type { Explanation, GatehouseServer, RuntimeControls } from "../../src/server/mod.ts";
+import { loadWithToken, withAdminRouter } from "../support/admin_router.ts";
+import { silentLogger } from "../support/logger.ts";
 import { MaintenanceGate } from "../../src/state/mod.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
@@ -36,12 +37,8 @@ plugins:
 `;
 
 async function load(text: string, token: string | null = TOKEN): Promise<Config> {
-  const files = new Map([["/srv/gh/config.yaml", text], ["/srv/gh/admin.token", token ?? ""]]);
-  const source = token === null ? text.replace(", token_file: admin.token", "") : text;
-  files.set("/srv/gh/config.yaml", source);
-  return await loadConfig("/srv/gh/config.yaml", {
-    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
-  });
+  if (token === null) return await loadWithToken(text.replace(", token_file: admin.token", ""), "");
+  return await loadWithToken(text, token);
 }
 
 /** Maintenance as the config sets it, switchable by the test; no drains. */
@@ -67,33 +64,14 @@ interface Running {
 
 /** A router whose `tagger` plugin denies `banned` and attaches referral content otherwise. */
 async function withRouter(config: Config, body: (r: Running) => Promise<void>): Promise<void> {
-  const logger = new Logger({
-    level: "error",
-    format: "json",
-    sink: { write: () => {}, now: () => new Date() },
-  });
-  const admin = AdminEndpoint.open(config, logger);
   const controls = switchable(config);
   const plugin = new FakeTransport("tagger", (request) => {
     const username = (request as { event?: { username?: string } }).event?.username;
     if (username === "banned") return { deny: true, deny_reason: "go away" };
     return { referral_content: btoa("hello") };
   });
-  const server = await GatehouseServer.start(config, {
-    logger,
-    metrics: admin.metrics,
-    controls,
-    transports: () => Promise.resolve(plugin),
-  });
-  try {
-    admin.attach(server);
-    admin.serving();
-    const base = `http://127.0.0.1:${admin.address!.port}`;
-    await body({ base, server, admin, controls, plugin });
-  } finally {
-    await server.close(1_000);
-    await admin.close();
-  }
+  const transports = () => Promise.resolve(plugin);
+  await withAdminRouter(config, { controls, transports }, (r) => body({ ...r, controls, plugin }));
 }
 
 async function explain(
@@ -161,12 +139,7 @@ Deno.test("explain API: bad bodies are 400 naming the field; too large is 413", 
 
 Deno.test("explain API: 503 until the router is attached", async () => {
   const config = await load(CONFIG);
-  const logger = new Logger({
-    level: "error",
-    format: "json",
-    sink: { write: () => {}, now: () => new Date() },
-  });
-  const admin = AdminEndpoint.open(config, logger);
+  const admin = AdminEndpoint.open(config, silentLogger());
   try {
     const answer = await explain(`http://127.0.0.1:${admin.address!.port}`, STEVE);
     assert.equal(answer.status, 503);

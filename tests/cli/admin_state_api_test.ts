@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { AdminEndpoint } from "../../src/cli/admin.ts";
-import { type Config, loadConfig } from "../../src/config/mod.ts";
+import type { Config } from "../../src/config/mod.ts";
 import type { Logger } from "../../src/observability/mod.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import { type ConsoleControls, type ControlsView, openControls } from "../../src/state/mod.ts";
@@ -17,9 +17,9 @@ import { within } from "../support/deadline.ts";
 import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import { silentLogger } from "../support/logger.ts";
 import { askConnect } from "../support/router_harness.ts";
+import { loadWithToken } from "../support/admin_router.ts";
 
 const TOKEN = "st4te-t0ken-c0ffee";
-const CONFIG_PATH = "/srv/gh/config.yaml";
 const ROUTING = `
 routing: { default: { strategy: round_robin, backends: [ { host: a.internal, port: 5520 } ] } }
 maintenance: { message: "Configured message", bypass: [Admin] }
@@ -28,10 +28,7 @@ const WITH_TOKEN = `listen: "127.0.0.1:0"
 admin: { listen: "127.0.0.1:0", token_file: admin.token }${ROUTING}`;
 
 async function load(text: string): Promise<Config> {
-  const files = new Map([[CONFIG_PATH, text], ["/srv/gh/admin.token", `${TOKEN}\n`]]);
-  return await loadConfig(CONFIG_PATH, {
-    readTextFile: (p) => Promise.resolve(files.get(p) ?? ""),
-  });
+  return await loadWithToken(text, `${TOKEN}\n`);
 }
 
 interface Replica {
