@@ -72,19 +72,32 @@ export class DecisionLog {
   readonly #ring: (DecisionRecord | undefined)[];
   #next = 0;
   readonly #listeners = new Set<(record: DecisionRecord) => void>();
+  // Recorded, not yet told to the listeners (see `record`).
+  readonly #unheard: DecisionRecord[] = [];
 
   /** Keeps the newest `capacity` records. */
   constructor(readonly capacity: number = DECISION_LOG_SIZE) {
     this.#ring = new Array(capacity);
   }
 
-  /** Adds a record (the oldest falls out) and tells every listener; a throwing one is dropped. */
+  /**
+   * Adds a record (the oldest falls out) and tells every listener — in a microtask, so a
+   * connection that records its decision and then writes its reply hands the reply to QUIC
+   * before any event stream formats the record. A throwing listener is dropped.
+   */
   record(record: DecisionRecord): void {
     this.#ring[this.#next] = record;
     this.#next = (this.#next + 1) % this.capacity;
+    if (this.#listeners.size === 0) return;
+    this.#unheard.push(record);
+    if (this.#unheard.length === 1) queueMicrotask(() => this.#tell());
+  }
+
+  #tell(): void {
+    const records = this.#unheard.splice(0);
     for (const listener of this.#listeners) {
       try {
-        listener(record);
+        for (const record of records) listener(record);
       } catch {
         this.#listeners.delete(listener);
       }

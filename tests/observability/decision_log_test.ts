@@ -30,7 +30,7 @@ Deno.test("decision log: keeps the newest `capacity`, newest first", () => {
   assert.deepEqual(log.recent(2).map((d) => d.username), ["e", "d"]);
 });
 
-Deno.test("decision log: listeners hear each record until they unsubscribe; a throwing one is dropped", () => {
+Deno.test("decision log: listeners hear each record until they unsubscribe; a throwing one is dropped", async () => {
   const log = new DecisionLog(2);
   const heard: string[] = [];
   const stop = log.subscribe((d) => heard.push(d.username));
@@ -38,10 +38,15 @@ Deno.test("decision log: listeners hear each record until they unsubscribe; a th
     throw new Error("broken listener");
   });
   log.record(decision("a"));
+  log.record(decision("b"));
+  assert.deepEqual(heard, [], "listeners hear after the recording code has run on");
+  await Promise.resolve();
+  assert.deepEqual(heard, ["a", "b"]);
   assert.equal(log.listeners, 1);
   stop();
-  log.record(decision("b"));
-  assert.deepEqual(heard, ["a"]);
+  log.record(decision("c"));
+  await Promise.resolve();
+  assert.deepEqual(heard, ["a", "b"]);
   assert.equal(log.listeners, 0);
 });
 
