@@ -113,3 +113,30 @@ Deno.test("config_map store: an unusable state is logged and ignored, never thro
     await fake.close();
   }
 });
+
+Deno.test("config_map store: a failing watch is logged as the state ConfigMap's, and retried", async () => {
+  const fake = FakeApiServer.start();
+  const lines: string[] = [];
+  const logger = new Logger({
+    level: "warn",
+    format: "json",
+    sink: { write: (line) => lines.push(line), now: () => new Date() },
+  });
+  const watcher = await configMapStore(fake, logger);
+  const writer = await configMapStore(fake);
+  try {
+    await watcher.load();
+    fake.failNext(1);
+    const wake = Promise.withResolvers<ConsoleState>();
+    watcher.watch((s) => wake.resolve(s));
+    await writer.save({ maintenance: null, drained: ["a.internal:1"] });
+    const got = await within(wake.promise, 3_000, "the change after the failed list");
+    assert.deepEqual(got.drained, ["a.internal:1"]);
+    assert.ok(lines.some((l) => l.includes("state ConfigMap API error, retrying")), lines.join());
+    assert.ok(!lines.some((l) => l.includes("discovery")), lines.join());
+  } finally {
+    await watcher.close();
+    await writer.close();
+    await fake.close();
+  }
+});

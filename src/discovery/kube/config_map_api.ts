@@ -135,6 +135,7 @@ export class ConfigMapApi {
       path: this.#collection,
       fieldSelector: `metadata.name=${this.#name}`,
       logger,
+      subject: "state ConfigMap",
       signal: stop.signal,
       ...(this.#backoff === undefined ? {} : { backoff: this.#backoff }),
       onChange: () => {

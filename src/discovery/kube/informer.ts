@@ -34,6 +34,8 @@ export interface InformerOptions {
   readonly backoff?: BackoffOptions;
   /** Where errors and restarts are logged. */
   readonly logger: Logger;
+  /** What the log lines call the watched thing (default `discovery`: `discovery API error`). */
+  readonly subject?: string;
   /** Called after each applied batch (a whole LIST, or the events of one read); may not throw. */
   readonly onChange: () => void;
   /** Aborting stops the informer and everything it has in flight. */
@@ -156,7 +158,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.#backoff.initialMs * 2 ** Math.min(this.#failures - 1, 30),
     );
     const delay = Math.floor(this.#random() * ceiling);
-    this.#o.logger.warn("discovery API error, retrying", {
+    this.#o.logger.warn(`${this.#o.subject ?? "discovery"} API error, retrying`, {
       path: this.#o.path,
       error: error.message,
       attempt: this.#failures,
@@ -282,7 +284,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     try {
       this.#o.onChange();
     } catch (err) {
-      this.#o.logger.error("discovery onChange failed", {
+      this.#o.logger.error(`${this.#o.subject ?? "discovery"} onChange failed`, {
         path: this.#o.path,
         error: err instanceof Error ? err.message : String(err),
       });
