@@ -37,9 +37,9 @@ const CONNECT_FRAME = encodeFrame(PacketId.Connect, CONNECT_V2);
 const SECRET = parseHmacSecret("bench-secret");
 const EMPTY = new Uint8Array(0);
 const CONTENT = new TextEncoder().encode('{"party":"7f3a9c2e","queue":"ranked"}');
-const signed = await createEnvelopeSealer(1, SECRET);
-const unsigned = await createEnvelopeSealer(1, null);
-const ENVELOPE = await signed.seal(EMPTY);
+const signed = createEnvelopeSealer(1, SECRET);
+const unsigned = createEnvelopeSealer(1, null);
+const ENVELOPE = signed.seal(EMPTY);
 const hmacKey = await crypto.subtle.importKey(
   "raw",
   new Uint8Array(SECRET),
@@ -65,17 +65,17 @@ Deno.bench("FrameDecoder: push a whole Connect frame, take it", { group: "connec
 Deno.bench(
   "seal empty content, signed (HMAC-SHA256)",
   { group: "envelope", baseline: true },
-  async () => {
-    await signed.seal(EMPTY);
+  () => {
+    signed.seal(EMPTY);
   },
 );
 
-Deno.bench("seal 37-byte content, signed", { group: "envelope" }, async () => {
-  await signed.seal(CONTENT);
+Deno.bench("seal 37-byte content, signed", { group: "envelope" }, () => {
+  signed.seal(CONTENT);
 });
 
-Deno.bench("seal empty content, unsigned", { group: "envelope" }, async () => {
-  await unsigned.seal(EMPTY);
+Deno.bench("seal empty content, unsigned", { group: "envelope" }, () => {
+  unsigned.seal(EMPTY);
 });
 
 Deno.bench("WebCrypto HMAC-SHA256 of 9 bytes", { group: "hmac", baseline: true }, async () => {

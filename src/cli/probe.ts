@@ -43,9 +43,7 @@ export async function runProbe(options: ProbeOptions, io: CommandIO): Promise<nu
   const attempt = (async () => {
     conn = await connect(options);
     const frame = await exchange(conn, options);
-    const result: ProbeResult = frame
-      ? await describe(frame, options.secret)
-      : { outcome: "closed" };
+    const result: ProbeResult = frame ? describe(frame, options.secret) : { outcome: "closed" };
     return { ...result, alpn: conn.protocol ?? null };
   })();
   try {
@@ -101,10 +99,10 @@ async function exchange(
   return null;
 }
 
-async function describe(
+function describe(
   frame: { id: number; payload: Uint8Array },
   secret: string | null,
-): Promise<ProbeResult> {
+): ProbeResult {
   if (frame.id === PacketId.Disconnect) {
     return { outcome: "disconnect", reason: decodeDisconnect(frame.payload).reason };
   }
@@ -114,7 +112,7 @@ async function describe(
   const referral = decodeClientReferral(frame.payload);
   const base = { outcome: "referral", host: referral.host, port: referral.port };
   if (!referral.data) return { ...base, envelope: null };
-  const env = await openEnvelope(referral.data, secret === null ? null : parseHmacSecret(secret));
+  const env = openEnvelope(referral.data, secret === null ? null : parseHmacSecret(secret));
   return {
     ...base,
     envelope: {

@@ -1,7 +1,7 @@
 /**
  * The Hytale wire protocol as far as the router needs it (docs/protocol.md): stream framing, the
  * Connect packet (v1 and v2 layouts), Disconnect, ClientReferral and the referral envelope.
- * Everything here is pure (no I/O); only the envelope functions are async, for WebCrypto.
+ * Everything here is pure (no I/O) and synchronous.
  *
  * @module
  */

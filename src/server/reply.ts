@@ -133,7 +133,7 @@ export async function chooseReply(input: ReplyInput): Promise<Reply> {
       : result.error;
     return disconnectReply(input, MESSAGE_FOR[failure.code], failure.message, route);
   }
-  return await referralReply(input, state.backend, state.referralContent, route);
+  return referralReply(input, state.backend, state.referralContent, route);
 }
 
 function identity(event: ConnectEvent | null): { uuid: string; username: string } {
@@ -162,14 +162,14 @@ function initialState(result: DecideResult): ChainState {
   };
 }
 
-async function referralReply(
+function referralReply(
   input: ReplyInput,
   backend: Backend,
   content: Uint8Array,
   route: string | null,
-): Promise<Reply> {
+): Reply {
   try {
-    const envelope = await seal(input, content);
+    const envelope = seal(input, content);
     const payload = encodeClientReferral(backend.host, backend.port, envelope);
     return {
       kind: "referral",
@@ -186,14 +186,14 @@ async function referralReply(
 }
 
 /** Seals the referral content; content that cannot fit is logged and replaced by none. */
-async function seal(input: ReplyInput, content: Uint8Array): Promise<Uint8Array> {
+function seal(input: ReplyInput, content: Uint8Array): Uint8Array {
   const { sealer } = input.snapshot;
   try {
-    return await sealer.seal(content);
+    return sealer.seal(content);
   } catch (err) {
     if (!(err instanceof ProtocolError) || err.code !== "envelope_too_large") throw err;
     input.logger.warn("referral content dropped", { error: err.message, bytes: content.length });
-    return await sealer.seal(EMPTY);
+    return sealer.seal(EMPTY);
   }
 }
 

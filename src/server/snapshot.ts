@@ -113,7 +113,7 @@ async function buildWith(
     discovered: (provider) => discovery.discovered(provider),
     allocator: (provider) => discovery.allocator(provider),
   });
-  const sealer = await createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
+  const sealer = createEnvelopeSealer(config.referral.keyId, config.referral.hmacSecret);
   const { metrics } = deps;
   metrics?.prepareRoutes(routeLabels(config));
   metrics?.preparePlugins(config.plugins.map((p) => p.name));

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects, assertThrows } from "../support/assert.ts";
+import { assert, assertEquals, assertThrows } from "../support/assert.ts";
 import { createHmac } from "node:crypto";
 import {
   createEnvelopeSealer,
@@ -16,52 +16,48 @@ const SIGNED = hex(
     "361ff00a23e60e072856a4fefd6666506c27cb172002d61a9133d8e06f38e8f6",
 );
 
-Deno.test("openEnvelope: unsigned envelope", async () => {
-  const opened = await openEnvelope(hex("48595250" + "01" + "00" + "07" + "0200" + "6869"), SECRET);
+Deno.test("openEnvelope: unsigned envelope", () => {
+  const opened = openEnvelope(hex("48595250" + "01" + "00" + "07" + "0200" + "6869"), SECRET);
   assertEquals(opened, { keyId: 7, signed: false, content: UTF8.encode("hi"), valid: null });
 });
 
-Deno.test("openEnvelope: signed envelope verifies with the right secret only", async () => {
-  assertEquals(await openEnvelope(SIGNED, SECRET), {
+Deno.test("openEnvelope: signed envelope verifies with the right secret only", () => {
+  assertEquals(openEnvelope(SIGNED, SECRET), {
     keyId: 3,
     signed: true,
     content: UTF8.encode("hi"),
     valid: true,
   });
-  assertEquals((await openEnvelope(SIGNED, UTF8.encode("s3creT"))).valid, false);
-  assertEquals((await openEnvelope(SIGNED, null)).valid, null);
+  assertEquals((openEnvelope(SIGNED, UTF8.encode("s3creT"))).valid, false);
+  assertEquals((openEnvelope(SIGNED, null)).valid, null);
 });
 
-Deno.test("openEnvelope: any changed byte breaks the MAC", async () => {
+Deno.test("openEnvelope: any changed byte breaks the MAC", () => {
   for (const at of [4 + 2, 9, 10, SIGNED.length - 1]) {
     const tampered = SIGNED.slice();
     tampered[at] = (tampered[at] ?? 0) ^ 0x01;
-    assertEquals((await openEnvelope(tampered, SECRET)).valid, false, `byte ${at}`);
+    assertEquals((openEnvelope(tampered, SECRET)).valid, false, `byte ${at}`);
   }
 });
 
-Deno.test("openEnvelope: unknown flag bits are ignored", async () => {
-  const opened = await openEnvelope(hex("48595250" + "01" + "02" + "00" + "0000"), SECRET);
+Deno.test("openEnvelope: unknown flag bits are ignored", () => {
+  const opened = openEnvelope(hex("48595250" + "01" + "02" + "00" + "0000"), SECRET);
   assertEquals(opened, { keyId: 0, signed: false, content: new Uint8Array(0), valid: null });
 });
 
-Deno.test("openEnvelope: malformed envelopes", async () => {
-  const code = async (h: string | Uint8Array) =>
-    (await assertRejects(
-      () => openEnvelope(typeof h === "string" ? hex(h) : h, null),
-      ProtocolError,
-    ))
-      .code;
-  assertEquals(await code(""), "bad_envelope");
-  assertEquals(await code("48595250010000"), "bad_envelope"); // header cut short
-  assertEquals(await code("48595251" + "01000000" + "00"), "bad_envelope"); // magic
-  assertEquals(await code("48595250" + "02000000" + "00"), "bad_envelope"); // version
-  assertEquals(await code("48595250" + "01000003" + "00" + "6869"), "bad_envelope"); // short content
-  assertEquals(await code("48595250" + "01000002" + "00" + "6869" + "00"), "bad_envelope"); // trailing
-  assertEquals(await code("48595250" + "01010000" + "00" + "00".repeat(31)), "bad_envelope"); // MAC cut
+Deno.test("openEnvelope: malformed envelopes", () => {
+  const code = (h: string | Uint8Array) =>
+    assertThrows(() => openEnvelope(typeof h === "string" ? hex(h) : h, null), ProtocolError).code;
+  assertEquals(code(""), "bad_envelope");
+  assertEquals(code("48595250010000"), "bad_envelope"); // header cut short
+  assertEquals(code("48595251" + "01000000" + "00"), "bad_envelope"); // magic
+  assertEquals(code("48595250" + "02000000" + "00"), "bad_envelope"); // version
+  assertEquals(code("48595250" + "01000003" + "00" + "6869"), "bad_envelope"); // short content
+  assertEquals(code("48595250" + "01000002" + "00" + "6869" + "00"), "bad_envelope"); // trailing
+  assertEquals(code("48595250" + "01010000" + "00" + "00".repeat(31)), "bad_envelope"); // MAC cut
   const big = new Uint8Array(4097);
   big.set(hex("48595250" + "0100" + "00" + "f80f")); // content_len 4088: 4097 bytes in all
-  assertEquals(await code(big), "envelope_too_large");
+  assertEquals(code(big), "envelope_too_large");
 });
 
 Deno.test("sealer → client codec → node:crypto: the MAC covers header and content", async () => {
@@ -76,7 +72,7 @@ Deno.test("sealer → client codec → node:crypto: the MAC covers header and co
   const expected = createHmac("sha256", "secret-key").update(parsed.signedPart).digest("hex");
   assert(parsed.mac !== null);
   assertEquals(toHex(parsed.mac), expected);
-  assertEquals((await openEnvelope(envelope, secret)).valid, true);
+  assertEquals((openEnvelope(envelope, secret)).valid, true);
 });
 
 Deno.test("parseHmacSecret: raw text is its trimmed UTF-8 bytes", () => {
