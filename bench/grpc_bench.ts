@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { Logger } from "../src/observability/mod.ts";
 import { createGrpcPlugin } from "../src/plugins/grpc/mod.ts";
+import { quantile } from "./measure.ts";
 
 const HOME = Deno.env.get("HOME") ?? "/root";
 const PEER_DIR = Deno.env.get("GRPCPEER_DIR") ??
@@ -106,15 +107,14 @@ function summarize(
   elapsedS: number,
 ): Result {
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.floor(p * (latencies.length - 1))] ?? NaN;
   return {
     client,
     concurrency,
     ok: latencies.length,
     errors,
     callsPerS: latencies.length / elapsedS,
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
   };
 }
 

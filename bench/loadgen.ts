@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { encodeConnect, encodeFrame, PacketId } from "../src/protocol/mod.ts";
+import { quantile } from "./measure.ts";
 
 /** What one load-generator run measured; `run.ts` merges the reports of all processes. */
 export interface LoadgenReport {
@@ -206,11 +207,6 @@ function sleep(ms: number): Promise<void> {
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

@@ -130,8 +130,14 @@ function merge(
   };
 }
 
-/** Nearest-rank quantile of ascending `sorted`; NaN when empty. */
-export function quantile(sorted: Float64Array, q: number): number {
+/**
+ * Nearest-rank quantile of ascending `sorted`: the smallest sample with at least `q` of all
+ * samples at or below it, i.e. `sorted[ceil(q·n) − 1]` (q ≤ 0 reads the minimum, q ≥ 1 the
+ * maximum); NaN when empty. Always an observed sample, never an interpolation. The one percentile
+ * of every benchmark in bench/, so their p50/p99 compare; `loadgen.ts` imports it too, which is
+ * why this module keeps to type-only imports (it runs in each load-generator process).
+ */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.max(1, Math.ceil(q * sorted.length));
   return sorted[Math.min(sorted.length, rank) - 1]!;

@@ -43,6 +43,7 @@ import {
   type ProcessTransport,
 } from "../src/plugins/process/mod.ts";
 import { SAMPLE_EVENT } from "../tests/plugins/fake_transport.ts";
+import { quantile } from "./measure.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const TS_EXAMPLE = `${ROOT}plugins/process-example/main.ts`;
@@ -223,10 +224,6 @@ interface Result {
   p50_us: number;
   p99_us: number;
   calls_per_s: number;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   prepareModule,
   SAMPLE_REQUEST,
 } from "../src/plugins/wasm/mod.ts";
+import { quantile } from "./measure.ts";
 
 const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const PLUGIN = `${ROOT}plugins/wasm-example/plugin.wasm`;
@@ -83,10 +84,6 @@ interface Result {
   p50_us: number;
   p99_us: number;
   calls_per_s: number;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
 /** Runs `total` calls over `lanes` concurrent loops; one lane is a sequential run. */
