@@ -5,10 +5,13 @@
  * snapshot. From source it runs sandboxed like `start`: the launcher computes the router's
  * permissions for the config and runs the hidden {@link EXPLAIN_CHILD} command with them.
  *
- * Offline there is no runtime state: maintenance is the config's `maintenance` section and no
- * backend is drained (a running router's API explain sees both as they are).
+ * The runtime state — maintenance set through the admin API, drained backends — is read from the
+ * store the config names (`admin.state_file`, `admin.state_config_map`), as a router starting
+ * now would read it; without one, or when it cannot be read (a warning says why), maintenance is
+ * the config's `maintenance` section and no backend is drained.
  */
 import { parseArgs } from "node:util";
+import type { Config } from "../config/mod.ts";
 import { Logger, printable } from "../observability/mod.ts";
 import { defaultTransportFactory } from "../plugins/mod.ts";
 import {
@@ -20,9 +23,10 @@ import {
   type ExplainRequest,
   type Explanation,
   parseExplainRequest,
+  type RuntimeControls,
   type RuntimeSnapshot,
 } from "../server/mod.ts";
-import { MaintenanceGate } from "../state/mod.ts";
+import { MaintenanceGate, openControls } from "../state/mod.ts";
 import { type CommandIO, loadConfigOrReport } from "./check.ts";
 import { UsageError } from "./usage.ts";
 
@@ -93,24 +97,66 @@ export async function runExplain(options: ExplainOptions, io: CommandIO): Promis
   const config = await loadConfigOrReport(options.configPath, io);
   if (!config) return 1;
   const logger = new Logger({ level: "warn", format: "text" });
-  let snapshot: RuntimeSnapshot;
+  const state = await runtimeState(config, logger, io);
+  const { controls } = state;
   try {
-    snapshot = await buildSnapshot(config, { logger, transports: defaultTransportFactory });
-  } catch (err) {
-    io.err(`${options.configPath}: ${printable(err instanceof Error ? err.message : String(err))}`);
-    return 1;
+    let snapshot: RuntimeSnapshot;
+    try {
+      snapshot = await buildSnapshot(config, {
+        logger,
+        transports: defaultTransportFactory,
+        routerOptions: { drained: () => controls.drained },
+      });
+    } catch (err) {
+      const why = printable(err instanceof Error ? err.message : String(err));
+      io.err(`${options.configPath}: ${why}`);
+      return 1;
+    }
+    try {
+      const explained = await explainDecision({ snapshot, controls, logger }, options.request);
+      if (options.json) io.out(JSON.stringify(explained, null, 2));
+      else for (const line of [state.line, ...formatExplanation(explained)]) io.out(line);
+      return 0;
+    } finally {
+      await closeSnapshot(snapshot);
+    }
+  } finally {
+    await state.close();
   }
-  try {
-    const controls = {
+}
+
+/**
+ * The runtime state a router starting now would serve with, from the config's store, and a
+ * report line naming where it came from. A store that cannot be opened (no cluster here for a
+ * ConfigMap) is a warning, not a failure: the explanation then uses the config alone.
+ */
+async function runtimeState(
+  config: Config,
+  logger: Logger,
+  io: CommandIO,
+): Promise<{ controls: RuntimeControls; line: string; close(): Promise<void> }> {
+  const fallback = {
+    controls: {
       maintenance: new MaintenanceGate(config.maintenance, "config"),
       drained: new Set<string>(),
+    },
+    line: "runtime state: none (the config's maintenance, no drained backend)",
+    close: () => Promise.resolve(),
+  };
+  if (config.admin.stateFile === null && config.admin.stateConfigMap === null) return fallback;
+  try {
+    const controls = await openControls(config, { logger });
+    const { store, where } = controls.store;
+    const drained = controls.drained.size;
+    return {
+      controls,
+      line: `runtime state: ${store} ${printable(where)} (${drained} drained)`,
+      close: () => controls.close(),
     };
-    const explained = await explainDecision({ snapshot, controls, logger }, options.request);
-    if (options.json) io.out(JSON.stringify(explained, null, 2));
-    else for (const line of formatExplanation(explained)) io.out(line);
-    return 0;
-  } finally {
-    await closeSnapshot(snapshot);
+  } catch (err) {
+    const why = printable(err instanceof Error ? err.message : String(err));
+    io.err(`warning: runtime state not read (${why}); explaining with the config alone`);
+    return fallback;
   }
 }
 

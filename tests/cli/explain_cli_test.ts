@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { run } from "../../src/cli/mod.ts";
 import type { Explanation } from "../../src/server/mod.ts";
+import { STATE_VERSION } from "../../src/state/mod.ts";
 import { taskFlags } from "../support/start_task.ts";
 
 const FLAGS = await taskFlags("explain");
@@ -152,6 +153,47 @@ maintenance:
   const staff = await explain(...args, "--username", "staff");
   assert.ok(staff.out.includes("maintenance: on, bypassed\n"), staff.out);
   assert.ok(staff.out.includes("reply: referral to b.internal:5520"), staff.out);
+});
+
+Deno.test("explain CLI: the runtime state in admin.state_file (drained, maintenance) applies", async () => {
+  const config = await tempConfig(ROUTES);
+  const stateFile = config.replace(/config\.yaml$/, "state.json");
+  await Deno.writeTextFile(
+    config,
+    `${ROUTES}\nadmin:\n  listen: "127.0.0.1:0"\n  state_file: ${JSON.stringify(stateFile)}\n`,
+  );
+  const args = ["--config", config, "--sni", "eu.play.example.com", "--username", "steve"];
+  // No file yet: a router starting now would start from the config.
+  const none = await explain(...args);
+  assert.equal(none.code, 0, none.err);
+  assert.ok(none.out.includes("reply: referral to b.internal:5520"), none.out);
+
+  const maintenance = { enabled: false, message: "", message_locales: {}, bypass: [] };
+  await Deno.writeTextFile(
+    stateFile,
+    JSON.stringify({ version: STATE_VERSION, maintenance: null, drained: ["b.internal:5520"] }),
+  );
+  const drained = await explain(...args);
+  assert.equal(drained.code, 0, drained.err);
+  assert.ok(drained.out.startsWith(`runtime state: file ${stateFile} (1 drained)\n`), drained.out);
+  assert.ok(drained.out.includes("  b.internal:5520  weight 0  DRAINED  players=3"), drained.out);
+  assert.ok(drained.out.includes("reply: referral to c.internal:5520"), drained.out);
+
+  const on = { ...maintenance, enabled: true, message: "Upgrading" };
+  await Deno.writeTextFile(
+    stateFile,
+    JSON.stringify({ version: STATE_VERSION, maintenance: on, drained: [] }),
+  );
+  const closed = await explain(...args);
+  assert.equal(closed.code, 0, closed.err);
+  assert.ok(closed.out.includes('outcome maintenance (maintenance mode): "Upgrading"'), closed.out);
+
+  // A corrupt file is reported, and the explanation falls back to the config.
+  await Deno.writeTextFile(stateFile, "{ not json");
+  const corrupt = await explain(...args);
+  assert.equal(corrupt.code, 0, corrupt.err);
+  assert.match(corrupt.err, /state\.json/);
+  assert.ok(corrupt.out.includes("reply: referral to b.internal:5520"), corrupt.out);
 });
 
 Deno.test("explain CLI: bad flags exit 2 naming the flag; config errors exit 1", async () => {
