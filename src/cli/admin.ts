@@ -46,6 +46,18 @@ export interface AdminEndpointOptions {
 type Phase = "starting" | "serving" | "stopping";
 
 /**
+ * Event streams open at once; one more is refused (503). Each stream formats every decision
+ * again, so without a bound a token holder (or a page left open in many tabs) could make the
+ * router spend its connection-serving time on JSON for readers.
+ */
+export const MAX_EVENT_STREAMS = 16;
+/**
+ * Explains running at once; one more is refused (503). An explain calls every plugin, so this
+ * bounds the plugin calls the API can add to the players' own.
+ */
+export const MAX_CONCURRENT_EXPLAINS = 4;
+
+/**
  * The admin side of `start`: the metrics every part records into, the readiness checks, and
  * the HTTP endpoint serving both when `admin.listen` is set. Opened before the router so
  * `/healthz` answers (and `/readyz` says 503) while plugins load.
@@ -66,6 +78,8 @@ export class AdminEndpoint {
   readonly #closing = new AbortController();
   readonly #now: () => number;
   readonly #startedAt: number;
+  #eventStreams = 0;
+  #explains = 0;
 
   private constructor(config: Config, options: AdminEndpointOptions) {
     this.#config = config;
@@ -194,11 +208,17 @@ export class AdminEndpoint {
   async #explain(json: () => Promise<unknown>): Promise<Explanation | null> {
     const router = this.#router;
     if (router === null) return null;
+    if (this.#explains >= MAX_CONCURRENT_EXPLAINS) {
+      throw new ApiError(503, `${MAX_CONCURRENT_EXPLAINS} explains are running; try again`);
+    }
+    this.#explains++;
     try {
       return await router.explain(parseExplainRequest(await json()));
     } catch (err) {
       if (!(err instanceof ExplainInputError)) throw err;
       throw new ApiError(400, err.message, err.field);
+    } finally {
+      this.#explains--;
     }
   }
 
@@ -208,12 +228,19 @@ export class AdminEndpoint {
   #events() {
     const router = this.#router;
     if (router === null) return null;
+    if (this.#eventStreams >= MAX_EVENT_STREAMS) {
+      throw new ApiError(
+        503,
+        `${MAX_EVENT_STREAMS} event streams are open; close one, or poll /api/v1/decisions`,
+      );
+    }
     return eventStream({
       signal: this.#closing.signal,
       subscribe: (emit) => {
+        this.#eventStreams++;
         const decisions = router.decisions.subscribe((r) => emit("decision", decisionJson(r)));
         const state = this.#controls?.subscribe((view) => emit("state", view));
-        return () => (decisions(), state?.());
+        return () => (this.#eventStreams--, decisions(), state?.());
       },
     });
   }

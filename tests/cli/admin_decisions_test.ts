@@ -5,6 +5,7 @@
  * address.
  */
 import assert from "node:assert/strict";
+import { MAX_EVENT_STREAMS } from "../../src/cli/admin.ts";
 import type { Config, PluginConfig } from "../../src/config/mod.ts";
 import type { GatehouseServer, RuntimeControls } from "../../src/server/mod.ts";
 import { loadWithToken, withAdminRouter } from "../support/admin_router.ts";
@@ -126,6 +127,52 @@ Deno.test("events: a probe made after the stream opened arrives as a decision ev
       5_000,
       "the stream to unsubscribe",
     );
+  });
+});
+
+/** Opens `/api/v1/events` and reads until the stream says it is live. */
+async function openStream(base: string): Promise<{ response: Response; close(): Promise<void> }> {
+  const abort = new AbortController();
+  const response = await fetch(`${base}/api/v1/events`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+    signal: abort.signal,
+  });
+  if (response.status !== 200) return { response, close: () => response.body!.cancel() };
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(": connected")) text += (await reader.read()).value ?? "";
+  return {
+    response,
+    close: async () => {
+      abort.abort();
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
+
+Deno.test("events: at most MAX_EVENT_STREAMS streams at once; one more is a 503", async () => {
+  await withRouter(async (base, server) => {
+    const open = [];
+    for (let i = 0; i < MAX_EVENT_STREAMS; i++) open.push(await openStream(base));
+    assert.ok(open.every((s) => s.response.status === 200));
+    const refused = await openStream(base);
+    assert.equal(refused.response.status, 503);
+    assert.match(refused.response.statusText + (await refused.response.text()), /event streams/);
+    // Closing one makes room once the server has heard the client leave.
+    await open.pop()!.close();
+    await within(
+      (async () => {
+        while (server.decisions.listeners >= MAX_EVENT_STREAMS) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })(),
+      5_000,
+      "the closed stream to unsubscribe",
+    );
+    const again = await openStream(base);
+    assert.equal(again.response.status, 200);
+    open.push(again);
+    for (const s of open) await s.close();
   });
 });
 

@@ -4,7 +4,7 @@
  * neither counted nor recorded), and maintenance shown in the request's language.
  */
 import assert from "node:assert/strict";
-import { AdminEndpoint } from "../../src/cli/admin.ts";
+import { AdminEndpoint, MAX_CONCURRENT_EXPLAINS } from "../../src/cli/admin.ts";
 import type { Config } from "../../src/config/mod.ts";
 import type { Explanation, GatehouseServer, RuntimeControls } from "../../src/server/mod.ts";
 import { loadWithToken, withAdminRouter } from "../support/admin_router.ts";
@@ -13,6 +13,7 @@ import { MaintenanceGate } from "../../src/state/mod.ts";
 import { askConnect } from "../support/router_harness.ts";
 import { parseClientReferral, parseDisconnect } from "../support/hytale_client_codec.ts";
 import { FakeTransport } from "../plugins/fake_transport.ts";
+import { within } from "../support/deadline.ts";
 
 const TOKEN = "explain-token-1";
 const CONFIG = `
@@ -264,5 +265,33 @@ Deno.test("explain API: maintenance shows the message in the request's language"
       .body as unknown as Explanation;
     assert.equal(byIp.maintenance.bypassed, true);
     assert.equal(byIp.request.client_ip, "10.9.3.4");
+  });
+});
+
+Deno.test("explain API: at most MAX_CONCURRENT_EXPLAINS at once; one more is a 503", async () => {
+  const config = await load(CONFIG);
+  let release = () => {};
+  const held = new Promise<void>((resolve) => release = resolve);
+  // Every explain's plugin call waits until the test releases it.
+  const plugin = new FakeTransport("tagger", async () => (await held, {}));
+  const transports = () => Promise.resolve(plugin);
+  await withAdminRouter(config, { controls: switchable(config), transports }, async ({ base }) => {
+    const running = Array.from({ length: MAX_CONCURRENT_EXPLAINS }, () => explain(base, STEVE));
+    await within(
+      (async () => {
+        while (plugin.requests.length < MAX_CONCURRENT_EXPLAINS) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      })(),
+      5_000,
+      "the explains to reach the plugin",
+    );
+    const refused = await explain(base, STEVE);
+    assert.equal(refused.status, 503);
+    assert.match(String(refused.body.error), /explains are running/);
+    release();
+    for (const answer of await Promise.all(running)) assert.equal(answer.status, 200);
+    // The slots are free again.
+    assert.equal((await explain(base, STEVE)).status, 200);
   });
 });
