@@ -129,8 +129,19 @@ async function readToken(
   }
   const token = text.trim();
   if (token === "") throw fail(`token file ${file} is empty`);
+  // The token guards player data and every change, and the API does not slow down guesses:
+  // refuse one short enough to guess (the length only; say how to make a random one).
+  if (token.length < MIN_TOKEN_CHARS) {
+    throw fail(
+      `token file ${file} holds ${token.length} characters; use at least ${MIN_TOKEN_CHARS} ` +
+        `(e.g. openssl rand -hex 32 > ${file})`,
+    );
+  }
   return new TextEncoder().encode(token);
 }
+
+/** Shortest admin token accepted. */
+const MIN_TOKEN_CHARS = 16;
 
 function checkProviders(
   r: Reader,

@@ -15,7 +15,7 @@ import { parseClientReferral, parseDisconnect } from "../support/hytale_client_c
 import { FakeTransport } from "../plugins/fake_transport.ts";
 import { within } from "../support/deadline.ts";
 
-const TOKEN = "explain-token-1";
+const TOKEN = "explain-token-0001";
 const CONFIG = `
 listen: "127.0.0.1:0"
 admin: { listen: "127.0.0.1:0", token_file: admin.token }

@@ -57,6 +57,15 @@ Deno.test("an empty token file is a load error that shows no content", async () 
   assert.match(err.message, /token file \/srv\/gh\/secret\/token is empty/);
 });
 
+Deno.test("a token under 16 characters is a load error that shows no content", async () => {
+  const err = await rejection("hunter2-hunter2\n"); // 15 characters
+  assert.equal(err.errors[0]?.path, "admin.token_file");
+  assert.match(err.message, /holds 15 characters; use at least 16 \(e\.g\. openssl rand -hex 32/);
+  assert.ok(!err.message.includes("hunter2"), err.message);
+  // 16 is enough.
+  await loadConfig(CONFIG, fsWith("hunter2-hunter22"));
+});
+
 Deno.test("the token is in neither the fingerprint nor its canonical text", async () => {
   const a = await loadConfig(CONFIG, fsWith("first-token-aaaa"));
   const b = await loadConfig(CONFIG, fsWith("second-token-bbbb"));
