@@ -13,11 +13,7 @@ const UNITS: ReadonlyMap<string, bigint> = new Map([
 ]);
 const MAX_NANOS = (1n << 63n) - 1n;
 
-/**
- * The longest duration a timer can wait: JavaScript timers treat anything above 2^31−1 ms
- * (about 24.8 days) as 1 ms, so longer configured timeouts would fire at once.
- */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS } from "../timing/mod.ts";
 const COMPONENT = /([0-9]*)(?:\.([0-9]*))?([^0-9.]*)/y;
 
 /**

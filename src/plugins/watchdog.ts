@@ -21,6 +21,8 @@
  * calls keep coming it fires about once per timeout instead of being set and cleared per call.
  */
 
+import { MAX_TIMER_MS } from "../timing/mod.ts";
+
 /** One armed alarm; `clear` it when what it guards ends first. Clearing twice is harmless. */
 export interface Alarm {
   clear(): void;
@@ -44,8 +46,6 @@ export function timerClock(now: () => number = () => performance.now()): Watchdo
     clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Entry {
   readonly at: number;

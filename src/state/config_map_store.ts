@@ -1,5 +1,6 @@
 import { ConfigMapApi, type ConfigMapObject } from "../discovery/mod.ts";
 import type { Logger } from "../observability/mod.ts";
+import { backoffDelay } from "../timing/mod.ts";
 import { StateError } from "./errors.ts";
 import { type ConsoleState, decodeState, EMPTY_STATE, encodeState } from "./state.ts";
 import type { StateStore } from "./store.ts";
@@ -9,8 +10,8 @@ export const STATE_KEY = "state.json";
 
 /** Bounded retries of a write that keeps meeting other writers' changes (409). */
 const MAX_ATTEMPTS = 10;
-/** The ceiling of the jittered pause before retry n is `RETRY_MS · 2^(n-1)`, at most 500 ms. */
-const RETRY_MS = 10;
+/** The pause before retry n: uniform below `10 ms · 2^(n-1)`, that ceiling at most 500 ms. */
+const RETRY_BACKOFF = { initialMs: 10, maxMs: 500, jitter: "full" } as const;
 
 /**
  * The state in one ConfigMap (`admin.state_config_map`), shared by every replica: each watches
@@ -77,8 +78,7 @@ export class ConfigMapStore implements StateStore {
         attempt,
         reason: written,
       });
-      const ceiling = Math.min(500, RETRY_MS * 2 ** (attempt - 1));
-      await new Promise((r) => setTimeout(r, Math.random() * ceiling));
+      await new Promise((r) => setTimeout(r, backoffDelay(RETRY_BACKOFF, attempt)));
     }
     throw new StateError(
       "conflict",

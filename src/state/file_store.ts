@@ -1,4 +1,5 @@
 import type { Logger } from "../observability/mod.ts";
+import { backoffDelay } from "../timing/mod.ts";
 import { StateError } from "./errors.ts";
 import {
   type ConsoleState,
@@ -8,6 +9,14 @@ import {
   MAX_STATE_BYTES,
 } from "./state.ts";
 import type { StateStore } from "./store.ts";
+
+/**
+ * The pause after the n-th busy lock, on top of {@link LOCK_POLL_MIN_MS}: uniform below
+ * `5 ms · 2^(n-1)`, that ceiling at most 100 ms.
+ */
+const LOCK_BACKOFF = { initialMs: 5, maxMs: 100, jitter: "full" } as const;
+/** The shortest pause between two tries of a held lock, ms. */
+const LOCK_POLL_MIN_MS = 5;
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -123,7 +132,8 @@ export class FileStore implements StateStore {
       if (performance.now() > deadline) {
         throw new StateError("conflict", `${this.#tmp}: another writer holds the lock`);
       }
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * Math.min(100, 5 * 2 ** attempt)));
+      const pause = LOCK_POLL_MIN_MS + backoffDelay(LOCK_BACKOFF, attempt + 1);
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 

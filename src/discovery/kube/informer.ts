@@ -1,4 +1,5 @@
 import type { Logger } from "../../observability/mod.ts";
+import { Backoff, type BackoffOptions as TimingBackoff } from "../../timing/mod.ts";
 import { KubeApiError, type KubeClient } from "./client.ts";
 import type { ObjectMeta } from "./objects.ts";
 
@@ -8,13 +9,13 @@ export interface KubeObject {
   readonly metadata?: ObjectMeta;
 }
 
-/** Retry delays: full jitter over `initialMs · 2^(n-1)`, capped at `maxMs`. */
-export interface BackoffOptions {
-  /** The first retry's ceiling (default 500 ms). */
-  readonly initialMs: number;
-  /** The largest ceiling (default 30 s). */
-  readonly maxMs: number;
-}
+/**
+ * Retry delays: full jitter over `initialMs · 2^(n-1)`, capped at `maxMs` — `initialMs` is the
+ * first retry's ceiling (default 500 ms), `maxMs` the largest (default 30 s). The growth and the
+ * jitter are the informer's own: spreading a fleet's retries over the whole interval is what
+ * keeps replicas from hitting the API server together after it comes back.
+ */
+export type BackoffOptions = Pick<TimingBackoff, "initialMs" | "maxMs">;
 
 /** What an {@link Informer} watches and how it reports. */
 export interface InformerOptions {
@@ -62,8 +63,7 @@ class Gone extends Error {}
  */
 export class Informer<T extends KubeObject = KubeObject> {
   readonly #o: InformerOptions;
-  readonly #backoff: BackoffOptions;
-  readonly #random: () => number;
+  readonly #backoff: Backoff;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #now: () => number;
   #items = new Map<string, T>();
@@ -71,7 +71,6 @@ export class Informer<T extends KubeObject = KubeObject> {
   #synced = false;
   #restarts = 0;
   #relists = 0;
-  #failures = 0;
   /** 410s since the last event applied: a second in a row backs off instead of looping. */
   #goneInARow = 0;
   #running: Promise<void> | null = null;
@@ -80,8 +79,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Takes the options; nothing happens until `run()`. */
   constructor(options: InformerOptions) {
     this.#o = options;
-    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
-    this.#random = options.random ?? Math.random;
+    const { initialMs, maxMs } = options.backoff ?? DEFAULT_BACKOFF;
+    this.#backoff = new Backoff({ initialMs, maxMs, jitter: "full" }, options.random);
     this.#sleep = options.sleep ?? abortableSleep;
     this.#now = options.now ?? Date.now;
   }
@@ -152,16 +151,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   async #fail(err: unknown): Promise<void> {
     const error = err instanceof Error ? err : new Error(String(err));
     this.#lastError = error;
-    this.#failures++;
-    const ceiling = Math.min(
-      this.#backoff.maxMs,
-      this.#backoff.initialMs * 2 ** Math.min(this.#failures - 1, 30),
-    );
-    const delay = Math.floor(this.#random() * ceiling);
+    const delay = Math.floor(this.#backoff.fail());
     this.#o.logger.warn(`${this.#o.subject ?? "discovery"} API error, retrying`, {
       path: this.#o.path,
       error: error.message,
-      attempt: this.#failures,
+      attempt: this.#backoff.failures,
       retry_ms: delay,
     });
     await this.#sleep(delay, this.#o.signal);
@@ -188,7 +182,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.#rv = rv;
     this.#synced = true;
     // A LIST that keeps being followed by 410 is not a recovery: keep the backoff growing.
-    if (this.#goneInARow === 0) this.#failures = 0;
+    if (this.#goneInARow === 0) this.#backoff.reset();
     this.#notify();
   }
 
@@ -239,7 +233,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           if (line.trim() === "") continue;
           changed = this.#apply(parseEvent(line, this.#o.path)) || changed;
           events++;
-          this.#failures = 0;
+          this.#backoff.reset();
           this.#goneInARow = 0;
         }
         if (changed) this.#notify();

@@ -4,6 +4,7 @@
  * which calls fail fast instead of waiting for a server that is known to be down.
  */
 import type { Logger } from "../../observability/mod.ts";
+import { Backoff, type BackoffOptions as TimingBackoff } from "../../timing/mod.ts";
 import { type ByteConn, H2Connection } from "./connection.ts";
 
 /** Opens the byte stream to `hostname:port`; rejects when it cannot. */
@@ -19,17 +20,15 @@ export const connectTcp: Connector = async ({ hostname, port }, signal): Promise
   return conn;
 };
 
-/** Reconnect backoff (gRPC's connection-backoff shape, shorter bounds for a router). */
-export interface BackoffOptions {
-  /** Wait after the first failed dial. */
-  readonly initialMs: number;
-  /** Upper bound of the wait. */
-  readonly maxMs: number;
-  /** Growth per further failure. */
+/**
+ * Reconnect backoff (gRPC's connection-backoff shape, shorter bounds for a router): the wait
+ * after the first failed dial, its upper bound, the growth per further failure, and a relative
+ * jitter (the wait is scaled by a factor in [1 - jitter, 1 + jitter]).
+ */
+export type BackoffOptions = TimingBackoff & {
   readonly multiplier: number;
-  /** Relative jitter: the wait is scaled by a factor in [1 - jitter, 1 + jitter]. */
   readonly jitter: number;
-}
+};
 
 /** The defaults: 100 ms, ×1.6 per failure, at most 5 s, ±20 %. */
 export const DEFAULT_BACKOFF: BackoffOptions = {
@@ -63,7 +62,7 @@ export class Channel {
   readonly #o: ChannelOptions;
   #conn: H2Connection | null = null;
   #dialing: Promise<Acquired> | null = null;
-  #failures = 0;
+  readonly #backoff: Backoff;
   #retryAt = 0;
   #lastFailure = "";
   #closed = false;
@@ -71,6 +70,7 @@ export class Channel {
 
   constructor(options: ChannelOptions) {
     this.#o = options;
+    this.#backoff = new Backoff(options.backoff, options.random);
   }
 
   /**
@@ -78,7 +78,7 @@ export class Channel {
    * dial is tried for all of them (a breaker open, then half-open) — until a dial succeeds.
    */
   get failing(): boolean {
-    return this.#failures > 0 && !this.#closed;
+    return this.#backoff.failures > 0 && !this.#closed;
   }
 
   /**
@@ -90,7 +90,7 @@ export class Channel {
     const conn = this.#conn;
     if (conn !== null && conn.available) return { ok: true, conn };
     if (this.#dialing) return this.#dialing;
-    if (this.#failures > 0 && this.#o.now() < this.#retryAt) {
+    if (this.#backoff.failures > 0 && this.#o.now() < this.#retryAt) {
       return { ok: false, reason: `server unreachable (${this.#lastFailure}); retrying later` };
     }
     this.#dialing = this.#dial()
@@ -127,10 +127,12 @@ export class Channel {
       socket.close();
       return { ok: false, reason: "plugin is closed" };
     }
-    if (this.#failures > 0) {
-      this.#o.logger.info("grpc plugin reachable again", { after_failures: this.#failures });
+    if (this.#backoff.failures > 0) {
+      this.#o.logger.info("grpc plugin reachable again", {
+        after_failures: this.#backoff.failures,
+      });
     }
-    this.#failures = 0;
+    this.#backoff.reset();
     this.#retryAt = 0;
     this.#retire(this.#conn);
     const conn = new H2Connection(socket, this.#o.logger, {
@@ -153,16 +155,13 @@ export class Channel {
   }
 
   #dialFailed(reason: string): Acquired {
-    const b = this.#o.backoff;
-    this.#failures += 1;
-    const base = Math.min(b.maxMs, b.initialMs * b.multiplier ** (this.#failures - 1));
-    const wait = base * (1 + b.jitter * (2 * this.#o.random() - 1));
+    const wait = this.#backoff.fail();
     this.#retryAt = this.#o.now() + wait;
     this.#lastFailure = reason;
     this.#o.logger.warn("grpc plugin unreachable", {
       address: `${this.#o.hostname}:${this.#o.port}`,
       error: reason,
-      failures: this.#failures,
+      failures: this.#backoff.failures,
       retry_in_ms: Math.round(wait),
     });
     return { ok: false, reason: `cannot connect: ${reason}` };

@@ -8,6 +8,7 @@
 import { dirname } from "node:path";
 import type { Backend } from "../../config/mod.ts";
 import type { Logger } from "../../observability/mod.ts";
+import { Backoff, type BackoffOptions as TimingBackoff } from "../../timing/mod.ts";
 import { PluginError } from "../transport.ts";
 import type { Alarm, Watchdog } from "../watchdog.ts";
 import type { PluginLog } from "../wasm/plugin_log.ts";
@@ -15,12 +16,11 @@ import { PluginChild } from "./child.ts";
 import type { LifecycleDispatcher } from "./lifecycle.ts";
 import { type HookConnector, HookPool } from "./pool.ts";
 
-/** Restart delays. */
-export interface BackoffOptions {
-  /** First delay, ms (100). */
-  readonly initialMs: number;
-  /** Longest delay, ms (10 s); each failed run doubles the delay up to this. */
-  readonly maxMs: number;
+/**
+ * Restart delays: the first, `initialMs` (100 ms), doubles with each failed run up to `maxMs`
+ * (10 s).
+ */
+export interface BackoffOptions extends Pick<TimingBackoff, "initialMs" | "maxMs"> {
   /** A run up at least this long (60 s) starts the doubling over. */
   readonly resetAfterMs: number;
 }
@@ -84,12 +84,12 @@ interface Running {
 /** See the module comment. */
 export class Supervisor {
   readonly #o: SupervisorOptions;
-  readonly #backoff: BackoffOptions;
+  readonly #resetAfterMs: number;
+  readonly #backoff: Backoff;
   readonly #now: () => number;
   #config: unknown;
   #running: Running | null = null;
   #starting: PluginChild | null = null;
-  #failures = 0;
   #restarts = 0;
   #retry: Alarm | null = null;
   #closed = false;
@@ -97,7 +97,9 @@ export class Supervisor {
   /** Starts nothing until {@link start}. */
   constructor(options: SupervisorOptions) {
     this.#o = options;
-    this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const { initialMs, maxMs, resetAfterMs } = options.backoff ?? DEFAULT_BACKOFF;
+    this.#backoff = new Backoff({ initialMs, maxMs });
+    this.#resetAfterMs = resetAfterMs;
     this.#now = options.now ?? (() => performance.now());
     this.#config = options.config;
   }
@@ -221,7 +223,7 @@ export class Supervisor {
     if (this.#running !== running) return;
     this.#running = null;
     running.pool.close();
-    if (this.#now() - running.upAt >= this.#backoff.resetAfterMs) this.#failures = 0;
+    if (this.#now() - running.upAt >= this.#resetAfterMs) this.#backoff.reset();
     this.#o.logger.warn("plugin process exited; restarting it", {
       pid: running.child.pid,
       code: status.code,
@@ -232,9 +234,7 @@ export class Supervisor {
 
   // Arms the next start after the backoff; returns the delay.
   #schedule(): number {
-    const { initialMs, maxMs } = this.#backoff;
-    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures, 30));
-    this.#failures++;
+    const delay = this.#backoff.fail();
     if (!this.#closed) this.#retry = this.#o.watchdog.arm(delay, () => this.#restart());
     return delay;
   }

@@ -19,6 +19,7 @@
  */
 
 import type { Logger } from "../../observability/mod.ts";
+import { Backoff } from "../../timing/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { type Alarm, timerClock, Watchdog } from "../watchdog.ts";
@@ -112,7 +113,9 @@ export class WasmHost implements PluginTransport {
   readonly #slots = new Set<Slot>();
   readonly #queue: Pending[] = [];
   #closed = false;
-  #initFailures = 0;
+  // Initialisation failures since an instance was last ready: the respawn back-off. The first
+  // failure waits 200 ms, doubling up to 30 s; a replacement with no such failure is at once.
+  readonly #initBackoff = new Backoff({ initialMs: 200, maxMs: 30_000 });
   #abandoned = 0;
   #switchedOff = false;
   readonly #maxAbandoned: number;
@@ -339,7 +342,7 @@ export class WasmHost implements PluginTransport {
         return;
       case "ready":
         this.#clearAlarms(slot);
-        this.#initFailures = 0;
+        this.#initBackoff.reset();
         slot.state = "ready";
         if (this.#startWaiters && this.#allReady()) {
           this.#startWaiters.resolve();
@@ -488,8 +491,7 @@ export class WasmHost implements PluginTransport {
   // Keeps the pool at its size; repeated initialisation failures back off (up to 30 s).
   #replace(initFailure: boolean): void {
     if (this.#closed || this.#switchedOff || this.#respawnTimer !== undefined) return;
-    if (initFailure) this.#initFailures++;
-    const delay = this.#initFailures === 0 ? 0 : Math.min(30_000, 100 * 2 ** this.#initFailures);
+    const delay = initFailure ? this.#initBackoff.fail() : this.#initBackoff.delay();
     if (this.#down()) {
       // Nothing can serve the queued calls before the back-off ends: fail them now.
       const error = this.#error("unavailable", "no live worker (restarting after failures)");
@@ -512,7 +514,7 @@ export class WasmHost implements PluginTransport {
 
   // No worker left and replacements backing off after initialisation failures.
   #down(): boolean {
-    return this.#slots.size === 0 && this.#initFailures > 0;
+    return this.#slots.size === 0 && this.#initBackoff.failures > 0;
   }
 
   #allReady(): boolean {

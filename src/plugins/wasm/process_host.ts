@@ -18,6 +18,7 @@
  */
 
 import type { Logger } from "../../observability/mod.ts";
+import { Backoff } from "../../timing/mod.ts";
 import { PluginError, type PluginTransport } from "../transport.ts";
 import { type Alarm, Watchdog } from "../watchdog.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
@@ -57,7 +58,8 @@ export interface ProcessHostOptions {
 
 /** Time a child gets to boot (Deno, its code) on top of its instances' initialisation, ms. */
 export const CHILD_BOOT_MS = 10_000;
-const MAX_RESTART_DELAY_MS = 30_000;
+/** Restart delays: 100 ms doubling with each failure up to 30 s (docs/plugins.md §5.6). */
+const RESTART_BACKOFF = { initialMs: 100, maxMs: 30_000 };
 const STDERR_LINES = 50;
 const STDERR_LINE_CHARS = 1024;
 // A stderr line that says why a process ended (Deno's `error: …`, V8's fatal out-of-memory).
@@ -108,7 +110,7 @@ export class ProcessHost implements PluginTransport {
   #abandoned = 0;
   #restarts = 0;
   // Child failures since a call last succeeded: the restart back-off.
-  #failures = 0;
+  readonly #backoff = new Backoff(RESTART_BACKOFF);
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
   #startWaiter: { resolve: () => void; reject: (e: PluginError) => void } | null = null;
 
@@ -342,7 +344,7 @@ export class ProcessHost implements PluginTransport {
     child.calls.delete(f.id);
     call.alarm?.clear();
     if (f.kind === "ok") {
-      this.#failures = 0;
+      this.#backoff.reset();
       return this.#settle(call, f.body);
     }
     const message = new TextDecoder().decode(f.body.subarray(0, 4096));
@@ -423,8 +425,7 @@ export class ProcessHost implements PluginTransport {
   // calls fail at once as `unavailable` meanwhile.
   #restart(): void {
     if (this.#closed || this.#restartTimer !== undefined) return;
-    this.#failures++;
-    const delay = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** (this.#failures - 1));
+    const delay = this.#backoff.fail();
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
       if (this.#closed) return;
