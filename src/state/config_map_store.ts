@@ -78,6 +78,7 @@ export class ConfigMapStore implements StateStore {
         attempt,
         reason: written,
       });
+      if (attempt === MAX_ATTEMPTS) break; // no pause before giving up
       await new Promise((r) => setTimeout(r, backoffDelay(RETRY_BACKOFF, attempt)));
     }
     throw new StateError(
