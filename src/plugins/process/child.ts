@@ -8,7 +8,7 @@ import type { Backend } from "../../config/mod.ts";
 import type { Logger } from "../../observability/mod.ts";
 import { PluginError } from "../transport.ts";
 import type { Watchdog } from "../watchdog.ts";
-import type { PluginLog } from "../plugin_log.ts";
+import type { PluginLog } from "../wasm/plugin_log.ts";
 import {
   configureLine,
   type LifecycleDispatcher,

@@ -7,7 +7,7 @@
 import type { Backend } from "../../config/mod.ts";
 import type { LogFields, Logger } from "../../observability/mod.ts";
 import { isObject } from "../shape.ts";
-import { PLUGIN_LOG_LEVELS, type PluginLog, TokenBucket } from "../plugin_log.ts";
+import { PLUGIN_LOG_LEVELS, type PluginLog, TokenBucket } from "../wasm/plugin_log.ts";
 
 /** Longest stdout line, bytes without the newline; a longer one is a protocol error. */
 export const MAX_LINE_BYTES = 1024 * 1024;

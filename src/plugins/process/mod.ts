@@ -19,7 +19,7 @@ import {
   type PushedTargets,
 } from "../transport.ts";
 import { Watchdog } from "../watchdog.ts";
-import { PluginLog } from "../plugin_log.ts";
+import { PluginLog } from "../wasm/plugin_log.ts";
 import { envelopeFrame, HOOK_TYPES } from "./frames.ts";
 import { decodeConnectResult, encodeConnect, encodeDisconnect } from "./hooks.ts";
 import { LifecycleDispatcher } from "./lifecycle.ts";

@@ -11,7 +11,7 @@ import type { Logger } from "../../observability/mod.ts";
 import { Backoff, type BackoffOptions as TimingBackoff } from "../../timing/mod.ts";
 import { PluginError } from "../transport.ts";
 import type { Alarm, Watchdog } from "../watchdog.ts";
-import type { PluginLog } from "../plugin_log.ts";
+import type { PluginLog } from "../wasm/plugin_log.ts";
 import { PluginChild } from "./child.ts";
 import type { LifecycleDispatcher } from "./lifecycle.ts";
 import { type HookConnector, HookPool } from "./pool.ts";

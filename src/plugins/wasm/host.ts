@@ -24,7 +24,7 @@ import { PluginError, type PluginTransport } from "../transport.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { type Alarm, timerClock, Watchdog } from "../watchdog.ts";
 import { type Answer, CallChannel, RING_SIZE } from "./channel.ts";
-import { PluginLog } from "../plugin_log.ts";
+import { PluginLog } from "./plugin_log.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 

@@ -15,7 +15,7 @@
 import { Logger } from "../../observability/logger.ts";
 import { PluginError } from "../transport.ts";
 import { WasmHost } from "./host.ts";
-import { pluginLogLevel } from "../plugin_log.ts";
+import { pluginLogLevel } from "./plugin_log.ts";
 import { checkModule } from "./prepare.ts";
 import { CHILD_EXIT, type Frame, FrameReader, FrameWriter } from "./process_frames.ts";
 

@@ -23,7 +23,7 @@ import { PluginError, type PluginTransport } from "../transport.ts";
 import { type Alarm, Watchdog } from "../watchdog.ts";
 import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { MAX_MESSAGE_BYTES } from "./channel.ts";
-import { PluginLog } from "../plugin_log.ts";
+import { PluginLog } from "./plugin_log.ts";
 import { childArgs } from "./process_command.ts";
 import {
   CHILD_EXIT,

@@ -11,7 +11,7 @@
 
 import { CallChannel } from "./channel.ts";
 import { InstanceFailure, PluginInstance } from "./instance.ts";
-import { DEFAULT_LOG_BURST, DEFAULT_LOG_LINES_PER_SECOND, TokenBucket } from "../plugin_log.ts";
+import { DEFAULT_LOG_BURST, DEFAULT_LOG_LINES_PER_SECOND, TokenBucket } from "./plugin_log.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { wallNow } from "./wasi.ts";
 

@@ -8,7 +8,7 @@ import {
   parseTargets,
   readLines,
 } from "../../../src/plugins/process/lifecycle.ts";
-import { PluginLog } from "../../../src/plugins/plugin_log.ts";
+import { PluginLog } from "../../../src/plugins/wasm/plugin_log.ts";
 
 function streamOf(...chunks: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();

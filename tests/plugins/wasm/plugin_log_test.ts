@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Logger, type LogLevel } from "../../src/observability/mod.ts";
+import { Logger, type LogLevel } from "../../../src/observability/mod.ts";
 import {
   DEFAULT_DROP_WARNING_INTERVAL_MS,
   DEFAULT_LOG_BURST,
@@ -7,9 +7,9 @@ import {
   MAX_LOG_TEXT,
   PluginLog,
   TokenBucket,
-} from "../../src/plugins/plugin_log.ts";
-import { PluginError } from "../../src/plugins/transport.ts";
-import { fixture, load, req } from "./wasm/support.ts";
+} from "../../../src/plugins/wasm/plugin_log.ts";
+import { PluginError } from "../../../src/plugins/transport.ts";
+import { fixture, load, req } from "./support.ts";
 
 const DROP_WARNING = "plugin log lines dropped (rate limit)";
 

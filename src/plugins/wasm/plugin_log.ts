@@ -9,7 +9,7 @@
  * plugin output can forge a line or a field (see `formatText` in `observability/logger.ts`).
  */
 
-import type { Logger, LogLevel } from "../observability/mod.ts";
+import type { Logger, LogLevel } from "../../observability/mod.ts";
 
 /** Lines a plugin may write at once (the old per-instance cap). */
 export const DEFAULT_LOG_BURST = 1000;
