@@ -6,6 +6,7 @@
 import { parseConfig } from "../../src/config/mod.ts";
 import { computeGrants, netGrant, permissionFlags, SandboxError } from "../../src/cli/sandbox.ts";
 import { programLocation, runLauncher } from "../../src/cli/launch.ts";
+import { workerSourceFiles } from "../../src/plugins/wasm/process_command.ts";
 import { assert, assertEquals } from "../support/assert.ts";
 import { parseDisconnect } from "../support/hytale_client_codec.ts";
 import { askConnect } from "../support/router_harness.ts";
@@ -393,6 +394,19 @@ Deno.test("program location: from source the child runs main.ts; a bundle runs i
     workerSourceDir: null,
     runFlags: ["--no-config"],
   });
+});
+
+Deno.test("program location: every file the WASM workers load is under the granted folder", () => {
+  // From source the router may read only `workerSourceDir` for worker code: a worker that
+  // imports a file outside it fails to start in every sandboxed router (only in `start`).
+  const { workerSourceDir } = programLocation();
+  assert(workerSourceDir !== null);
+  for (const worker of ["worker.ts", "prepare_worker.ts"]) {
+    const url = new URL(`../../src/plugins/wasm/${worker}`, import.meta.url);
+    for (const file of workerSourceFiles(url)) {
+      assert(file.startsWith(`${workerSourceDir}/`), `${worker} loads ${file}`);
+    }
+  }
 });
 
 Deno.test("start: the router runs with exact grants; a file beside its WASM plugin is unreadable", async () => {

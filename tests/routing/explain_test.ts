@@ -1,24 +1,26 @@
 /** Router.explain: the decision with its steps, without moving round robin or allocating. */
 import assert from "node:assert/strict";
-import type { Backend, FilterConfig } from "../../src/config/mod.ts";
+import type { Backend } from "../../src/config/mod.ts";
 import { compileRouter } from "../../src/routing/mod.ts";
-import { backend, decideOk, hosts, pool, request, routing, sequence, single } from "./fixtures.ts";
-
-const load = (host: string, count: string, cap = "10") =>
-  backend(host, { meta: { "counter.players.count": count, "counter.players.capacity": cap } });
-const NOT_FULL: FilterConfig = {
-  type: "compare",
-  left: "counter:players.count",
-  op: "lt",
-  right: "counter:players.capacity",
-};
+import {
+  backend,
+  decideOk,
+  hosts,
+  loaded,
+  NOT_FULL,
+  pool,
+  request,
+  routing,
+  sequence,
+  single,
+} from "./fixtures.ts";
 
 Deno.test("explain: route, pattern, and each pass's filter, sort, limit and pick", async () => {
   const backends: readonly Backend[] = [
-    load("a", "4"),
-    load("b", "10"),
-    load("c", "2"),
-    load("d", "7"),
+    loaded("a", "4"),
+    loaded("b", "10"),
+    loaded("c", "2"),
+    loaded("d", "7"),
   ];
   const router = compileRouter(routing([[
     ["*.play.example"],
@@ -52,7 +54,7 @@ Deno.test("explain: route, pattern, and each pass's filter, sort, limit and pick
 
 Deno.test("explain: a pass whose filters leave nothing says so; the fallback picks", async () => {
   const router = compileRouter(single(pool({
-    backends: [load("a", "10"), load("b", "12")],
+    backends: [loaded("a", "10"), loaded("b", "12")],
     filters: [NOT_FULL],
     fallback: [{ filters: [], strategy: "least_loaded", key: "counter:players.count" }],
   })));

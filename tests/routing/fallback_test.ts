@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
 import type { Backend, FilterConfig } from "../../src/config/mod.ts";
 import { compileRouter } from "../../src/routing/mod.ts";
-import { backend, decideErr, decideOk, hosts, pool, routing, single } from "./fixtures.ts";
+import { decideErr, decideOk, hosts, loaded, NOT_FULL, pool, routing, single } from "./fixtures.ts";
 
-const load = (host: string, count: string, cap = "10") =>
-  backend(host, { meta: { "counter.players.count": count, "counter.players.capacity": cap } });
-const NOT_FULL: FilterConfig = {
-  type: "compare",
-  left: "counter:players.count",
-  op: "lt",
-  right: "counter:players.capacity",
-};
 const LOW: FilterConfig = {
   type: "compare",
   left: "counter:players.count",
   op: "lt",
   right: "counter:low",
 };
-const full: readonly Backend[] = [load("a", "10"), load("b", "12"), load("c", "11")];
+const full: readonly Backend[] = [loaded("a", "10"), loaded("b", "12"), loaded("c", "11")];
 
 Deno.test("fallback: not used while the pool's own filters leave candidates", () => {
   const router = compileRouter(single(pool({
-    backends: [load("a", "10"), load("b", "3")],
+    backends: [loaded("a", "10"), loaded("b", "3")],
     filters: [NOT_FULL],
     fallback: [{ filters: [], strategy: "random" }],
   })));
@@ -109,7 +101,7 @@ Deno.test("routing error: a keyless least_loaded/p2c pass fails when it gets to 
 
   // Not reached → no error: the pool's own pass succeeds.
   const fine = compileRouter(single(pool({
-    backends: [load("a", "1")],
+    backends: [loaded("a", "1")],
     fallback: [{ strategy: "least_loaded" }],
   })));
   assert.equal(decideOk(fine, "x").backend.host, "a");

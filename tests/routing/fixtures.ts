@@ -1,6 +1,6 @@
 /** Hand-built routing configs and controllable randomness for the routing tests. */
 import assert from "node:assert/strict";
-import type { Backend, PoolConfig, RoutingConfig } from "../../src/config/mod.ts";
+import type { Backend, FilterConfig, PoolConfig, RoutingConfig } from "../../src/config/mod.ts";
 import type {
   DecideResult,
   Decision,
@@ -16,6 +16,21 @@ export function backend(
 ): Backend {
   return { host, port: opts.port ?? 5520, weight: opts.weight ?? 0, meta: opts.meta ?? null };
 }
+
+/** A backend carrying an Agones-style player counter (`count` of `cap`, default 10). */
+export function loaded(host: string, count: string, cap = "10"): Backend {
+  return backend(host, {
+    meta: { "counter.players.count": count, "counter.players.capacity": cap },
+  });
+}
+
+/** The filter that keeps backends whose player count is under their capacity. */
+export const NOT_FULL: FilterConfig = {
+  type: "compare",
+  left: "counter:players.count",
+  op: "lt",
+  right: "counter:players.capacity",
+};
 
 /** A pool with the loader's defaults, overridden by `fields`. */
 export function pool(fields: Partial<PoolConfig> = {}): PoolConfig {

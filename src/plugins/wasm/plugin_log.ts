@@ -7,6 +7,10 @@
  *
  * The text itself is the line's message; the logger's text format quotes and escapes it, so no
  * plugin output can forge a line or a field (see `formatText` in `observability/logger.ts`).
+ *
+ * It lives here, not in `plugins/`, although process plugins use it too: the WASM worker imports
+ * it, and a worker may load only files under this folder — the read grant `start` gives the
+ * router for worker code (`cli/launch.ts`; `tests/cli/sandbox_test.ts` checks the closure).
  */
 
 import type { Logger, LogLevel } from "../../observability/mod.ts";
