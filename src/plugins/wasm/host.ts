@@ -56,6 +56,12 @@ export interface HostOptions {
  * throughput under load falling (C example, 2 cores, 2 workers: 86k → 53k calls/s).
  */
 const SPIN_US = 150;
+/**
+ * Time a new worker gets to boot (its thread, its script) on top of its instance's
+ * initialisation, ms — as `CHILD_BOOT_MS` for a plugin's child process. Measured: a CPU-starved
+ * 2-core host used up a 5 s budget booting workers, failing a load that was fine.
+ */
+const WORKER_BOOT_MS = 10_000;
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 /** Default of {@link HostOptions.maxAbandoned}. */
@@ -311,7 +317,10 @@ export class WasmHost implements PluginTransport {
       this.#kill(slot, `worker failed: ${e.message}`);
       this.#replace(beforeReady);
     };
-    this.#armAbandon(slot, wallNow() + this.#o.initTimeoutMs);
+    // The worker times its instance's initialisation itself (from when it starts, stopping a
+    // runaway `_initialize` at the deadline); this backstop also covers booting the worker,
+    // which on a loaded host alone can take seconds.
+    this.#armAbandon(slot, wallNow() + WORKER_BOOT_MS + this.#o.initTimeoutMs);
     const init: ToWorker = {
       t: "init",
       module: this.#o.module,

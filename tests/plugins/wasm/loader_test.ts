@@ -96,6 +96,22 @@ Deno.test("load: a start function that never returns is stopped during load", as
   assert.ok(performance.now() - started < 1000);
 });
 
+Deno.test("load: a worker slow to boot still loads; init keeps its own deadline", async () => {
+  // The worker spends 1 s booting, far past init's 100 ms: only the instance's initialisation
+  // is held to that deadline (the previous test), not the thread starting up.
+  const p = await load("slowboot", await fixture("go_style"), {
+    instances: 1,
+    initTimeoutMs: 100,
+    terminateGraceMs: 100,
+    workerUrl: new URL("./slow_boot_worker.ts", import.meta.url),
+  });
+  try {
+    assert.match(text(await p.call(req("{}"), 1_000)), /referral_data/);
+  } finally {
+    await p.close();
+  }
+});
+
 Deno.test("load: initial memory above max_memory is refused", async () => {
   const e = await loadError("big", await fixture("go_style"), { maxMemoryBytes: 65536 });
   assert.match(e.message, /memory 0 starts at 128 KiB, above max_memory \(64 KiB\)/);
