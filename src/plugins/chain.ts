@@ -3,6 +3,7 @@ import type { Logger } from "../observability/mod.ts";
 import type { ConnectEvent } from "../protocol/mod.ts";
 import { type ChainState, decodeResponse, encodeRequest, type PluginResponse } from "./codec.ts";
 import {
+  type CallOptions,
   type ConnectCall,
   type ConnectContext,
   type ConnectionEnd,
@@ -171,7 +172,7 @@ export class PluginChain {
     const { name } = transport;
     const started = performance.now();
     try {
-      const response = await this.#send(transport, call, timeoutMs);
+      const response = await this.#send(transport, call, timeoutMs, observed);
       if (observed) this.#observe(name, performance.now() - started, null);
       return response;
     } catch (err) {
@@ -190,11 +191,20 @@ export class PluginChain {
   }
 
   // Structured transports decode their own answer; the others carry the JSON documents.
-  async #send(t: PluginTransport, call: ConnectCall, timeoutMs: number): Promise<PluginResponse> {
+  async #send(
+    t: PluginTransport,
+    call: ConnectCall,
+    timeoutMs: number,
+    observed: boolean,
+  ): Promise<PluginResponse> {
     const guardMs = timeoutMs + GUARD_MARGIN_MS;
-    if (t.connect) return await guard(t.connect(call, timeoutMs), this.#watchdog, guardMs, t.name);
+    // Only a diagnostic call passes options: the players' calls keep the shorter path.
+    const options = observed ? undefined : UNOBSERVED;
+    if (t.connect) {
+      return await guard(t.connect(call, timeoutMs, options), this.#watchdog, guardMs, t.name);
+    }
     const request = encodeRequest(call.sni, call.event, call.state);
-    const bytes = await guard(t.call(request, timeoutMs), this.#watchdog, guardMs, t.name);
+    const bytes = await guard(t.call(request, timeoutMs, options), this.#watchdog, guardMs, t.name);
     return decodeResponse(bytes, t.name);
   }
 }
@@ -204,6 +214,8 @@ export class PluginChain {
  * transport can never leave a client waiting (it fires only if the transport did not).
  */
 const GUARD_MARGIN_MS = 250;
+
+const UNOBSERVED: CallOptions = { observed: false };
 
 // Races `call` against an alarm of the chain's watchdog (one timer for every call, not one per
 // call: a setTimeout/clearTimeout pair per call was ~3 µs of the router's CPU).

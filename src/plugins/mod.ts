@@ -23,6 +23,7 @@ export type { PluginResponse, ResponseBackend } from "./codec.ts";
 /** The transport contract every plugin implementation fulfils, and how a call fails. */
 export { PluginError } from "./transport.ts";
 export type {
+  CallOptions,
   ConnectCall,
   ConnectContext,
   ConnectionEnd,

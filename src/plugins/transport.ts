@@ -90,6 +90,17 @@ export interface PushedTargets {
   subscribe(listener: () => void): () => void;
 }
 
+/** How a call is made, besides its request and deadline. */
+export interface CallOptions {
+  /**
+   * `false` for a diagnostic call (an explain): it leaves no trace in the plugin's health — a
+   * circuit breaker neither admits it as a trial nor records its outcome, so an operator's
+   * explains cannot open the breaker for players — and it is refused as `unavailable` whenever
+   * the breaker is not closed. Default `true`.
+   */
+  readonly observed?: boolean;
+}
+
 /** One loaded plugin, whatever carries its calls. */
 export interface PluginTransport {
   /** The configured plugin name (used in every log line and error about it). */
@@ -100,13 +111,13 @@ export interface PluginTransport {
    * of kind `timeout`; any other failure rejects with a `PluginError` of the fitting kind. Never
    * blocks the caller's thread while the plugin runs.
    */
-  call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  call(request: Uint8Array, timeoutMs: number, options?: CallOptions): Promise<Uint8Array>;
   /**
    * The structured form of a call, for transports with an encoding of their own: when present
    * the chain calls this instead of {@link call}, with the same deadline and failure contract,
    * and applies the decoded response exactly as it applies a JSON one.
    */
-  connect?(call: ConnectCall, timeoutMs: number): Promise<PluginResponse>;
+  connect?(call: ConnectCall, timeoutMs: number, options?: CallOptions): Promise<PluginResponse>;
   /**
    * Hears how a connection ended, once the player has their reply. Must return at once (queue
    * or drop, never block) and never throw.

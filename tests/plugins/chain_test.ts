@@ -70,6 +70,15 @@ Deno.test("plugins run in order, each seeing the state the previous one left", a
   assertEquals([seen.selected_index, seen.referral_content], [1, "YQ=="]);
 });
 
+Deno.test("an unobserved apply (explain) passes observed: false to every transport", async () => {
+  const { chain, fakes } = await chainOf([["first", () => ({})], ["second", () => ({})]]);
+  await chain.apply("sni", event, start);
+  await chain.apply("sni", event, start, undefined, undefined, false);
+  for (const fake of fakes.values()) {
+    assertEquals(fake.options, [undefined, { observed: false }]);
+  }
+});
+
 Deno.test("deny stops the chain with the plugin's reason", async () => {
   const { chain, fakes } = await chainOf([
     ["gate", () => ({ deny: true, deny_reason: "banned" })],

@@ -1,4 +1,5 @@
 import {
+  type CallOptions,
   type ConnectCall,
   type ConnectionEnd,
   PluginError,
@@ -29,13 +30,16 @@ export type FakeBehaviour = (request: Record<string, unknown>) => unknown | Prom
 /** An in-memory plugin transport for chain and pipeline tests; records every request. */
 export class FakeTransport implements PluginTransport {
   readonly requests: Record<string, unknown>[] = [];
+  /** Each call's options, in order (`undefined` when none were passed). */
+  readonly options: (CallOptions | undefined)[] = [];
   closed = false;
 
   constructor(readonly name: string, readonly behaviour: FakeBehaviour) {}
 
-  async call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  async call(request: Uint8Array, timeoutMs: number, options?: CallOptions): Promise<Uint8Array> {
     const parsed = JSON.parse(new TextDecoder().decode(request));
     this.requests.push(parsed);
+    this.options.push(options);
     const answer = await this.behaviour(parsed);
     if (answer instanceof PluginError) throw answer;
     if (answer === "hang") {

@@ -64,3 +64,12 @@ export class CircuitBreaker {
     if (this.#openedAt !== null || this.#failures >= this.#threshold) this.#openedAt = this.#now();
   }
 }
+
+/**
+ * Whether a call goes ahead: a player's call through {@link CircuitBreaker.admit}; a diagnostic
+ * (`observed: false`) call only while the breaker is closed, without taking the half-open trial
+ * a player's call needs to close it again.
+ */
+export function admitted(breaker: CircuitBreaker, observed: boolean): boolean {
+  return observed ? breaker.admit() : breaker.state === "closed";
+}

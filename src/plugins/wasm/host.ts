@@ -20,8 +20,8 @@
 
 import type { Logger } from "../../observability/mod.ts";
 import { Backoff } from "../../timing/mod.ts";
-import { PluginError, type PluginTransport } from "../transport.ts";
-import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type CallOptions, PluginError, type PluginTransport } from "../transport.ts";
+import { admitted, type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { type Alarm, timerClock, Watchdog } from "../watchdog.ts";
 import { type Answer, CallChannel, RING_SIZE } from "./channel.ts";
 import { PluginLog } from "./plugin_log.ts";
@@ -73,6 +73,8 @@ interface Pending {
   readonly timeoutMs: number;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (e: PluginError) => void;
+  /** Whether its outcome counts for the breaker (not for an explain's call). */
+  readonly observed: boolean;
   settled: boolean;
   /** Fails the call at its deadline. */
   expiry: Alarm | null;
@@ -165,7 +167,8 @@ export class WasmHost implements PluginTransport {
     return started;
   }
 
-  call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  call(request: Uint8Array, timeoutMs: number, options?: CallOptions): Promise<Uint8Array> {
+    const observed = options?.observed ?? true;
     if (this.#closed) return Promise.reject(this.#error("unavailable", "plugin is closed"));
     if (this.#switchedOff) return Promise.reject(this.#error("unavailable", this.#offMessage));
     if (this.#down()) {
@@ -173,7 +176,7 @@ export class WasmHost implements PluginTransport {
         this.#error("unavailable", "no live worker (restarting after failures)"),
       );
     }
-    if (!this.#breaker.admit()) {
+    if (!admitted(this.#breaker, observed)) {
       return Promise.reject(
         this.#error("unavailable", "skipped: circuit open after repeated failures"),
       );
@@ -185,6 +188,7 @@ export class WasmHost implements PluginTransport {
         timeoutMs,
         resolve,
         reject,
+        observed,
         settled: false,
         expiry: null,
       };
@@ -535,7 +539,7 @@ export class WasmHost implements PluginTransport {
     if (p.settled) return;
     p.settled = true;
     p.expiry?.clear();
-    this.#breaker.record(!(outcome instanceof PluginError));
+    if (p.observed) this.#breaker.record(!(outcome instanceof PluginError));
     if (outcome instanceof PluginError) p.reject(outcome);
     else p.resolve(outcome);
   }

@@ -19,9 +19,9 @@
 
 import type { Logger } from "../../observability/mod.ts";
 import { Backoff } from "../../timing/mod.ts";
-import { PluginError, type PluginTransport } from "../transport.ts";
+import { type CallOptions, PluginError, type PluginTransport } from "../transport.ts";
 import { type Alarm, Watchdog } from "../watchdog.ts";
-import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { admitted, type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { MAX_MESSAGE_BYTES } from "./channel.ts";
 import { PluginLog } from "./plugin_log.ts";
 import { childArgs } from "./process_command.ts";
@@ -70,6 +70,8 @@ interface Call {
   readonly timeoutMs: number;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (e: PluginError) => void;
+  /** Whether its outcome counts for the breaker (not for an explain's call). */
+  readonly observed: boolean;
   settled: boolean;
   alarm: Alarm | null;
 }
@@ -160,19 +162,20 @@ export class ProcessHost implements PluginTransport {
     return started;
   }
 
-  call(request: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+  call(request: Uint8Array, timeoutMs: number, options?: CallOptions): Promise<Uint8Array> {
+    const observed = options?.observed ?? true;
     const child = this.#child;
     if (this.#closed) return Promise.reject(this.#error("unavailable", "plugin is closed"));
     if (child?.state !== "ready") {
       return Promise.reject(this.#error("unavailable", "plugin process is restarting"));
     }
-    if (!this.#breaker.admit()) {
+    if (!admitted(this.#breaker, observed)) {
       return Promise.reject(
         this.#error("unavailable", "skipped: circuit open after repeated failures"),
       );
     }
     if (request.length > MAX_MESSAGE_BYTES) {
-      this.#breaker.record(false);
+      if (observed) this.#breaker.record(false);
       return Promise.reject(
         this.#error(
           "unavailable",
@@ -187,6 +190,7 @@ export class ProcessHost implements PluginTransport {
         timeoutMs,
         resolve,
         reject,
+        observed,
         settled: false,
         alarm: null,
       };
@@ -471,7 +475,7 @@ export class ProcessHost implements PluginTransport {
   #settle(call: Call, outcome: Uint8Array | PluginError): void {
     if (call.settled) return;
     call.settled = true;
-    this.#breaker.record(!(outcome instanceof PluginError));
+    if (call.observed) this.#breaker.record(!(outcome instanceof PluginError));
     if (outcome instanceof PluginError) call.reject(outcome);
     else call.resolve(outcome);
   }

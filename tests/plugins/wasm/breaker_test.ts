@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CircuitBreaker } from "../../../src/plugins/wasm/breaker.ts";
+import { admitted, CircuitBreaker } from "../../../src/plugins/wasm/breaker.ts";
 import { PluginError } from "../../../src/plugins/transport.ts";
 import { fixture, load, req, text } from "./support.ts";
 
@@ -58,6 +58,45 @@ Deno.test("breaker: a plugin that keeps failing is skipped fast, then retried", 
   } finally {
     await p.close();
   }
+});
+
+Deno.test("breaker: explain's calls (observed: false) neither open it nor take the trial", async () => {
+  let now = 0;
+  const p = await load("explained", await fixture("hostile"), {
+    breaker: { failureThreshold: 2, cooldownMs: 5000, now: () => now },
+  });
+  const diagnostic = { observed: false };
+  try {
+    // Failing diagnostic calls, as many as you like: players' calls still go ahead.
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await p.call(req("T"), 500, diagnostic).catch((e) => e)).kind, "trap");
+    }
+    assert.equal(p.circuitOpen, false);
+    assert.equal(text(await p.call(req("{}"), 500)), "{}");
+    // Opened by players' failures, it skips a diagnostic call as it skips a player's …
+    for (let i = 0; i < 2; i++) await p.call(req("T"), 500).catch(() => {});
+    const skipped = await p.call(req("{}"), 500, diagnostic).catch((e) => e);
+    assert.equal(skipped.kind, "unavailable");
+    assert.match(skipped.message, /circuit open/);
+    // … and when half-open, the one trial is left to a player's call, which closes it.
+    now = 5000;
+    assert.equal((await p.call(req("{}"), 500, diagnostic).catch((e) => e)).kind, "unavailable");
+    assert.equal(text(await p.call(req("{}"), 500)), "{}");
+    assert.equal(p.circuitOpen, false);
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("breaker: admitted() lets a diagnostic call through only while closed", () => {
+  let now = 0;
+  const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 10, now: () => now });
+  assert.ok(admitted(b, false));
+  b.record(false);
+  assert.equal(admitted(b, false), false, "open");
+  now = 10;
+  assert.equal(admitted(b, false), false, "half-open");
+  assert.ok(admitted(b, true), "a player's call takes the trial");
 });
 
 Deno.test("pool: one slow call does not queue the others; excess calls queue", async () => {
