@@ -208,15 +208,21 @@ export class AdminEndpoint {
   async #explain(json: () => Promise<unknown>): Promise<Explanation | null> {
     const router = this.#router;
     if (router === null) return null;
+    // The body is read and checked before a slot is taken: a client sending its body slowly
+    // (or never finishing it) must not hold a slot the explains of others need.
+    let request: ExplainRequest;
+    try {
+      request = parseExplainRequest(await json());
+    } catch (err) {
+      if (!(err instanceof ExplainInputError)) throw err;
+      throw new ApiError(400, err.message, err.field);
+    }
     if (this.#explains >= MAX_CONCURRENT_EXPLAINS) {
       throw new ApiError(503, `${MAX_CONCURRENT_EXPLAINS} explains are running; try again`);
     }
     this.#explains++;
     try {
-      return await router.explain(parseExplainRequest(await json()));
-    } catch (err) {
-      if (!(err instanceof ExplainInputError)) throw err;
-      throw new ApiError(400, err.message, err.field);
+      return await router.explain(request);
     } finally {
       this.#explains--;
     }
@@ -269,6 +275,11 @@ export class AdminEndpoint {
       if (typeof body === "object" && body !== null && !Array.isArray(body)) {
         if (!("enabled" in body)) {
           throw new ApiError(400, "enabled: missing required key", "enabled");
+        }
+        // The validator reads null as "left out" (a YAML key without a value), which would keep
+        // the setting in force and answer 200 to a body that switched nothing.
+        if (body.enabled === null) {
+          throw new ApiError(400, "enabled: expected true or false, got null", "enabled");
         }
       }
       let value;

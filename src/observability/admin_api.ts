@@ -69,7 +69,10 @@ export async function handleApi(request: Request, path: string, api: AdminApi): 
   }
   const endpoint = api.endpoints.get(path.slice(API_PREFIX.length));
   if (endpoint === undefined) return json(404, { error: "not found" });
-  const handler = endpoint[request.method as keyof ApiEndpoint];
+  // Own keys only: an HTTP method is any token, and `constructor` or `toString` would otherwise
+  // find Object.prototype's functions and call them as handlers.
+  const method = request.method as keyof ApiEndpoint;
+  const handler = Object.hasOwn(endpoint, method) ? endpoint[method] : undefined;
   if (handler === undefined) {
     const allow = Object.keys(endpoint).join(", ");
     return json(405, { error: `method not allowed; use ${allow}` }, { allow });
@@ -134,7 +137,9 @@ function limited(body: ReadableStream<Uint8Array> | null): ReadableStream<Uint8A
  */
 export function bearerMatches(header: string | null, token: Uint8Array): boolean {
   const match = header === null ? null : /^bearer +(.*)$/i.exec(header.trim());
-  const given = new TextEncoder().encode(match?.[1] ?? "");
+  // A header value arrives one character per byte (`curl` sends a UTF-8 token as it is): its
+  // char codes are the bytes the client sent, to compare with the token file's UTF-8 bytes.
+  const given = Uint8Array.from(match?.[1] ?? "", (c) => c.charCodeAt(0) & 0xff);
   let diff = (given.length ^ token.length) | (match ? 0 : 1) | (token.length === 0 ? 1 : 0);
   for (let i = 0; i < token.length; i++) diff |= token[i]! ^ (given[i] ?? 0);
   return diff === 0;

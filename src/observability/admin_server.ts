@@ -4,7 +4,7 @@
  * `/api/v1/` behind a bearer token (`admin_api.ts`), and with the API the operator dashboard at
  * `/` (`dashboard/`: a page and its assets holding no data, so open too). GET only; anything else
  * is 404 or 405. A failing request is logged (never with its headers) and answered 500; it never
- * reaches the router.
+ * reaches the router. Closing waits a bounded time for answers in flight, then cuts the rest.
  */
 import { type AdminApi, API_PREFIX, handleApi } from "./admin_api.ts";
 import { isDashboardPath, serveDashboard } from "./dashboard/dashboard.ts";
@@ -31,7 +31,15 @@ export interface AdminServerOptions {
    * Default: whenever `api` is given; without an API there is nothing for it to show.
    */
   readonly dashboard?: boolean;
+  /** Overrides {@link CLOSE_GRACE_MS} (tests). */
+  readonly closeGraceMs?: number;
 }
+
+/**
+ * How long {@link AdminServer.close} waits for the answers in flight before it closes the
+ * connections left, so a client that never finishes its request cannot hold a shutdown.
+ */
+export const CLOSE_GRACE_MS = 2_000;
 
 /** The admin address could not be bound; names it. */
 export class AdminListenError extends Error {
@@ -52,7 +60,10 @@ export class AdminListenError extends Error {
 export interface AdminServer {
   /** The bound TCP address (the real port when port 0 was asked for). */
   readonly addr: Deno.NetAddr;
-  /** Stops accepting and waits for requests in flight. */
+  /**
+   * Waits (at most {@link CLOSE_GRACE_MS}) for the answers in flight to be sent, then stops
+   * accepting and closes every connection.
+   */
   close(): Promise<void>;
 }
 
@@ -64,24 +75,48 @@ const TEXT = "text/plain; charset=utf-8";
  */
 export function startAdminServer(options: AdminServerOptions): AdminServer {
   const { hostname, port, logger } = options;
+  // Closes the listener and every connection at once. Deno's graceful `shutdown()` is not used:
+  // it waits for every connection — forever for one whose client announced a body and never
+  // sent it, even when the answer did not need it — and cannot be cut short once begun.
+  const abort = new AbortController();
+  // Until each answer has been sent (or failed): what close waits for before the abort.
+  const inFlight = new Set<Promise<void>>();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
       hostname,
       port,
+      signal: abort.signal,
       onListen: () => {},
       onError: (err) => {
         logger.error("admin request failed", { error: String(err) });
         return new Response("internal error\n", { status: 500, headers: { "content-type": TEXT } });
       },
-    }, (request) => handle(request, options));
+    }, (request, info) => {
+      const sent: Promise<void> = info.completed.catch(() => {}).finally(() =>
+        inFlight.delete(sent)
+      );
+      inFlight.add(sent);
+      return handle(request, options);
+    });
   } catch (err) {
     const address = hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
     throw new AdminListenError(address, err);
   }
   return {
     addr: server.addr,
-    close: () => server.shutdown(),
+    close: async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const graceMs = options.closeGraceMs ?? CLOSE_GRACE_MS;
+      const grace = new Promise((r) => timer = setTimeout(r, graceMs));
+      await Promise.race([Promise.all(inFlight), grace]);
+      clearTimeout(timer);
+      // Deno 2.9 settles `completed` a turn before the last bytes are written: cut at once, the
+      // answer would be lost.
+      await new Promise((r) => setTimeout(r, 0));
+      abort.abort();
+      await server.finished;
+    },
   };
 }
 

@@ -295,3 +295,28 @@ Deno.test("explain API: at most MAX_CONCURRENT_EXPLAINS at once; one more is a 5
     assert.equal((await explain(base, STEVE)).status, 200);
   });
 });
+
+Deno.test("explain API: bodies still arriving take no explain slot", async () => {
+  await withRouter(await load(CONFIG), async ({ base }) => {
+    const { port } = new URL(base);
+    const head = (length: number) =>
+      `POST /api/v1/explain HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${length}\r\n\r\n{"sni": `;
+    // Clients that send a body's first bytes and then nothing (slowly, or never) ...
+    const stalled = await Promise.all(
+      Array.from({ length: MAX_CONCURRENT_EXPLAINS }, async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+        await conn.write(new TextEncoder().encode(head(1000)));
+        return conn;
+      }),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      // ... leave every slot free for a request whose body has arrived.
+      const answer = await explain(base, STEVE);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    } finally {
+      for (const conn of stalled) conn.close();
+    }
+  });
+});

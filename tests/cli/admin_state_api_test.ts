@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { AdminEndpoint } from "../../src/cli/admin.ts";
 import type { Config } from "../../src/config/mod.ts";
 import type { Logger } from "../../src/observability/mod.ts";
+import { CLOSE_GRACE_MS } from "../../src/observability/admin_server.ts";
 import { GatehouseServer } from "../../src/server/mod.ts";
 import { type ConsoleControls, type ControlsView, openControls } from "../../src/state/mod.ts";
 import { FakeApiServer, plainConnection } from "../discovery/fake_api_server.ts";
@@ -174,6 +175,7 @@ Deno.test("state API: bad bodies are 400 naming the field; nothing changes", asy
       ["PUT", "maintenance", { enabled: true, bypass: ["x".repeat(65)] }, 400, "bypass[0]"],
       ["PUT", "maintenance", { enabled: "yes" }, 400, "enabled"],
       ["PUT", "maintenance", { message: "no enabled" }, 400, "enabled"],
+      ["PUT", "maintenance", { enabled: null }, 400, "enabled"],
       ["PUT", "maintenance", { enabled: true, message: "" }, 400, "message"],
       ["PUT", "maintenance", { enabled: true, message: "m".repeat(1025) }, 400, "message"],
       [
@@ -321,5 +323,25 @@ Deno.test("state API: GET events sends a state event after each change", async (
     stop.abort();
     await server.close(1_000);
     await closeReplica(r);
+  }
+});
+
+Deno.test("state API: a PUT whose body never arrives holds neither the state nor the shutdown", async () => {
+  const r = await openReplica(await load(WITH_TOKEN), "r1");
+  const { port } = new URL(r.base);
+  const stalled = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
+  try {
+    await stalled.write(new TextEncoder().encode(
+      `PUT /api/v1/maintenance HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\n` +
+        `content-length: 1000\r\n\r\n{"enabled": `,
+    ));
+    const other = await call(`${r.base}/maintenance`, "PUT", { enabled: true });
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    await r.controls.close();
+    const started = performance.now();
+    await within(r.admin.close(), CLOSE_GRACE_MS + 3_000, "admin close with a stalled body");
+    assert.ok(performance.now() - started < CLOSE_GRACE_MS + 1_000);
+  } finally {
+    stalled.close();
   }
 });

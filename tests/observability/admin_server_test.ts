@@ -9,6 +9,7 @@ import {
 } from "../../src/observability/mod.ts";
 import { AdminListenError } from "../../src/observability/admin_server.ts";
 import { parseSamples, sample } from "./prom_text.ts";
+import { within } from "../support/deadline.ts";
 
 interface Harness {
   readonly server: AdminServer;
@@ -128,4 +129,48 @@ Deno.test("a taken address is an AdminListenError naming it", () => {
   assertEquals(err.code, "admin_listen");
   assertEquals(err.address, `127.0.0.1:${taken.addr.port}`);
   assert(err.message.startsWith(`cannot listen on admin http 127.0.0.1:${taken.addr.port}: `));
+});
+
+Deno.test("close: answers in flight are finished; a client that never sends its body is cut off", async () => {
+  let rendering = () => {};
+  const renderStarted = new Promise<void>((resolve) => rendering = resolve);
+  class SlowMetrics extends Metrics {
+    override async render(): Promise<string> {
+      rendering();
+      await new Promise((r) => setTimeout(r, 100));
+      return "x".repeat(1_000_000);
+    }
+  }
+  const server = startAdminServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    metrics: new SlowMetrics(),
+    readiness: new Readiness(),
+    logger: new Logger({
+      level: "error",
+      format: "text",
+      sink: { write: () => {}, now: () => new Date(0) },
+    }),
+    closeGraceMs: 300,
+  });
+  const { port } = server.addr;
+  // Announces a body and sends one byte of it: answered 405 at once, the rest never comes.
+  const stalled = await Deno.connect({ hostname: "127.0.0.1", port });
+  await stalled.write(
+    new TextEncoder().encode("POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"),
+  );
+  const answer = new Uint8Array(1024);
+  const n = await within(stalled.read(answer), 5_000, "the stalled client's answer");
+  assertMatch(new TextDecoder().decode(answer.subarray(0, n ?? 0)), /^HTTP\/1\.1 405/);
+  const inFlight = fetch(`http://127.0.0.1:${port}/metrics`);
+  await within(renderStarted, 5_000, "the /metrics request to arrive");
+  const started = performance.now();
+  await within(server.close(), 5_000, "close with a stalled client");
+  const took = performance.now() - started;
+  assert(took < 2_000, `close took ${took} ms`);
+  // The answer being made when close began is delivered whole.
+  const response = await inFlight;
+  assertEquals(response.status, 200);
+  assertEquals((await response.text()).length, 1_000_000);
+  stalled.close();
 });
