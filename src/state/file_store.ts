@@ -212,8 +212,14 @@ export class FileStore implements StateStore {
   }
 }
 
-/** The file's text, refusing (`too_large`) to read past {@link MAX_STATE_BYTES}. */
+/**
+ * The file's text, refusing (`too_large`) to read past {@link MAX_STATE_BYTES}, and (`corrupt`)
+ * to open anything but a regular file: opening a FIFO waits for a writer, for ever.
+ */
 async function readBounded(path: string): Promise<string> {
+  if (!(await Deno.stat(path)).isFile) {
+    throw new StateError("corrupt", `${path}: not a regular file`);
+  }
   using file = await Deno.open(path, { read: true });
   const buffer = new Uint8Array(MAX_STATE_BYTES + 1);
   let filled = 0;

@@ -85,7 +85,20 @@ export function decodeState(text: string, where: string): ConsoleState {
   } catch (err) {
     throw corrupt((err as Error).message);
   }
-  return Object.freeze({ maintenance, drained: sortedUnique(drained) });
+  const state = Object.freeze({ maintenance, drained: sortedUnique(drained) });
+  // Written back, the state must fit too: a text under the limit can grow (bypass addresses
+  // gain their `/32`, left-out keys their defaults), and one that cannot be written would
+  // stop the router from starting (and every change) instead of being ignored.
+  try {
+    encodeState(state);
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err;
+    throw new StateError(
+      "too_large",
+      `${where}: the state is over ${MAX_STATE_BYTES} bytes as written back`,
+    );
+  }
+  return state;
 }
 
 /** Sorted, without duplicates, frozen. */

@@ -4,9 +4,15 @@
  * what another process writes is picked up by the poll.
  */
 import assert from "node:assert/strict";
-import { parseMaintenance } from "../../src/config/mod.ts";
+import { loadConfig, parseMaintenance } from "../../src/config/mod.ts";
 import { Logger } from "../../src/observability/mod.ts";
-import { type ConsoleState, EMPTY_STATE, FileStore, MAX_STATE_BYTES } from "../../src/state/mod.ts";
+import {
+  type ConsoleState,
+  EMPTY_STATE,
+  FileStore,
+  MAX_STATE_BYTES,
+  openControls,
+} from "../../src/state/mod.ts";
 import { within } from "../support/deadline.ts";
 
 function recordingLogger(): { logger: Logger; lines: string[] } {
@@ -124,5 +130,59 @@ Deno.test("file store: another process's write is seen by the poll", async () =>
     const got = await within(seen.promise, 2_000, "the poll to see the new file");
     assert.deepEqual(got.drained, ["b.internal:1"]);
     await store.close();
+  });
+});
+
+Deno.test("file store: a FIFO (or any file that is not a regular file) is not opened", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.json`;
+    const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+    assert.ok(made.success, "mkfifo");
+    const { logger, lines } = recordingLogger();
+    const store = new FileStore(path, { logger });
+    try {
+      // Opening a FIFO to read waits for a writer: the router would never finish starting.
+      assert.deepEqual(await within(store.load(), 2_000, "load of a FIFO"), EMPTY_STATE);
+      assert.ok(lines.some((l) => l.includes("not a regular file")), lines.join());
+      await within(store.save(DRAINED), 2_000, "save over a FIFO");
+      assert.ok((await Deno.lstat(path)).isFile, "the save replaced it with a file");
+      assert.deepEqual(await store.load(), DRAINED);
+    } finally {
+      // Releases a read left waiting on the FIFO (when the check above failed).
+      await Deno.open(path, { write: true }).then((f) => f.close(), () => {});
+      await store.close();
+    }
+  });
+});
+
+Deno.test("file store: a state that would grow past 64 KiB as written is ignored, never fatal", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.json`;
+    // 1000 bypass addresses, each stored as /32 (3 characters more), and translations filling
+    // the file to just under the limit: read as it is, it could not be written back.
+    const locales: Record<string, string> = {};
+    const bypass = Array.from({ length: 1000 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
+    const stored = () =>
+      JSON.stringify({
+        version: 1,
+        maintenance: { enabled: true, bypass, message_locales: locales },
+        drained: [],
+      });
+    for (let i = 0; stored().length < MAX_STATE_BYTES - 1100; i++) {
+      locales[`l${i}`] = "x".repeat(1000);
+    }
+    locales.pad = "y".repeat(MAX_STATE_BYTES - stored().length - 20);
+    await Deno.writeTextFile(path, stored());
+    const { logger, lines } = recordingLogger();
+    const config = await loadConfig("/srv/gh/config.yaml", {
+      readTextFile: () => Promise.resolve(`admin: { state_file: ${path} }\n`),
+    });
+    const controls = await openControls(config, { logger });
+    try {
+      assert.equal(controls.maintenance.source, "config");
+      assert.ok(lines.some((l) => l.includes("ignoring the stored runtime state")), lines.join());
+    } finally {
+      await controls.close();
+    }
   });
 });
