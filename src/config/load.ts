@@ -131,6 +131,10 @@ async function readToken(
   if (token === "") throw fail(`token file ${file} is empty`);
   // The token guards player data and every change, and the API does not slow down guesses:
   // refuse one short enough to guess (the length only; say how to make a random one).
+  // A browser sends only printable ASCII in a header: the console could never log in with more.
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw fail(`token file ${file} holds characters other than printable ASCII (no spaces)`);
+  }
   if (token.length < MIN_TOKEN_CHARS) {
     throw fail(
       `token file ${file} holds ${token.length} characters; use at least ${MIN_TOKEN_CHARS} ` +

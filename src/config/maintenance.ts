@@ -105,8 +105,23 @@ function readMessage(r: Reader, node: Node | undefined, path: string): string | 
     const detail = `must be at most ${MAX_MAINTENANCE_MESSAGE} characters, got ${text.length}`;
     return r.report("invalid", path, node.position, detail);
   }
+  const bad = UNSHOWABLE.exec(text);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    const detail = `must not contain U+${code} (character ${bad.index + 1}): ` +
+      "only line breaks may be control characters, and no direction overrides";
+    return r.report("invalid", path, node.position, detail);
+  }
   return text;
 }
+
+/**
+ * What a maintenance message may not hold: players' clients show it, and control characters
+ * (line breaks aside) or bidirectional overrides could garble or disguise the text. The message
+ * can come from the admin API, so this is checked, not trusted.
+ */
+// deno-lint-ignore no-control-regex
+const UNSHOWABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 
 function readLocales(r: Reader, obj: Obj): Readonly<Record<string, string>> | undefined {
   const path = obj.at("message_locales");

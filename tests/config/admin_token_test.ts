@@ -66,6 +66,15 @@ Deno.test("a token under 16 characters is a load error that shows no content", a
   await loadConfig(CONFIG, fsWith("hunter2-hunter22"));
 });
 
+Deno.test("a token with spaces or non-ASCII characters is a load error that shows no content", async () => {
+  for (const token of ["correct horse battery staple", "schlüssel-schlüssel-1"]) {
+    const err = await rejection(token);
+    assert.equal(err.errors[0]?.path, "admin.token_file");
+    assert.match(err.message, /characters other than printable ASCII \(no spaces\)/);
+    assert.ok(!err.message.includes(token.slice(0, 8)), err.message);
+  }
+});
+
 Deno.test("the token is in neither the fingerprint nor its canonical text", async () => {
   const a = await loadConfig(CONFIG, fsWith("first-token-aaaa"));
   const b = await loadConfig(CONFIG, fsWith("second-token-bbbb"));

@@ -75,6 +75,20 @@ Deno.test("maintenance: bad entries are errors with line:col naming maintenance.
   );
 });
 
+Deno.test("maintenance: a message with control characters or direction overrides is refused", () => {
+  assert.deepEqual(
+    summaries(lines(
+      "maintenance:",
+      '  message: "Back\\u001b[2J soon"',
+      '  message_locales: { de: "Gleich \\u202ezur\\u00fcck", fr: "Ligne 1\\nLigne 2" }',
+    )),
+    [
+      "invalid maintenance.message 2:12",
+      "invalid maintenance.message_locales.de 3:26",
+    ],
+  );
+});
+
 Deno.test("admin.state_file resolves against the config's folder; state_config_map is read", () => {
   const a = parseConfig("admin: { state_file: run/state.json }\n", "/srv/gh/c.yaml").admin;
   assert.equal(a.stateFile, "/srv/gh/run/state.json");
