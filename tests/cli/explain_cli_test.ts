@@ -47,16 +47,14 @@ routing:
           - { host: c.internal, port: 5520, meta: { players: "1" } }
 `;
 
+/** The flags asking how player "steve" arriving at `sni` is routed by `config`. */
+function asSteve(config: string, sni: string): string[] {
+  return ["--config", config, "--sni", sni, "--username", "steve"];
+}
+
 Deno.test("explain CLI: the readable report and the JSON of a deterministic pool", async () => {
   const config = await tempConfig(ROUTES);
-  const report = await explain(
-    "--config",
-    config,
-    "--sni",
-    "eu.play.example.com",
-    "--username",
-    "steve",
-  );
+  const report = await explain(...asSteve(config, "eu.play.example.com"));
   assert.equal(report.code, 0, report.err);
   const lines = report.out.split("\n");
   assert.ok(lines.includes('route: routes[0], matched "*.play.example.com" (glob)'), report.out);
@@ -67,12 +65,7 @@ Deno.test("explain CLI: the readable report and the JSON of a deterministic pool
   assert.ok(!report.out.includes("s3cr3t"), "secret meta values are redacted");
 
   const json = await explain(
-    "--config",
-    config,
-    "--sni",
-    "eu.play.example.com",
-    "--username",
-    "steve",
+    ...asSteve(config, "eu.play.example.com"),
     "--uuid",
     "0F0E0D0C-0B0A-0908-0706-050403020100",
     "--client-type",
@@ -96,12 +89,7 @@ plugins:
   - { name: rusty, type: wasm, wasm: { path: ${PLUGIN} } }
 `);
   const routed = await explain(
-    "--config",
-    config,
-    "--sni",
-    "x.play.example.com",
-    "--username",
-    "steve",
+    ...asSteve(config, "x.play.example.com"),
     "--json",
   );
   assert.equal(routed.code, 0, routed.err);
@@ -162,7 +150,7 @@ Deno.test("explain CLI: the runtime state in admin.state_file (drained, maintena
     config,
     `${ROUTES}\nadmin:\n  listen: "127.0.0.1:0"\n  state_file: ${JSON.stringify(stateFile)}\n`,
   );
-  const args = ["--config", config, "--sni", "eu.play.example.com", "--username", "steve"];
+  const args = asSteve(config, "eu.play.example.com");
   // No file yet: a router starting now would start from the config.
   const none = await explain(...args);
   assert.equal(none.code, 0, none.err);
