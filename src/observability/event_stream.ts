@@ -5,8 +5,14 @@
  * client reconnects and reads `/api/v1/decisions` for what it missed).
  */
 
-/** Events one client may have waiting before its stream is closed. */
+/**
+ * Events one client may have waiting before its stream is closed. An event counts one plus one
+ * per {@link QUEUE_UNIT_BYTES} it holds, so large ones (a state event can be ~64 KiB) bound the
+ * memory too: at most ~1 MiB waits per stream.
+ */
 export const MAX_QUEUED_EVENTS = 256;
+/** The bytes an event holds per extra unit it counts against {@link MAX_QUEUED_EVENTS}. */
+export const QUEUE_UNIT_BYTES = 4096;
 
 /** How often a comment line keeps idle proxies and clients from closing the stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -37,7 +43,7 @@ export function eventStream(options: EventStreamOptions): Response {
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (text: string) => {
-        // desiredSize counts queued chunks against the high-water mark below.
+        // desiredSize counts queued chunks (weighted by size) against the high-water mark below.
         if ((controller.desiredSize ?? 0) <= 0) return stop();
         controller.enqueue(encoder.encode(text));
       };
@@ -67,7 +73,10 @@ export function eventStream(options: EventStreamOptions): Response {
       controller.enqueue(encoder.encode(": connected\n\n"));
     },
     cancel: () => stop(),
-  }, new CountQueuingStrategy({ highWaterMark: maxQueued }));
+  }, {
+    highWaterMark: maxQueued,
+    size: (chunk: Uint8Array) => 1 + Math.floor(chunk.byteLength / QUEUE_UNIT_BYTES),
+  });
   return new Response(body, {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",

@@ -84,6 +84,25 @@ Deno.test("event stream: events in order; ends when the signal aborts", async ()
   assert.equal(unsubscribed, true);
 });
 
+Deno.test("event stream: large events count for their size, bounding the bytes held", async () => {
+  let emit: ((event: string, data: unknown) => void) | null = null;
+  let unsubscribed = false;
+  const response = eventStream({
+    signal: new AbortController().signal,
+    subscribe: (e) => {
+      emit = e;
+      return () => unsubscribed = true;
+    },
+  });
+  // 64 KiB each: 16 units apiece, so the 256-unit queue takes 15 of them, not 256 (16 MiB).
+  const big = "x".repeat(64 * 1024);
+  let sent = 0;
+  while (!unsubscribed && sent < 256) emit!("state", { big, n: sent++ });
+  assert.ok(unsubscribed, "cut off");
+  assert.ok(sent <= 17, `${sent} events of 64 KiB were queued`);
+  await response.body!.cancel();
+});
+
 Deno.test("event stream: a client that does not read is cut off, not buffered for", async () => {
   let emit: ((event: string, data: unknown) => void) | null = null;
   let unsubscribed = false;
