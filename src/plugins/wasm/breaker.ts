@@ -42,12 +42,13 @@ export class CircuitBreaker {
 
   /**
    * Whether a call may go ahead now. In `half_open` only one trial call is admitted until its
-   * outcome is recorded.
+   * outcome is recorded. A diagnostic call (`observed: false`, an explain's) goes ahead only
+   * while closed: it never takes the trial a player's call needs to close the breaker again.
    */
-  admit(): boolean {
+  admit(observed = true): boolean {
     const state = this.state;
     if (state === "closed") return true;
-    if (state === "open" || this.#trialInFlight) return false;
+    if (!observed || state === "open" || this.#trialInFlight) return false;
     this.#trialInFlight = true;
     return true;
   }
@@ -63,13 +64,4 @@ export class CircuitBreaker {
     this.#failures++;
     if (this.#openedAt !== null || this.#failures >= this.#threshold) this.#openedAt = this.#now();
   }
-}
-
-/**
- * Whether a call goes ahead: a player's call through {@link CircuitBreaker.admit}; a diagnostic
- * (`observed: false`) call only while the breaker is closed, without taking the half-open trial
- * a player's call needs to close it again.
- */
-export function admitted(breaker: CircuitBreaker, observed: boolean): boolean {
-  return observed ? breaker.admit() : breaker.state === "closed";
 }

@@ -21,7 +21,7 @@
 import type { Logger } from "../../observability/mod.ts";
 import { Backoff } from "../../timing/mod.ts";
 import { type CallOptions, PluginError, type PluginTransport } from "../transport.ts";
-import { admitted, type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { type Alarm, timerClock, Watchdog } from "../watchdog.ts";
 import { type Answer, CallChannel, RING_SIZE } from "./channel.ts";
 import { PluginLog } from "./plugin_log.ts";
@@ -176,7 +176,7 @@ export class WasmHost implements PluginTransport {
         this.#error("unavailable", "no live worker (restarting after failures)"),
       );
     }
-    if (!admitted(this.#breaker, observed)) {
+    if (!this.#breaker.admit(observed)) {
       return Promise.reject(
         this.#error("unavailable", "skipped: circuit open after repeated failures"),
       );

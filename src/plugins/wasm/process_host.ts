@@ -21,7 +21,7 @@ import type { Logger } from "../../observability/mod.ts";
 import { Backoff } from "../../timing/mod.ts";
 import { type CallOptions, PluginError, type PluginTransport } from "../transport.ts";
 import { type Alarm, Watchdog } from "../watchdog.ts";
-import { admitted, type BreakerOptions, CircuitBreaker } from "./breaker.ts";
+import { type BreakerOptions, CircuitBreaker } from "./breaker.ts";
 import { MAX_MESSAGE_BYTES } from "./channel.ts";
 import { PluginLog } from "./plugin_log.ts";
 import { childArgs } from "./process_command.ts";
@@ -169,7 +169,7 @@ export class ProcessHost implements PluginTransport {
     if (child?.state !== "ready") {
       return Promise.reject(this.#error("unavailable", "plugin process is restarting"));
     }
-    if (!admitted(this.#breaker, observed)) {
+    if (!this.#breaker.admit(observed)) {
       return Promise.reject(
         this.#error("unavailable", "skipped: circuit open after repeated failures"),
       );

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { admitted, CircuitBreaker } from "../../../src/plugins/wasm/breaker.ts";
+import { CircuitBreaker } from "../../../src/plugins/wasm/breaker.ts";
 import { PluginError } from "../../../src/plugins/transport.ts";
 import { fixture, load, req, text } from "./support.ts";
 
@@ -88,15 +88,15 @@ Deno.test("breaker: explain's calls (observed: false) neither open it nor take t
   }
 });
 
-Deno.test("breaker: admitted() lets a diagnostic call through only while closed", () => {
+Deno.test("breaker: admit(false) lets a diagnostic call through only while closed", () => {
   let now = 0;
   const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 10, now: () => now });
-  assert.ok(admitted(b, false));
+  assert.ok(b.admit(false));
   b.record(false);
-  assert.equal(admitted(b, false), false, "open");
+  assert.equal(b.admit(false), false, "open");
   now = 10;
-  assert.equal(admitted(b, false), false, "half-open");
-  assert.ok(admitted(b, true), "a player's call takes the trial");
+  assert.equal(b.admit(false), false, "half-open");
+  assert.ok(b.admit(true), "a player's call takes the trial");
 });
 
 Deno.test("pool: one slow call does not queue the others; excess calls queue", async () => {
