@@ -98,31 +98,48 @@ export async function runExplain(options: ExplainOptions, io: CommandIO): Promis
   if (!config) return 1;
   const logger = new Logger({ level: "warn", format: "text" });
   const state = await runtimeState(config, logger, io);
-  const { controls } = state;
   try {
-    let snapshot: RuntimeSnapshot;
-    try {
-      snapshot = await buildSnapshot(config, {
-        logger,
-        transports: defaultTransportFactory,
-        routerOptions: { drained: () => controls.drained },
-      });
-    } catch (err) {
-      const why = printable(err instanceof Error ? err.message : String(err));
-      io.err(`${options.configPath}: ${why}`);
-      return 1;
-    }
-    try {
-      const explained = await explainDecision({ snapshot, controls, logger }, options.request);
-      if (options.json) io.out(JSON.stringify(explained, null, 2));
-      else for (const line of [state.line, ...formatExplanation(explained)]) io.out(line);
-      return 0;
-    } finally {
-      await closeSnapshot(snapshot);
-    }
+    return await explainWith(config, state, options, logger, io);
   } finally {
     await state.close();
   }
+}
+
+/** Builds the snapshot with the runtime state's drains, explains, prints; the exit code. */
+async function explainWith(
+  config: Config,
+  state: RuntimeState,
+  options: ExplainOptions,
+  logger: Logger,
+  io: CommandIO,
+): Promise<number> {
+  const { controls } = state;
+  let snapshot: RuntimeSnapshot;
+  try {
+    snapshot = await buildSnapshot(config, {
+      logger,
+      transports: defaultTransportFactory,
+      routerOptions: { drained: () => controls.drained },
+    });
+  } catch (err) {
+    io.err(`${options.configPath}: ${printable(err instanceof Error ? err.message : String(err))}`);
+    return 1;
+  }
+  try {
+    const explained = await explainDecision({ snapshot, controls, logger }, options.request);
+    if (options.json) io.out(JSON.stringify(explained, null, 2));
+    else for (const line of [state.line, ...formatExplanation(explained)]) io.out(line);
+    return 0;
+  } finally {
+    await closeSnapshot(snapshot);
+  }
+}
+
+/** The runtime state an explanation uses, the report line naming it, and how to let it go. */
+interface RuntimeState {
+  readonly controls: RuntimeControls;
+  readonly line: string;
+  close(): Promise<void>;
 }
 
 /**
@@ -134,8 +151,8 @@ async function runtimeState(
   config: Config,
   logger: Logger,
   io: CommandIO,
-): Promise<{ controls: RuntimeControls; line: string; close(): Promise<void> }> {
-  const fallback = {
+): Promise<RuntimeState> {
+  const fallback: RuntimeState = {
     controls: {
       maintenance: new MaintenanceGate(config.maintenance, "config"),
       drained: new Set<string>(),
